@@ -1,0 +1,65 @@
+# Research workbench. `make help` lists the targets; CI runs `make test` (.ci/run).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SAMPLE ?= data/sample
+SEED ?= 7
+WAREHOUSE ?= data/warehouse.duckdb
+STUDY ?= templates/weekly.yaml
+
+.DEFAULT_GOAL := help
+.PHONY: help install demo sample ingest study test test-fast lab bench lint browser clean
+
+help: ## List the targets and what they do
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
+	  awk 'BEGIN {FS = ":.*## "}; {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@command -v uv >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
+	@if command -v uv >/dev/null 2>&1; then \
+	  [ -x $(PY) ] || uv venv --quiet $(VENV) --python python3; \
+	  uv pip install --quiet --python $(PY) -e '.[dev]'; \
+	else \
+	  [ -x $(PY) ] || python3 -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --upgrade pip; \
+	  $(PY) -m pip install --quiet -e '.[dev]'; \
+	fi
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create or reuse .venv and install the project with its tools
+
+sample: install ## Generate the sample market's exports into data/sample (SEED=7)
+	$(BIN)/research sample --out $(SAMPLE) --seed $(SEED)
+
+demo: install ## Fresh-machine demo: sample market, ingest, weekly study, print the report path
+	@rm -rf $(SAMPLE)
+	$(BIN)/research sample --out $(SAMPLE) --seed $(SEED)
+	$(BIN)/research ingest $(SAMPLE) --warehouse $(WAREHOUSE)
+	$(BIN)/research status --warehouse $(WAREHOUSE)
+	@if [ -f $(STUDY) ]; then $(BIN)/research run $(STUDY) --warehouse $(WAREHOUSE); fi
+
+browser: ## Install headless Chromium (Debian) for the browser tests, if missing
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: the browser tests will skip (install Debian's chromium)"; fi; }
+
+test: install browser ## Install and run every test (what CI runs)
+	$(BIN)/pytest -n 2 --dist loadgroup -q
+
+test-fast: install ## Run the tests that take seconds (no notebooks, no real data)
+	$(BIN)/pytest -q -m "not slow and not realdata and not browser"
+
+lab: install ## Open JupyterLab with the project's environment as its Python kernel
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+bench: install ## Run every benchmark under bench/ and write its figures there
+	$(PY) -m bench
+
+lint: install ## ruff (style, imports) and mypy on research/
+	$(BIN)/ruff check research tests bench
+	$(BIN)/mypy
+
+clean: ## Remove generated data, reports and caches (keeps .venv)
+	rm -rf $(SAMPLE) data/warehouse.duckdb data/warehouse.duckdb.wal data/raw reports/*/ reports/index.html .pytest_cache
