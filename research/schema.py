@@ -8,6 +8,8 @@ Columns beyond the contract (allowed: "the code may add columns, never drop thes
 
 - ``items.currency``, ``sales.currency`` — ISO code, ``CNY`` unless a public-data adapter says
   otherwise; prices of Amazon India are rupees, not yuan.
+- ``items.leaf_category`` — the listing's leaf category (叶子类目) within the studied
+  ``category`` (the category the export was taken for).
 - ``items.category_en`` — an English label of the category where the source has one (Olist).
 - ``items.attributes`` — JSON object of any further ``属性``/attribute columns.
 - ``traffic.channel_raw`` — the channel name as exported; ``channel`` is the canonical code.
@@ -154,7 +156,8 @@ ITEMS = Table(
         _c("item_id", "id", "商品ID", "宝贝ID", "商品id", "宝贝id", "id", req=True),
         _c("shop", "text", "店铺", "店铺名称", "店铺名", "seller", req=True),
         _c("title", "text", "商品标题", "宝贝标题", "标题", "商品名称"),
-        _c("category", "text", "类目", "叶子类目", "类目名称", req=True),
+        _c("category", "text", "类目", "行业类目", "类目名称", req=True),
+        _c("leaf_category", "text", "叶子类目"),
         _c("price", "float", "价格", "售价", "券后价", "单价", req=True, lo=0, gt=True),
         _c("sales_30d", "int", "月销量", "30天销量", "销量", "近30天销量", req=True, lo=0),
         _c("revenue_30d", "float", "交易金额", "销售额", "近30天销售额", lo=0),
