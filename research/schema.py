@@ -103,7 +103,8 @@ class Table:
     label: str
     columns: tuple[Column, ...]
     key: tuple[str, ...]
-    #: headers that, when present, make this table the likely one for a file
+    #: columns that only make sense in this table: a file that has one of them but not this
+    #: table's required columns is refused rather than loaded into another table
     signature: tuple[str, ...] = field(default=())
 
     @property
@@ -146,7 +147,7 @@ KEYWORDS = Table(
         _c("ppc_price", "float", "直通车参考价", "ppc", "cpc", lo=0),
     ),
     ("date", "category", "keyword"),
-    ("keyword",),
+    ("keyword", "click_rate", "ppc_price", "tmall_click_share"),
 )
 
 ITEMS = Table(
@@ -174,7 +175,7 @@ ITEMS = Table(
         _c("attributes", "text"),
     ),
     ("snapshot_date", "item_id"),
-    ("item_id", "price"),
+    ("sales_30d", "price", "title"),
 )
 
 TRAFFIC = Table(
@@ -214,7 +215,7 @@ SALES = Table(
         _c("currency", "text", "币种", "货币"),
     ),
     ("date", "item_id"),
-    ("units", "revenue"),
+    ("units", "ad_spend", "refunds"),
 )
 
 MARKET_DAILY = Table(
@@ -231,7 +232,7 @@ MARKET_DAILY = Table(
         _c("payment_amount", "float", "支付金额", lo=0),
     ),
     ("date", "category"),
-    ("trade_index",),
+    ("trade_index", "orders"),
 )
 
 AUDIENCE = Table(
@@ -245,7 +246,7 @@ AUDIENCE = Table(
         _c("buyers", "int", "支付买家数", lo=0),
     ),
     ("snapshot_date", "category", "dimension", "segment"),
-    ("dimension", "segment"),
+    ("dimension", "segment", "share"),
 )
 
 EVENTS = Table(

@@ -186,8 +186,10 @@ def store(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame |
         source = "_store_frame"
     else:
         source = frame
+    present = {r[0] for r in con.execute(f"DESCRIBE {source}").fetchall()}
     casts = ", ".join(
-        f'CAST("{c.name}" AS {_SQL_TYPES[c.kind]}) AS "{c.name}"' for c in tbl.columns)
+        f'CAST({f"{chr(34)}{c.name}{chr(34)}" if c.name in present else "NULL"} '
+        f'AS {_SQL_TYPES[c.kind]}) AS "{c.name}"' for c in tbl.columns)
     # Text keys: NULL would never match in a join, the contract stores "" instead (item_id of
     # shop-level traffic rows).
     key_fix = ", ".join(

@@ -1,0 +1,136 @@
+"""The ``research`` command line.
+
+``research ingest``, ``status`` and ``sample`` live here; the commands of other modules
+(``run``, ``import-public``, ``approve``/``reject``/``plan``) are defined beside the code they
+drive and registered below, so this file stays a thin index.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+import click
+
+from research.config import default_warehouse
+
+__all__ = ["main"]
+
+WAREHOUSE_OPTION = click.option(
+    "--warehouse", "-w", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="DuckDB warehouse file (default: $RESEARCH_WAREHOUSE or data/warehouse.duckdb).")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="research")
+def main() -> None:
+    """Market and competitor research workbench: import exports, study, plan, approve."""
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@WAREHOUSE_OPTION
+@click.option("--table", type=click.Choice(["keywords", "items", "traffic", "sales",
+                                            "market_daily", "audience", "events"]),
+              help="Force the table instead of recognising it from the headers.")
+@click.option("--default", "defaults", multiple=True, metavar="COLUMN=VALUE",
+              help="Value for a column the files lack, e.g. --default category=保温杯.")
+@click.option("--force", is_flag=True, help="Re-apply files whose content was loaded before.")
+def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
+           defaults: tuple[str, ...], force: bool) -> None:
+    """Load platform exports (CSV/XLSX files or folders) into the warehouse.
+
+    Each file is loaded whole or not at all; a bad file is reported with its rows and
+    columns and leaves the warehouse as it was. Exits 1 if any file failed.
+    """
+    from research.ingest import ingest_paths
+
+    pairs = {}
+    for item in defaults:
+        if "=" not in item:
+            raise click.BadParameter(f"{item!r} is not COLUMN=VALUE", param_hint="--default")
+        k, v = item.split("=", 1)
+        pairs[k.strip()] = v.strip()
+    target = warehouse or default_warehouse()
+    results = ingest_paths(paths, target, table=table, defaults=pairs, force=force)
+    for r in results:
+        mark = {"loaded": "✓", "skipped": "=", "failed": "✗"}[r.outcome]
+        click.echo(f"{mark} {r.message}", err=r.outcome == "failed")
+    counts = {o: sum(r.outcome == o for r in results) for o in ("loaded", "skipped", "failed")}
+    click.echo(f"{len(results)} file(s): {counts['loaded']} loaded, {counts['skipped']} already "
+               f"loaded, {counts['failed']} refused — warehouse {target}")
+    if counts["failed"]:
+        sys.exit(1)
+
+
+@main.command()
+@WAREHOUSE_OPTION
+def status(warehouse: Path | None) -> None:
+    """Print what the warehouse holds: tables, rows, dates, categories, shops, last imports."""
+    from research.warehouse import summary
+
+    target = warehouse or default_warehouse()
+    try:
+        info = summary(target)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Warehouse {target}")
+    for name, t in info["tables"].items():
+        line = f"  {name:<13}{t['rows']:>12,} rows"
+        if "from" in t:
+            line += f"  {t['from']} … {t['to']}"
+        for col in ("category", "shop"):
+            if f"{col}_count" in t:
+                ex = ", ".join(map(str, t[f"{col}_examples"][:4]))
+                more = "…" if t[f"{col}_count"] > 4 else ""
+                line += f"  {t[f'{col}_count']} {col}{'s' if t[f'{col}_count'] != 1 else ''}"
+                line += f" ({ex}{more})"
+        click.echo(line)
+    last = info["last_imports"]
+    if len(last):
+        click.echo("Last imports:")
+        for row in last.itertuples():
+            click.echo(f"  #{row.id} {row.loaded_at:%Y-%m-%d %H:%M} {row.file_name} → "
+                       f"{row.table_name}: {row.rows:,} rows ({row.rows_new:,} new, "
+                       f"{row.rows_replaced:,} replaced, {row.rows_unchanged:,} unchanged)")
+
+
+@main.command()
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the exports and truth.json into.")
+@click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
+def sample(out_dir: Path, seed: int) -> None:
+    """Write the sample market (保温杯) as platform exports, with its planted truth."""
+    from research.sample import generate_sample
+
+    info = generate_sample(out_dir, seed=seed)
+    rows = ", ".join(f"{t} {n:,}" for t, n in info.get("rows", {}).items())
+    click.echo(f"Sample market (seed {seed}) written to {out_dir}: {len(info['files'])} files; "
+               f"{rows}. Planted signals: {info.get('truth')}")
+
+
+# Commands defined beside the code they drive; registered when their module exists.
+_PLUGINS = [
+    ("research.study", "run_command", "run"),
+    ("research.sources", "import_command", "import-public"),
+    ("research.plan", "approve_command", "approve"),
+    ("research.plan", "reject_command", "reject"),
+    ("research.plan", "plan_group", "plan"),
+]
+
+
+def _register() -> None:
+    for module, attr, name in _PLUGINS:
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name == module:
+                continue
+            raise
+        command = getattr(mod, attr, None)
+        if command is not None:
+            main.add_command(command, name)
+
+
+_register()

@@ -1,0 +1,544 @@
+"""Import platform exports into the warehouse, whole or not at all.
+
+``ingest_paths`` takes files or folders; each file is read as text (:mod:`research.readers`),
+its table recognised from its headers, its cells parsed and validated in DuckDB, and its rows
+upserted by key in one transaction together with its ingest-log entry and a copy of the
+original under the warehouse's ``raw/`` folder. A file with any bad cell is refused with one
+message naming the file, the rows (as Excel numbers them) and the columns, and what was
+expected; the warehouse is left exactly as it was.
+
+Values read: ``12.34%`` (a share, stored 0.1234), ``1,234``, full-width digits, ``1.2万``,
+``100+`` (read as 100, a lower bound as listings show it), ``-``/``--``/empty as missing,
+dates as ``2026-11-01``, ``2026/11/1``, ``20261101`` or ``2026年11月1日``.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> folder = Path(tempfile.mkdtemp())
+>>> _ = (folder / "kw.csv").write_text(
+...     "日期,类目,搜索词,搜索人气,点击率\\n2026/11/01,保温杯,保温杯 316,\\"1,234\\",12.5%\\n",
+...     encoding="utf-8")
+>>> [r.outcome for r in ingest_paths([folder / "kw.csv"], warehouse=folder / "w.duckdb")]
+['loaded']
+>>> from research.warehouse import read
+>>> row = read("keywords", folder / "w.duckdb").iloc[0]
+>>> row["keyword"], float(row["search_popularity"]), float(row["click_rate"])
+('保温杯 316', 1234.0, 0.125)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from research.config import raw_dir_for
+from research.readers import SUPPORTED_SUFFIXES, ExportError, RawExport, file_hash, read_export
+from research.schema import (
+    AUDIENCE_DIMENSIONS,
+    CHANNEL_ALIASES,
+    TABLES,
+    Column,
+    Table,
+    normalise_header,
+)
+from research.warehouse import StoreResult, connect, log_ingest, next_ingest_id, store
+
+__all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "ExportError",
+           "IngestError"]
+
+IngestError = ExportError
+_MAX_LISTED = 8
+_PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
+_MISSING = ("", "-", "--", "—", "——", "n/a", "N/A", "null", "NULL", "nan", "NaN", "None", "/")
+_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d",
+                 "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
+_TRUE = ("是", "true", "1", "y", "yes", "天猫", "tmall", "√")
+_FALSE = ("否", "false", "0", "n", "no", "淘宝", "c店", "集市", "×")
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one file.
+
+    Attributes
+    ----------
+    file : Path
+    outcome : {"loaded", "skipped", "failed"}
+        ``skipped``: the same content was loaded into the same table before.
+    table : str or None
+    result : StoreResult or None
+        Rows new / replaced / unchanged, for loaded files.
+    message : str
+        One line for the user (the whole error for failed files).
+    """
+
+    file: Path
+    outcome: str
+    table: str | None
+    result: StoreResult | None
+    message: str
+
+
+# --------------------------------------------------------------------------- table mapping
+
+def _alias_index(tbl: Table) -> dict[str, list[tuple[int, Column]]]:
+    index: dict[str, list[tuple[int, Column]]] = {}
+    for col in tbl.columns:
+        for rank, alias in enumerate((col.name, *col.aliases)):
+            index.setdefault(normalise_header(alias), []).append((rank, col))
+    return index
+
+
+def _map_headers(tbl: Table, headers: Sequence[str]) -> dict[str, int]:
+    """Map canonical column → position of the header that supplies it."""
+    index = _alias_index(tbl)
+    best: dict[str, tuple[int, int]] = {}
+    for pos, header in enumerate(headers):
+        norm = normalise_header(header)
+        for rank, col in index.get(norm, []):
+            if col.name in ("channel_raw", "attributes"):
+                continue
+            if _PREFERRED.get(col.name) == header.strip():
+                rank = -1
+            if col.name not in best or rank < best[col.name][0]:
+                best[col.name] = (rank, pos)
+            break  # one header supplies one column of a table
+    return {name: pos for name, (_, pos) in best.items()}
+
+
+def detect_table(headers: Sequence[str], table: str | None = None,
+                 defaults: dict[str, str] | None = None) -> tuple[Table, dict[str, int]]:
+    """Recognise which canonical table a header row belongs to.
+
+    Parameters
+    ----------
+    headers : sequence of str
+        The export's header row.
+    table : str, optional
+        Force a table (``--table``); its required columns must still be present.
+    defaults : dict, optional
+        Constant values for columns the file lacks (``{"category": "保温杯"}``), which then
+        count as present.
+
+    Returns
+    -------
+    (Table, dict)
+        The table and canonical column → header position.
+
+    Raises
+    ------
+    ExportError
+        No table, or several equally, match; the message lists what each table lacks.
+    """
+    defaults = defaults or {}
+    candidates = [TABLES[table]] if table else list(TABLES.values())
+    scored = []
+    for tbl in candidates:
+        mapping = _map_headers(tbl, headers)
+        missing = [c for c in tbl.required if c not in mapping and c not in defaults]
+        sig = sum(1 for s in tbl.signature if s in mapping)
+        scored.append((not missing, len(mapping) + 2 * sig, tbl, mapping, missing))
+    scored.sort(key=lambda s: (s[0], s[1]), reverse=True)
+    ok = [s for s in scored if s[0]]
+    shown = ", ".join(h for h in headers if h) or "(none)"
+    if ok and (len(ok) == 1 or ok[0][1] > ok[1][1]):
+        chosen, mapping = ok[0][2], ok[0][3]
+        used = set(mapping.values())
+        for _, _, other, other_map, missing in scored:
+            stray = [c for c in other.signature if c in other_map and other_map[c] not in used]
+            if missing and stray and not table:
+                want = "; ".join(f"{c} ({'/'.join(other.column(c).aliases[:3]) or c})"
+                                 for c in missing)
+                raise ExportError(
+                    f"looks like a {other.name} export (it has "
+                    f"{', '.join(headers[other_map[c]] for c in stray)}) but lacks {want}. "
+                    f"Headers found: {shown}")
+        return chosen, mapping
+    if len(ok) > 1:
+        raise ExportError(
+            f"headers fit both {ok[0][2].name} and {ok[1][2].name} equally; "
+            f"name the table with --table. Headers found: {shown}")
+
+    def lacks(s: tuple) -> str:
+        tbl, missing = s[2], s[4]
+        want = "; ".join(f"{c} ({'/'.join(tbl.column(c).aliases[:3]) or c})" for c in missing)
+        return f"{tbl.name} lacks {want}"
+
+    closest = "; ".join(lacks(s) for s in scored[: 3 if not table else 1])
+    raise ExportError(f"headers match no table (closest: {closest}). Headers found: {shown}")
+
+
+# --------------------------------------------------------------------------- SQL parsing
+
+def _macros(con: duckdb.DuckDBPyConnection) -> None:
+    full = "０１２３４５６７８９．，－＋％　：／"
+    half = "0123456789.,-+% :/"
+    missing = ", ".join(f"'{m}'" for m in _MISSING)
+    formats = ", ".join(f"'{f}'" for f in _DATE_FORMATS)
+    con.execute(f"""
+        CREATE OR REPLACE TEMP MACRO _norm(x) AS trim(translate(x, '{full}', '{half}'));
+        CREATE OR REPLACE TEMP MACRO _absent(x) AS (x IS NULL OR _norm(x) IN ({missing}));
+        CREATE OR REPLACE TEMP MACRO _numtext(x) AS
+            replace(replace(replace(replace(replace(_norm(x), ',', ''), ' ', ''), '¥', ''),
+                    '￥', ''), '元', '');
+        CREATE OR REPLACE TEMP MACRO _num(x) AS
+            TRY_CAST(rtrim(_numtext(x), '+万') AS DOUBLE)
+            * CASE WHEN contains(_numtext(x), '万') THEN 10000 ELSE 1 END;
+        CREATE OR REPLACE TEMP MACRO _share(x) AS CASE
+            WHEN suffix(_numtext(x), '%') THEN TRY_CAST(rtrim(_numtext(x), '%') AS DOUBLE) / 100
+            ELSE TRY_CAST(_numtext(x) AS DOUBLE) END;
+        CREATE OR REPLACE TEMP MACRO _date(x) AS
+            CAST(try_strptime(_norm(x), [{formats}]) AS DATE);
+        CREATE OR REPLACE TEMP MACRO _text(x) AS
+            nullif(regexp_replace(trim(replace(x, '　', ' ')), '\\s+', ' ', 'g'), '');
+    """)
+
+
+def _clean_expr(col: Column, raw: str) -> str:
+    if col.kind == "date":
+        return f"_date({raw})"
+    if col.kind in ("float", "int"):
+        return f"CASE WHEN _absent({raw}) THEN NULL ELSE _num({raw}) END"
+    if col.kind == "share":
+        return f"CASE WHEN _absent({raw}) THEN NULL ELSE _share({raw}) END"
+    if col.kind == "bool":
+        t = ", ".join(f"'{v}'" for v in _TRUE)
+        f = ", ".join(f"'{v}'" for v in _FALSE)
+        return (f"CASE WHEN lower(_norm({raw})) IN ({t}) THEN TRUE "
+                f"WHEN lower(_norm({raw})) IN ({f}) THEN FALSE END")
+    if col.kind == "id":
+        return (f"CASE WHEN _absent({raw}) THEN NULL ELSE "
+                f"regexp_replace(_norm({raw}), '^(\\d+)\\.0+$', '\\1') END")
+    return f"CASE WHEN _absent({raw}) THEN NULL ELSE _text({raw}) END"
+
+
+def _channel_sql() -> str:
+    pairs = ", ".join(f"('{k}', '{v}')" for k, v in CHANNEL_ALIASES.items())
+    return f"(VALUES {pairs}) AS ch(alias, code)"
+
+
+def _dimension_sql() -> str:
+    pairs = [(code, code) for code in AUDIENCE_DIMENSIONS]
+    pairs += [(name, code) for code, names in AUDIENCE_DIMENSIONS.items() for name in names]
+    return "(VALUES " + ", ".join(f"('{a}', '{c}')" for a, c in pairs) + ") AS dim(alias, code)"
+
+
+# --------------------------------------------------------------------------- validation
+
+def _rows_text(rows: list[int], total: int) -> str:
+    shown = ", ".join(str(r) for r in rows[:_MAX_LISTED])
+    more = f" and {total - _MAX_LISTED} more" if total > _MAX_LISTED else ""
+    return f"row{'s' if total > 1 else ''} {shown}{more}"
+
+
+def _values_text(values: list[object]) -> str:
+    seen: list[str] = []
+    for v in values:
+        s = repr(v) if not isinstance(v, str) else f"'{v}'"
+        if s not in seen:
+            seen.append(s)
+    return ", ".join(seen[:4])
+
+
+def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int],
+              headers: Sequence[str]) -> list[str]:
+    """Return one line per (column, problem) found in the staged ``_clean`` table."""
+    checks: list[tuple[str, str, str]] = []  # (condition, column label, expectation)
+    for col in tbl.columns:
+        if col.name not in mapping and col.name not in ("channel",):
+            continue
+        if col.name == "channel":
+            continue
+        header = headers[mapping[col.name]]
+        label = f"{header} ({col.name})" if normalise_header(header) != col.name else header
+        raw, clean = f'"r_{col.name}"', f'"{col.name}"'
+        expect = col.expectation()
+        if col.required:
+            checks.append((f"_absent({raw})", label, f"a value ({expect})"))
+        checks.append((f"NOT _absent({raw}) AND {clean} IS NULL", label, expect))
+        if col.kind == "id":
+            checks.append((f"regexp_matches(_norm({raw}), '^[0-9.]+[eE][+]?[0-9]+$')", label,
+                           "the full ID as text (this one is in scientific notation, its "
+                           "digits are lost: format the column as text before exporting)"))
+        if col.kind == "int":
+            checks.append((f"{clean} IS NOT NULL AND {clean} <> round({clean})", label, expect))
+        if col.minimum is not None:
+            op = "<=" if col.exclusive_min else "<"
+            checks.append((f"{clean} {op} {col.minimum}", label, expect))
+        if col.maximum is not None:
+            checks.append((f"{clean} > {col.maximum} + 1e-9", label, expect))
+    if tbl.name == "audience" and "dimension" in mapping:
+        checks.append(("\"dimension\" IS NOT NULL AND \"dimension\" NOT IN "
+                       f"({', '.join(repr(c) for c in AUDIENCE_DIMENSIONS)})",
+                       headers[mapping["dimension"]],
+                       "one of " + ", ".join(f"{names[0]}" for names in
+                                             AUDIENCE_DIMENSIONS.values())))
+    problems: list[str] = []
+    if checks:
+        agg = ", ".join(f"count(*) FILTER (WHERE {c})" for c, _, _ in checks)
+        counts = con.execute(f"SELECT {agg} FROM _clean").fetchone()
+        for (cond, label, expect), n in zip(checks, counts, strict=True):
+            if not n:
+                continue
+            raw_col = "r_" + next((c.name for c in tbl.columns
+                                   if label.startswith(headers[mapping.get(c.name, -1)])
+                                   and c.name in mapping), "")
+            examples = con.execute(
+                f'SELECT _row, "{raw_col}" FROM _clean WHERE {cond} ORDER BY _row LIMIT '
+                f'{_MAX_LISTED}').fetchall() if raw_col != "r_" else []
+            rows = [r[0] for r in examples]
+            found = _values_text([r[1] for r in examples if r[1] is not None])
+            problems.append(f"column {label}, {_rows_text(rows, n)}: expected {expect}"
+                            + (f", found {found}" if found else ", found an empty cell"))
+    # the same key twice with different values
+    key = ", ".join(f'"{k}"' for k in tbl.key)
+    values = [c for c in tbl.names if c not in tbl.key and c in mapping]
+    distinct = " OR ".join(f'count(DISTINCT coalesce(CAST("{v}" AS VARCHAR), \'∅\')) > 1'
+                           for v in values) or "FALSE"
+    dups = con.execute(f"""
+        SELECT {key}, list(_row ORDER BY _row) FROM _clean
+        WHERE {' AND '.join(f'"{k}" IS NOT NULL' for k in tbl.key)}
+        GROUP BY {key} HAVING count(*) > 1 AND ({distinct})
+        ORDER BY min(_row) LIMIT {_MAX_LISTED}""").fetchall()
+    if dups:
+        n = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM _clean GROUP BY {key}
+                            HAVING count(*) > 1 AND ({distinct}))""").fetchone()[0]
+        first = dups[0]
+        keytext = ", ".join(f"{k}={v}" for k, v in zip(tbl.key, first[:-1], strict=True))
+        rows = first[-1]
+        problems.append(
+            f"key ({', '.join(tbl.key)}): {n} key(s) appear more than once with different "
+            f"values, e.g. rows {', '.join(map(str, rows[:_MAX_LISTED]))} ({keytext}); "
+            f"expected one row per key")
+    return problems
+
+
+# --------------------------------------------------------------------------- one file
+
+def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> None:
+    """Put the file's text cells into ``_raw`` (columns c0..cn and _row)."""
+    width = len(raw.headers)
+    if raw.kind == "xlsx":
+        assert raw.frame is not None
+        con.register("_raw_frame", raw.frame)
+        cols = ", ".join(f'CAST("c{j}" AS VARCHAR) AS c{j}' for j in range(width))
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {cols}, _row FROM _raw_frame")
+        con.unregister("_raw_frame")
+        return
+    columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(width)) + "}"
+    delim = "\\t" if raw.delimiter == "\t" else raw.delimiter
+    try:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _raw0 AS SELECT * FROM read_csv(
+            ?, header = false, skip = {raw.header_row}, columns = {columns},
+            delim = '{delim}', quote = '"', escape = '"', null_padding = true,
+            all_varchar = true, strict_mode = false)""", [str(raw.csv_path)])
+    except duckdb.Error as exc:
+        raise ExportError(f"{raw.path.name}: cannot be read as CSV below the header on row "
+                          f"{raw.header_row}: {str(exc).splitlines()[0]}") from None
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT *, rowid + {raw.header_row + 1} "
+                f"AS _row FROM _raw0")
+    con.execute("DROP TABLE _raw0")
+
+
+def _build_clean(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int],
+                 headers: Sequence[str], defaults: dict[str, str]) -> None:
+    selects = ["_row"]
+    for col in tbl.columns:
+        if col.name in mapping:
+            raw = f"c{mapping[col.name]}"
+        elif col.name in defaults:
+            raw = "'" + str(defaults[col.name]).replace("'", "''") + "'"
+        elif col.name in tbl.key and col.name != "channel_raw":
+            raw = "NULL"
+        else:
+            continue
+        selects.append(f'{raw} AS "r_{col.name}"')
+        if col.name == "channel":
+            continue
+        expr = _clean_expr(col, raw)
+        if col.name in tbl.key and col.kind in ("text", "id") and not col.required:
+            expr = f"coalesce({expr}, '')"  # e.g. item_id of shop-level traffic rows
+        selects.append(f'{expr} AS "{col.name}"')
+    extra = [(j, h) for j, h in enumerate(headers)
+             if h and j not in mapping.values() and tbl.name == "items"]
+    if extra:
+        pairs = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}', c{j}" for j, h in extra)
+        selects.append(f"CASE WHEN {' AND '.join(f'_absent(c{j})' for j, _ in extra)} THEN NULL "
+                       f"ELSE CAST(json_object({pairs}) AS VARCHAR) END AS attributes")
+    body = ", ".join(selects)
+    if tbl.name == "traffic":
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _clean AS
+            SELECT s.*, coalesce(ch.code, 'other') AS channel,
+                   _text(s."r_channel") AS channel_raw
+            FROM (SELECT {body} FROM _raw) s
+            LEFT JOIN {_channel_sql()} ON ch.alias = _text(s."r_channel")""")
+    elif tbl.name == "audience":
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _clean AS
+            SELECT * REPLACE (coalesce(dim.code, s."dimension") AS "dimension")
+            FROM (SELECT {body} FROM _raw) s
+            LEFT JOIN {_dimension_sql()} ON dim.alias = s."dimension" """)
+    else:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {body} FROM _raw")
+
+
+def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str, table: str) -> tuple | None:
+    return con.execute("SELECT id, loaded_at, file_name FROM ingest_log WHERE content_hash = ? "
+                       "AND table_name = ? ORDER BY id LIMIT 1", [digest, table]).fetchone()
+
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
+                table: str | None = None, defaults: dict[str, str] | None = None,
+                force: bool = False, tmp_dir: Path) -> IngestResult:
+    """Load one export through an open warehouse connection (see :func:`ingest_paths`)."""
+    path = Path(path)
+    try:
+        raw = read_export(path, tmp_dir)
+        facts = {**raw.preamble, **(defaults or {})}
+        try:
+            tbl, mapping = detect_table(raw.headers, table, facts)
+        except ExportError as exc:
+            raise ExportError(f"{path.name}: {exc}") from None
+        used_defaults = {k: v for k, v in facts.items() if k in tbl.names and k not in mapping}
+        digest = file_hash(path)
+        seen = _already_loaded(con, digest, tbl.name)
+        if seen and not force:
+            return IngestResult(path, "skipped", tbl.name, None,
+                                f"{path.name}: already loaded into {tbl.name} as ingest "
+                                f"#{seen[0]} ({seen[2]}, {seen[1]:%Y-%m-%d %H:%M}); nothing "
+                                f"changed")
+        _macros(con)
+        if raw.has_data:
+            _stage(con, raw)
+        if not raw.has_data or con.execute("SELECT count(*) FROM _raw").fetchone()[0] == 0:
+            raise ExportError(f"{path.name}: has a header (row {raw.header_row}) but no data "
+                              f"rows; expected at least one row of {tbl.name}")
+        _build_clean(con, tbl, mapping, raw.headers, used_defaults)
+        problems = _validate(con, tbl, mapping, raw.headers)
+        if problems:
+            listing = "\n".join(f"  - {p}" for p in problems)
+            raise ExportError(
+                f"{path.name} (table {tbl.name}): {len(problems)} problem(s), nothing was "
+                f"loaded and the warehouse is unchanged:\n{listing}")
+        key = ", ".join(f'"{k}"' for k in tbl.key)
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM _clean
+                        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1""")
+        if raw.temporary:
+            raw.temporary.unlink(missing_ok=True)
+        kept = raw_dir / tbl.name / f"{digest[:16]}_{path.name}"
+        con.execute("BEGIN TRANSACTION")
+        copied = False
+        try:
+            ingest_id = next_ingest_id(con)
+            result = store(con, tbl.name, "_dedup", ingest_id)
+            if not kept.exists():
+                kept.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, kept)
+                copied = True
+            log_ingest(con, file_name=path.name, content_hash=digest, result=result,
+                       raw_path=str(kept), source="export", ingest_id=ingest_id)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            if copied:
+                kept.unlink(missing_ok=True)
+            raise
+    except ExportError as exc:
+        text = str(exc)
+        return IngestResult(path, "failed", None, None,
+                            text if text.startswith(path.name) else f"{path.name}: {text}")
+    finally:
+        for name in ("_raw", "_clean", "_dedup"):
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+    ignored = [h for j, h in enumerate(raw.headers) if h and j not in mapping.values()
+               and tbl.name != "items"]
+    note = f"; ignored columns: {', '.join(ignored)}" if ignored else ""
+    if used_defaults:
+        note += "; " + ", ".join(f"{k}={v} (from preamble/--default)"
+                                 for k, v in used_defaults.items())
+    unknown = []
+    if tbl.name == "traffic":
+        unknown = [r[0] for r in con.execute(
+            "SELECT DISTINCT channel_raw FROM traffic WHERE channel = 'other' AND _ingest_id = ? "
+            "AND channel_raw NOT IN ('其他', '其它', 'other') ORDER BY 1", [ingest_id]).fetchall()]
+        if unknown:
+            note += f"; channels not in the contract, kept as 'other': {', '.join(unknown)}"
+    return IngestResult(path, "loaded", tbl.name, result,
+                        f"{path.name} → {tbl.name}: {result.rows:,} rows, {result.new:,} new, "
+                        f"{result.replaced:,} replaced, {result.unchanged:,} unchanged{note}")
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    files: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                                and f.suffix.lower() in (*SUPPORTED_SUFFIXES, ".xls")
+                                and not f.name.startswith((".", "~$"))))
+        elif p.exists():
+            files.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or folder")
+    return files
+
+
+def ingest_paths(paths: Iterable[str | os.PathLike[str]],
+                 warehouse: str | os.PathLike[str] | None = None, *, table: str | None = None,
+                 defaults: dict[str, str] | None = None, force: bool = False,
+                 ) -> list[IngestResult]:
+    """Load export files and folders (recursively) into the warehouse, one file at a time.
+
+    Parameters
+    ----------
+    paths : iterable of path-like
+        Files (``.csv``, ``.xlsx``) and folders.
+    warehouse : path-like, optional
+        The DuckDB file; created if missing.
+    table : str, optional
+        Force the table instead of recognising it from the headers.
+    defaults : dict, optional
+        Values for columns a file lacks, e.g. ``{"category": "保温杯"}``.
+    force : bool
+        Re-apply a file even if the same content was loaded before.
+
+    Returns
+    -------
+    list of IngestResult
+        One per file; failed files leave the warehouse untouched.
+    """
+    from research.config import default_warehouse
+
+    target = Path(warehouse) if warehouse is not None else default_warehouse()
+    files = _expand(paths)
+    raw_dir = raw_dir_for(target)
+    results = []
+    with connect(target) as con, tempfile.TemporaryDirectory() as tmp:
+        for f in files:
+            results.append(ingest_file(con, f, raw_dir, table=table, defaults=defaults,
+                                       force=force, tmp_dir=Path(tmp)))
+    return results
+
+
+def results_frame(results: Sequence[IngestResult]) -> pd.DataFrame:
+    """Tabulate ingest results (for printing and logs)."""
+    return pd.DataFrame([{
+        "file": r.file.name, "outcome": r.outcome, "table": r.table,
+        "rows": r.result.rows if r.result else None,
+        "new": r.result.new if r.result else None,
+        "replaced": r.result.replaced if r.result else None,
+        "unchanged": r.result.unchanged if r.result else None,
+    } for r in results])
+
+
+def as_json(results: Sequence[IngestResult]) -> str:
+    """Serialise results for ``--json`` output."""
+    return json.dumps([{"file": str(r.file), "outcome": r.outcome, "table": r.table,
+                        "message": r.message} for r in results], ensure_ascii=False, indent=2)
