@@ -1,0 +1,761 @@
+"""Price bands (价格带): where a category's listings and money sit over price, which bands are
+crowded or underserved, where our shop and competitors stand, and what price to set.
+
+Everything heavy runs in DuckDB SQL over the ``items`` table (or a registered DataFrame):
+cleaning, banding (a ``CASE`` ladder on the edges) and every per-band aggregate, so 20 million
+listing rows take seconds. pandas only sees the small per-band results.
+
+Workbench choices (each is stated in the report beside its number)
+------------------------------------------------------------------
+- **Bands** are right-closed: the band ``29–39`` holds prices above 29 up to and including 39;
+  the first band is ``≤e1`` and the last ``>en``. Automatic edges cluster the study
+  snapshot's prices on the ladder of round price points: each round point inside the price
+  range starts as an edge, and the lightest band (by the larger of its listing and units
+  share) is merged into its lighter neighbour until at most ``n_bands`` remain, each holding
+  ≥ 3 % of listings or of units (:func:`auto_edges`). :func:`snap_to_round` snaps any value
+  (e.g. a quantile) to the same ladder. Round points are ``m·10^k − 1`` for ``m`` in 10, 13, 16, 20, 30, 40, 50, 60, 80 (…29, 39, 49,
+  59, 79, 99, 129, 159, 199, 299…), ``− 0.1`` below 10. Explicit ``edges`` override them.
+- **Revenue** is ``revenue_30d`` where the listing has it, else ``price × sales_30d``.
+- **Demand per listing** = the band's units share ÷ its listing share (sales per listing
+  relative to the category; 1 = average, 2 = twice the category's sales per listing).
+- **Concentration** is measured on band revenue: ``top3_shop_share`` is the share of the
+  band's revenue held by its three largest shops; ``hhi`` is the Herfindahl-Hirschman index
+  of shop revenue shares on the **0–10,000** scale (10,000 = one shop).
+- **Trick prices** are excluded before banding: price ≤ ``placeholder_max`` (1 unit of the
+  currency: 0.01 / 1 元 "拍下改价" placeholders), titles naming a deposit or a price-change
+  link (:data:`TRICK_KEYWORDS`), and absurd outliers: ``ln(price)`` outside
+  ``[Q1 − k·IQR, Q3 + k·IQR]`` of its snapshot (``k = 3``). Listings with zero sales are kept:
+  they are supply.
+- **Price point** in a band: the units-weighted median price of the band's listings, taken
+  down to the nearest price ending in 9 at its third significant digit (47.3 → 46.9,
+  137 → 129), and raised to the first such point above the band's lower edge if it falls
+  below it. **Margin** = (price point − unit cost) / price point.
+- A snapshot with fewer than :data:`MIN_LISTINGS` clean listings is warned about, not charted.
+
+Result columns
+--------------
+``price_bands.csv`` (:func:`band_metrics`), one row per band per snapshot:
+snapshot_date, band, band_label, price_lo, price_hi, listings, listing_share, units,
+units_share, revenue, revenue_share, revenue_computed_listings (revenue taken as price ×
+units), shops, top3_shop_share, hhi (0–10,000), median_sales_30d, zero_sales_listings,
+tmall_share (share of listings that are Tmall), demand_per_listing (units share ÷ listing
+share), revenue_per_listing_index (revenue share ÷ listing share), median_price,
+units_weighted_median_price, flag, currency.
+
+``price_recommendation.csv`` (:func:`recommend_price`), one row per band of the study
+snapshot, best first: rank, role (recommended / runner-up / not eligible), band, band_label,
+price_lo, price_hi, demand_per_listing, units_share, revenue_share, listings, price_point,
+unit_cost, margin, share_ok, margin_ok, reason, currency.
+
+``price_positions.csv`` (:func:`price_positions`): snapshot_date, role (ours / competitor),
+shop, item_id, title, price, sales_30d, revenue, band, band_label, band_demand_per_listing,
+currency.
+
+Examples
+--------
+>>> snap_to_round([31, 47, 140])
+[29.0, 49.0, 129.0]
+>>> band_labels([29, 39])
+['≤29', '29–39', '>39']
+>>> round(hhi([50, 30, 20]), 6), round(top_share([50, 30, 20, 0], 3), 6)
+(3800.0, 1.0)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from research.checks import shares_sum_to_one
+
+__all__ = [
+    "MIN_LISTINGS", "TRICK_KEYWORDS", "round_points", "snap_to_round", "auto_edges",
+    "band_labels", "assign_bands", "hhi", "top_share", "price_point", "weighted_quantile",
+    "items_source", "detect_trick_prices", "band_metrics", "band_shares_sum_to_one",
+    "band_movement", "price_positions", "recommend_price", "price_distribution",
+    "PriceStudy", "analyse_prices", "resolve_snapshot",
+]
+
+#: fewer clean listings than this in a snapshot → a warning instead of a chart
+MIN_LISTINGS = 30
+#: title words of deposit / price-change / make-up links (拍下改价, 定金 …)
+TRICK_KEYWORDS = ("拍下改价", "改价", "定金", "订金", "预付金", "补差价", "差价", "补拍", "专拍",
+                  "补运费", "邮费补", "不发货", "deposit", "price difference")
+_MANTISSAS = (10, 13, 16, 20, 30, 40, 50, 60, 80)
+
+
+# ----------------------------------------------------------------------------- edges
+def round_points(lo: float = 0.5, hi: float = 1e7) -> np.ndarray:
+    """Return the round price points between ``lo`` and ``hi`` (…29, 39, 49, 59, 79, 99, 129…).
+
+    Examples
+    --------
+    >>> round_points(20, 200).tolist()
+    [29.0, 39.0, 49.0, 59.0, 79.0, 99.0, 129.0, 159.0, 199.0]
+    """
+    pts = []
+    for k in range(-2, 9):
+        for m in _MANTISSAS:
+            base = m * 10.0 ** k
+            pts.append(round(base - (1.0 if base > 10 else 0.1 * 10.0 ** min(k + 1, 0)), 4))
+    arr = np.unique(np.array([p for p in pts if p > 0]))
+    return arr[(arr >= lo) & (arr <= hi)]
+
+
+def snap_to_round(values: Sequence[float] | np.ndarray) -> list[float]:
+    """Snap each value to the nearest round price point on a log scale."""
+    pts = round_points()
+    logp = np.log(pts)
+    out = []
+    for v in np.asarray(values, dtype=float):
+        if not np.isfinite(v) or v <= 0:
+            continue
+        out.append(float(pts[int(np.argmin(np.abs(logp - math.log(v))))]))
+    return out
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray | None,
+                      qs: Sequence[float]) -> np.ndarray:
+    """Quantiles of ``values`` with ``weights`` (the lowest value whose cumulative weight
+    reaches ``q`` of the total); unweighted when ``weights`` is None.
+
+    Examples
+    --------
+    >>> weighted_quantile(np.array([10., 20., 30.]), np.array([1., 1., 8.]), [0.5]).tolist()
+    [30.0]
+    """
+    values = np.asarray(values, dtype=float)
+    if weights is None:
+        weights = np.ones_like(values)
+    weights = np.asarray(weights, dtype=float)
+    keep = weights > 0
+    values, weights = values[keep], weights[keep]
+    if not len(values):
+        return np.full(len(qs), np.nan)
+    order = np.argsort(values, kind="stable")
+    cum = np.cumsum(weights[order])
+    idx = np.searchsorted(cum, np.asarray(qs) * cum[-1] - 1e-9 * cum[-1], side="left")
+    return values[order][np.clip(idx, 0, len(values) - 1)]
+
+
+def auto_edges(prices: Sequence[float] | np.ndarray, units: Sequence[float] | None = None,
+               n_bands: int = 8, min_share: float = 0.03) -> list[float]:
+    """Choose interior band edges from the data, at round price points.
+
+    Adjacent clustering on the round-point ladder: every round point strictly inside the
+    price range (:func:`round_points`) starts as an edge; then, while there are more than
+    ``n_bands`` bands or a band holds less than ``min_share`` of both listings and units, the
+    band with the smallest weight (the larger of its listing and units share) is merged into
+    its lighter neighbour. A band with few listings but many sales (underserved) is heavy by
+    units and so survives.
+
+    Examples
+    --------
+    >>> auto_edges([20, 25, 33, 45, 48, 55, 70, 90, 120, 150], n_bands=4)
+    [39.0, 49.0, 79.0]
+    """
+    p = np.asarray(prices, dtype=float)
+    u = np.ones_like(p) if units is None else np.nan_to_num(np.asarray(units, dtype=float))
+    keep = np.isfinite(p) & (p > 0)
+    p, u = p[keep], u[keep]
+    if len(p) < 2:
+        return []
+    edges = [e for e in round_points(p.min(), p.max()).tolist() if p.min() < e < p.max()]
+    idx = np.searchsorted(np.asarray(edges), p, side="left")
+    n = np.bincount(idx, minlength=len(edges) + 1).astype(float)
+    w_units = np.bincount(idx, weights=u, minlength=len(edges) + 1)
+    n, w_units = list(n / n.sum()), list(w_units / w_units.sum() if w_units.sum() > 0 else n)
+    while len(edges):
+        weight = np.maximum(n, w_units)
+        i = int(np.argmin(weight))
+        if len(weight) <= n_bands and weight[i] >= min_share:
+            break
+        if i == 0:
+            j = 1
+        elif i == len(weight) - 1:
+            j = i - 1
+        else:
+            j = i - 1 if weight[i - 1] <= weight[i + 1] else i + 1
+        lo, hi = min(i, j), max(i, j)
+        n[lo:hi + 1] = [n[lo] + n[hi]]
+        w_units[lo:hi + 1] = [w_units[lo] + w_units[hi]]
+        del edges[lo]
+    return [float(e) for e in edges]
+
+
+def _clean_edges(edges: Sequence[float]) -> list[float]:
+    out = sorted({float(e) for e in edges if e is not None and np.isfinite(e) and e > 0})
+    return out
+
+
+def _fmt_edge(x: float) -> str:
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def band_labels(edges: Sequence[float]) -> list[str]:
+    """Labels of the bands cut by interior ``edges`` (right-closed: ``29–39`` is (29, 39])."""
+    e = _clean_edges(edges)
+    if not e:
+        return ["all prices"]
+    inner = [f"{_fmt_edge(a)}–{_fmt_edge(b)}" for a, b in zip(e, e[1:], strict=False)]
+    return [f"≤{_fmt_edge(e[0])}"] + inner + [f">{_fmt_edge(e[-1])}"]
+
+
+def assign_bands(prices: Sequence[float] | np.ndarray, edges: Sequence[float]) -> np.ndarray:
+    """Band index of each price (0 = ``≤e1``), right-closed, via ``np.searchsorted``.
+
+    Examples
+    --------
+    >>> assign_bands([10, 29, 29.01, 39, 500], [29, 39]).tolist()
+    [0, 0, 1, 1, 2]
+    """
+    return np.searchsorted(np.asarray(_clean_edges(edges)), np.asarray(prices, dtype=float),
+                           side="left")
+
+
+def _band_bounds(edges: Sequence[float]) -> tuple[list[float], list[float]]:
+    e = _clean_edges(edges)
+    return [0.0] + e, e + [math.inf]
+
+
+# ----------------------------------------------------------------------------- metrics
+def hhi(values: Sequence[float], scale: float = 10_000) -> float:
+    """Herfindahl-Hirschman index of the shares of ``values`` (0–10,000 by default)."""
+    v = np.asarray(values, dtype=float)
+    total = v.sum()
+    return float("nan") if total <= 0 else float(((v / total) ** 2).sum() * scale)
+
+
+def top_share(values: Sequence[float], n: int = 3) -> float:
+    """Share of the total held by the ``n`` largest values."""
+    v = np.sort(np.asarray(values, dtype=float))[::-1]
+    total = v.sum()
+    return float("nan") if total <= 0 else float(v[:n].sum() / total)
+
+
+def price_point(median: float, lo: float, hi: float) -> float:
+    """The recommended price point in band (lo, hi] (see the module's stated rule).
+
+    Examples
+    --------
+    >>> price_point(47.3, 39, 49), price_point(137, 99, 159), price_point(39.2, 39, 49)
+    (46.9, 129.0, 39.9)
+    """
+    if not np.isfinite(median) or median <= 0:
+        return float("nan")
+    unit = 10.0 ** (math.floor(math.log10(median)) - 2)
+    point = (math.floor((median + unit) / (10 * unit)) * 10 - 1) * unit
+    if point <= lo:
+        point = (math.floor(lo / (10 * unit) + 1e-9) * 10 + 9) * unit
+        if point <= lo:
+            point += 10 * unit
+    if np.isfinite(hi) and point > hi:
+        point = hi
+    return round(point, 6)
+
+
+# ----------------------------------------------------------------------------- sources
+def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | None = None,
+                 *, category: str | None = None,
+                 until: str | pd.Timestamp | None = None) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """Expose listings to DuckDB as the temp view ``_px_src`` with the canonical columns.
+
+    Parameters
+    ----------
+    items : DataFrame or str
+        Canonical ``items`` rows, or the name of a relation on ``con`` holding them (e.g.
+        ``"wh.items"`` after ``ATTACH 'warehouse.duckdb' AS wh (READ_ONLY)``).
+    con : duckdb connection, optional
+        A new in-memory connection when omitted.
+    category : str, optional
+        Keep only this category.
+    until : date, optional
+        Keep only snapshots on or before this date (no peeking past the study week).
+
+    Returns
+    -------
+    (connection, "_px_src")
+    """
+    con = con or duckdb.connect()
+    if isinstance(items, pd.DataFrame):
+        con.register("_px_frame", items)
+        items = "_px_frame"
+    have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {items}").fetchall()}
+
+    def col(name: str, sql_type: str) -> str:
+        return f'CAST("{name}" AS {sql_type})' if name in have else f"CAST(NULL AS {sql_type})"
+
+    conds = []  # a view cannot take bound parameters: literals, quotes doubled
+    if category:
+        conds.append("category = " + _literal(category))
+    if until is not None:
+        conds.append(f"CAST(snapshot_date AS DATE) <= DATE '{pd.Timestamp(until).date()}'")
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
+    sql = f"""SELECT CAST(snapshot_date AS DATE) AS snapshot_date, CAST(item_id AS VARCHAR) AS item_id,
+        CAST(shop AS VARCHAR) AS shop, {col('title', 'VARCHAR')} AS title,
+        CAST(price AS DOUBLE) AS price, CAST(sales_30d AS DOUBLE) AS sales_30d,
+        {col('revenue_30d', 'DOUBLE')} AS revenue_30d, {col('is_tmall', 'BOOLEAN')} AS is_tmall,
+        {col('currency', 'VARCHAR')} AS currency
+        FROM {items} {where}"""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _px_src AS {sql}")
+    return con, "_px_src"
+
+
+def _literal(text: object) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src", *,
+                        placeholder_max: float = 1.0, k: float = 3.0,
+                        keywords: Sequence[str] = TRICK_KEYWORDS) -> str:
+    """Flag trick prices and materialise the temp table ``_px_clean`` (all rows, with
+    ``trick_reason`` NULL for clean rows and ``revenue`` = revenue_30d else price × sales).
+
+    Rules, in order: no price (≤ 0); placeholder price ≤ ``placeholder_max``; a title naming
+    a deposit / price-change link; ``ln(price)`` outside ``[Q1 − k·IQR, Q3 + k·IQR]`` of its
+    snapshot (IQR floored at 0.1; only with ≥ 8 listings).
+
+    Returns
+    -------
+    str
+        ``"_px_clean"``.
+    """
+    pattern = "|".join(kw.replace("'", "''") for kw in keywords)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_stage AS
+        SELECT *, CASE
+            WHEN price IS NULL OR price <= 0 THEN 'no price (≤ 0)'
+            WHEN price <= {float(placeholder_max)} THEN 'placeholder price (≤ {placeholder_max:g})'
+            WHEN title IS NOT NULL AND regexp_matches(lower(title), '{pattern.lower()}')
+                THEN 'deposit / price-change link (title)'
+            END AS rule_reason
+        FROM {source}""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_clean AS
+        WITH q AS (
+            SELECT snapshot_date, count(*) AS n,
+                   quantile_cont(ln(price), 0.25) AS q1, quantile_cont(ln(price), 0.75) AS q3
+            FROM _px_stage WHERE rule_reason IS NULL GROUP BY snapshot_date)
+        SELECT s.snapshot_date, s.item_id, s.shop, s.title, s.price, s.sales_30d,
+               coalesce(s.revenue_30d, s.price * s.sales_30d) AS revenue,
+               s.revenue_30d IS NULL AS revenue_computed, s.is_tmall, s.currency,
+               coalesce(s.rule_reason, CASE
+                 WHEN q.n >= 8 AND ln(s.price) > q.q3 + {k} * greatest(q.q3 - q.q1, 0.1)
+                     THEN 'outlier: ln(price) > Q3 + {k:g}·IQR'
+                 WHEN q.n >= 8 AND ln(s.price) < q.q1 - {k} * greatest(q.q3 - q.q1, 0.1)
+                     THEN 'outlier: ln(price) < Q1 − {k:g}·IQR' END) AS trick_reason
+        FROM _px_stage s LEFT JOIN q USING (snapshot_date)""")
+    con.execute("DROP TABLE _px_stage")
+    return "_px_clean"
+
+
+def _band_case(edges: Sequence[float], column: str = "price") -> str:
+    e = _clean_edges(edges)
+    if not e:
+        return "0"
+    whens = " ".join(f"WHEN {column} <= {x!r} THEN {i}" for i, x in enumerate(e))
+    return f"CASE {whens} ELSE {len(e)} END"
+
+
+def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
+                 clean: str = "_px_clean", currency: str = "CNY",
+                 strong_share: float = 0.15, thin_share: float = 0.03) -> pd.DataFrame:
+    """Per band per snapshot metrics of the clean listings (columns: module docstring).
+
+    Every band of every snapshot is present, empty ones with zero listings. ``flag`` marks an
+    empty or thin band (listing share < ``thin_share``) next to a strong one (units share ≥
+    ``strong_share``). Calls :func:`band_shares_sum_to_one`.
+    """
+    case = _band_case(edges)
+    los, his = _band_bounds(edges)
+    labels = band_labels(edges)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_banded AS
+        SELECT snapshot_date, shop, price, sales_30d, revenue, revenue_computed, is_tmall,
+               {case} AS band
+        FROM {clean} WHERE trick_reason IS NULL""")
+    frame = con.execute("""
+        WITH shop_band AS (
+            SELECT snapshot_date, band, shop, sum(revenue) AS r FROM _px_banded GROUP BY ALL),
+        conc AS (
+            SELECT snapshot_date, band, count(*) AS shops,
+                   sum(r) FILTER (WHERE rn <= 3) / nullif(sum(r), 0) AS top3_shop_share,
+                   CASE WHEN sum(r) > 0 THEN 10000 * sum(r * r) / (sum(r) * sum(r)) END AS hhi
+            FROM (SELECT *, row_number() OVER (PARTITION BY snapshot_date, band
+                                               ORDER BY r DESC, shop) AS rn FROM shop_band)
+            GROUP BY ALL),
+        price_units AS (
+            SELECT snapshot_date, band, price, sum(sales_30d) AS u
+            FROM _px_banded WHERE sales_30d > 0 GROUP BY ALL),
+        wmed AS (
+            SELECT snapshot_date, band, min(price) FILTER (WHERE cu >= tot / 2) AS wmed
+            FROM (SELECT *, sum(u) OVER (PARTITION BY snapshot_date, band ORDER BY price
+                                         ROWS UNBOUNDED PRECEDING) AS cu,
+                         sum(u) OVER (PARTITION BY snapshot_date, band) AS tot FROM price_units)
+            GROUP BY ALL),
+        agg AS (
+            SELECT snapshot_date, band, count(*) AS listings, sum(sales_30d) AS units,
+                   sum(revenue) AS revenue, count(*) FILTER (WHERE revenue_computed)
+                       AS revenue_computed_listings,
+                   median(sales_30d) AS median_sales_30d,
+                   count(*) FILTER (WHERE sales_30d = 0) AS zero_sales_listings,
+                   avg(CAST(is_tmall AS DOUBLE)) AS tmall_share, median(price) AS median_price
+            FROM _px_banded GROUP BY ALL)
+        SELECT a.*, c.shops, c.top3_shop_share, c.hhi, w.wmed AS units_weighted_median_price
+        FROM agg a JOIN conc c USING (snapshot_date, band)
+        LEFT JOIN wmed w USING (snapshot_date, band)""").df()
+    con.execute("DROP TABLE _px_banded")
+    snaps = sorted(con.execute(f"SELECT DISTINCT snapshot_date FROM {clean}").df()
+                   ["snapshot_date"].pipe(pd.to_datetime))
+    grid = pd.MultiIndex.from_product([snaps, range(len(labels))], names=["snapshot_date", "band"])
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    frame["band"] = frame["band"].astype(int)
+    out = frame.set_index(["snapshot_date", "band"]).reindex(grid).reset_index()
+    for c in ("listings", "units", "revenue", "revenue_computed_listings", "shops",
+              "zero_sales_listings"):
+        out[c] = out[c].fillna(0)
+    for c in ("listings", "revenue_computed_listings", "shops", "zero_sales_listings"):
+        out[c] = out[c].astype("int64")
+    out["band_label"] = [labels[b] for b in out["band"]]
+    out["price_lo"] = [los[b] for b in out["band"]]
+    out["price_hi"] = [his[b] for b in out["band"]]
+    g = out.groupby("snapshot_date")
+    for what in ("listings", "units", "revenue"):
+        total = g[what].transform("sum")
+        out[f"{'listing' if what == 'listings' else what}_share"] = out[what] / total.where(total > 0)
+    ls = out["listing_share"].where(out["listing_share"] > 0)
+    out["demand_per_listing"] = out["units_share"] / ls
+    out["revenue_per_listing_index"] = out["revenue_share"] / ls
+    out["flag"] = _flags(out, strong_share, thin_share)
+    out["currency"] = currency
+    band_shares_sum_to_one(out)
+    cols = ["snapshot_date", "band", "band_label", "price_lo", "price_hi", "listings",
+            "listing_share", "units", "units_share", "revenue", "revenue_share",
+            "revenue_computed_listings", "shops", "top3_shop_share", "hhi", "median_sales_30d",
+            "zero_sales_listings", "tmall_share", "demand_per_listing",
+            "revenue_per_listing_index", "median_price", "units_weighted_median_price",
+            "flag", "currency"]
+    return out[cols].sort_values(["snapshot_date", "band"]).reset_index(drop=True)
+
+
+def _flags(out: pd.DataFrame, strong_share: float, thin_share: float) -> list[str]:
+    flags = []
+    by = {(s, b): r for s, b, r in zip(out["snapshot_date"], out["band"],
+                                       out.itertuples(index=False), strict=True)}
+    for row in out.itertuples(index=False):
+        if row.listings == 0:
+            kind = "empty"
+        elif row.listing_share < thin_share:
+            kind = "thin"
+        else:
+            flags.append("")
+            continue
+        strong = [by[(row.snapshot_date, nb)].band_label for nb in (row.band - 1, row.band + 1)
+                  if (row.snapshot_date, nb) in by
+                  and (by[(row.snapshot_date, nb)].units_share or 0) >= strong_share]
+        flags.append(f"{kind} band next to strong band {' & '.join(strong)}" if strong
+                     else f"{kind} band")
+    return flags
+
+
+def band_shares_sum_to_one(bands: pd.DataFrame) -> None:
+    """Named check: listing, units and revenue shares each sum to one per snapshot."""
+    for col in ("listing_share", "units_share", "revenue_share"):
+        shares_sum_to_one(bands, col, by=["snapshot_date"])
+
+
+# ----------------------------------------------------------------------------- movement
+def band_movement(bands: pd.DataFrame) -> pd.DataFrame:
+    """Units and revenue share of each band on the first and last snapshot, and the change.
+
+    Returns an empty frame when there are fewer than two snapshots (the report says so).
+    Shares use 30-day sales on each snapshot; snapshots closer than 30 days overlap.
+    """
+    cols = ["band", "band_label", "first_snapshot", "last_snapshot", "units_share_first",
+            "units_share_last", "units_share_change", "revenue_share_first",
+            "revenue_share_last", "revenue_share_change", "listing_share_change", "direction"]
+    snaps = sorted(bands["snapshot_date"].unique())
+    if len(snaps) < 2:
+        return pd.DataFrame(columns=cols)
+    first = bands[bands["snapshot_date"] == snaps[0]].set_index("band")
+    last = bands[bands["snapshot_date"] == snaps[-1]].set_index("band")
+    out = pd.DataFrame({"band": last.index, "band_label": last["band_label"].to_numpy()})
+    out["first_snapshot"], out["last_snapshot"] = snaps[0], snaps[-1]
+    for what in ("units_share", "revenue_share"):
+        out[f"{what}_first"] = first[what].reindex(last.index).to_numpy()
+        out[f"{what}_last"] = last[what].to_numpy()
+        out[f"{what}_change"] = out[f"{what}_last"] - out[f"{what}_first"]
+    out["listing_share_change"] = (last["listing_share"] - first["listing_share"]
+                                   .reindex(last.index)).to_numpy()
+    ch = out["units_share_change"]
+    out["direction"] = np.where(ch > 0.005, "gaining", np.where(ch < -0.005, "losing", "flat"))
+    return out[cols]
+
+
+# ----------------------------------------------------------------------------- positions
+def price_positions(con: duckdb.DuckDBPyConnection, edges: Sequence[float], snapshot: object,
+                    *, shop: str = "", competitors: Sequence[str] = (), top_n: int = 5,
+                    bands: pd.DataFrame | None = None, clean: str = "_px_clean",
+                    currency: str = "CNY") -> pd.DataFrame:
+    """Our shop's and competitors' clean listings on the study snapshot, with their band.
+
+    Competitors default to the ``top_n`` shops by revenue on the snapshot, other than ours.
+    """
+    day = str(pd.Timestamp(snapshot).date())
+    comps = [c for c in competitors if c and c != shop]
+    if not comps:
+        comps = [r[0] for r in con.execute(
+            f"""SELECT shop FROM {clean} WHERE trick_reason IS NULL AND snapshot_date = ?
+                AND shop IS DISTINCT FROM ? GROUP BY shop ORDER BY sum(revenue) DESC, shop
+                LIMIT ?""", [day, shop, int(top_n)]).fetchall()]
+    shops = ([shop] if shop else []) + comps
+    cols = ["snapshot_date", "role", "shop", "item_id", "title", "price", "sales_30d", "revenue",
+            "band", "band_label", "band_demand_per_listing", "currency"]
+    if not shops:
+        return pd.DataFrame(columns=cols)
+    marks = ", ".join("?" for _ in shops)
+    frame = con.execute(
+        f"""SELECT snapshot_date, shop, item_id, title, price, sales_30d, revenue FROM {clean}
+            WHERE trick_reason IS NULL AND snapshot_date = ? AND shop IN ({marks})
+            ORDER BY shop, revenue DESC, item_id""", [day, *shops]).df()
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    frame["role"] = np.where(frame["shop"] == shop, "ours", "competitor")
+    frame["band"] = assign_bands(frame["price"], edges)
+    labels = band_labels(edges)
+    frame["band_label"] = [labels[b] for b in frame["band"]]
+    dpl = {}
+    if bands is not None:
+        latest = bands[bands["snapshot_date"] == pd.Timestamp(snapshot)]
+        dpl = dict(zip(latest["band"], latest["demand_per_listing"], strict=True))
+    frame["band_demand_per_listing"] = frame["band"].map(dpl).astype(float)
+    frame["currency"] = currency
+    order = {s: i for i, s in enumerate(shops)}
+    frame = frame.sort_values(["shop", "revenue"], ascending=[True, False],
+                              key=lambda s: s.map(order) if s.name == "shop" else s)
+    return frame[cols].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- recommendation
+def recommend_price(bands: pd.DataFrame, snapshot: object, *, unit_cost: float = 0.0,
+                    min_margin: float = 0.3, min_band_share: float = 0.05,
+                    currency: str = "CNY") -> pd.DataFrame:
+    """Rank the study snapshot's bands and recommend one with a price point.
+
+    Eligible bands hold ≥ ``min_band_share`` of the category's units and leave ≥
+    ``min_margin`` over ``unit_cost`` at their price point (:func:`price_point`); among them
+    the highest demand per listing wins. ``unit_cost`` ≤ 0 means unknown: the margin is then
+    not checked (the report says so). Rows are best first with a reason for each.
+    """
+    day = pd.Timestamp(snapshot)
+    b = bands[(bands["snapshot_date"] == day) & (bands["listings"] > 0)].copy()
+    b["price_point"] = [price_point(m if pd.notna(m) else med, lo, hi) for m, med, lo, hi in
+                        zip(b["units_weighted_median_price"], b["median_price"], b["price_lo"],
+                            b["price_hi"], strict=True)]
+    b["unit_cost"] = unit_cost
+    b["margin"] = (b["price_point"] - unit_cost) / b["price_point"]
+    b["share_ok"] = b["units_share"].fillna(0) >= min_band_share
+    b["margin_ok"] = True if unit_cost <= 0 else b["margin"] >= min_margin
+    b["eligible"] = b["share_ok"] & b["margin_ok"]
+    b = b.sort_values(["eligible", "demand_per_listing", "units_share"],
+                      ascending=[False, False, False], na_position="last").reset_index(drop=True)
+    b["rank"] = np.arange(1, len(b) + 1)
+    winner = b[b["eligible"]].head(1)
+    best_dpl = float(winner["demand_per_listing"].iloc[0]) if len(winner) else float("nan")
+    roles, reasons = [], []
+    for i, row in b.iterrows():
+        money = f"{currency} {row.price_point:,.2f}"
+        why = []
+        if not row.share_ok:
+            why.append(f"holds {row.units_share:.1%} of units < minimum band share "
+                       f"{min_band_share:.0%}")
+        if not row.margin_ok:
+            why.append(f"margin {row.margin:.0%} at {money} < minimum margin {min_margin:.0%} "
+                       f"over unit cost {unit_cost:g}")
+        if row.eligible and i == 0:
+            roles.append("recommended")
+            reasons.append(f"highest demand per listing ({row.demand_per_listing:.2f}) among "
+                           f"bands with ≥ {min_band_share:.0%} of units"
+                           + (f" and ≥ {min_margin:.0%} margin (margin {row.margin:.0%} at "
+                              f"{money})" if unit_cost > 0 else "; unit cost unknown, margin "
+                              "not checked") + f"; price point {money}")
+        elif row.eligible:
+            roles.append("runner-up")
+            reasons.append(f"lower demand per listing ({row.demand_per_listing:.2f} vs "
+                           f"{best_dpl:.2f})")
+        else:
+            roles.append("not eligible")
+            reasons.append("; ".join(why))
+    b["role"], b["reason"] = roles, reasons
+    b["currency"] = currency
+    cols = ["rank", "role", "band", "band_label", "price_lo", "price_hi", "demand_per_listing",
+            "units_share", "revenue_share", "listings", "price_point", "unit_cost", "margin",
+            "share_ok", "margin_ok", "reason", "currency"]
+    return b[cols]
+
+
+# ----------------------------------------------------------------------------- distribution
+def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *, bins: int = 40,
+                       clean: str = "_px_clean") -> pd.DataFrame:
+    """Listing, units and revenue shares over log-spaced price bins on one snapshot.
+
+    Returns columns bin_lo, bin_hi, listings, units, revenue, listing_share, units_share,
+    revenue_share — the listing distribution next to the sales-weighted ones.
+    """
+    day = str(pd.Timestamp(snapshot).date())
+    lo, hi = con.execute(f"""SELECT min(price), max(price) FROM {clean}
+        WHERE trick_reason IS NULL AND snapshot_date = ?""", [day]).fetchone()
+    if lo is None:
+        return pd.DataFrame(columns=["bin_lo", "bin_hi", "listings", "units", "revenue",
+                                     "listing_share", "units_share", "revenue_share"])
+    hi = max(hi, lo * 1.001)
+    llo, step = math.log(lo), (math.log(hi) - math.log(lo)) / bins
+    frame = con.execute(f"""SELECT least(CAST(floor((ln(price) - {llo}) / {step}) AS INT),
+                                         {bins - 1}) AS b,
+            count(*) AS listings, sum(sales_30d) AS units, sum(revenue) AS revenue
+        FROM {clean} WHERE trick_reason IS NULL AND snapshot_date = ? GROUP BY b""",
+                        [day]).df().set_index("b").reindex(range(bins), fill_value=0)
+    frame["bin_lo"] = np.exp(llo + step * frame.index.to_numpy())
+    frame["bin_hi"] = np.exp(llo + step * (frame.index.to_numpy() + 1))
+    for what, name in (("listings", "listing"), ("units", "units"), ("revenue", "revenue")):
+        total = frame[what].sum()
+        frame[f"{name}_share"] = frame[what] / total if total > 0 else np.nan
+    return frame.reset_index(drop=True)[["bin_lo", "bin_hi", "listings", "units", "revenue",
+                                          "listing_share", "units_share", "revenue_share"]]
+
+
+# ----------------------------------------------------------------------------- whole study
+def resolve_snapshot(snapshots: Sequence[object], week: str = "", snapshot: str = "") -> pd.Timestamp:
+    """The study snapshot: ``snapshot`` if given (must exist), else the latest snapshot on or
+    before the Sunday of ``week``, else the latest snapshot."""
+    from research.weeks import week_bounds
+
+    days = sorted(pd.to_datetime(pd.Series(list(snapshots))).unique())
+    if not days:
+        raise ValueError("no listing snapshots in the data")
+    if snapshot:
+        day = pd.Timestamp(snapshot)
+        if day not in days:
+            raise ValueError(f"snapshot {day.date()} is not in the data; snapshots: "
+                             f"{', '.join(str(d.date()) for d in days[-8:])}")
+        return day
+    if week:
+        sunday = week_bounds(week)[1]
+        before = [d for d in days if d <= sunday]
+        if not before:
+            raise ValueError(f"no listing snapshot on or before {sunday.date()} (week {week})")
+        return pd.Timestamp(before[-1])
+    return pd.Timestamp(days[-1])
+
+
+@dataclass
+class PriceStudy:
+    """Everything the price-band report shows (see :func:`analyse_prices`)."""
+
+    snapshot: pd.Timestamp
+    currency: str
+    edges: list[float]
+    edges_source: str
+    bands: pd.DataFrame
+    movement: pd.DataFrame
+    positions: pd.DataFrame
+    recommendation: pd.DataFrame
+    distribution: pd.DataFrame
+    excluded: pd.DataFrame
+    excluded_counts: pd.DataFrame
+    listings_per_snapshot: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def study_bands(self) -> pd.DataFrame:
+        """Band rows of the study snapshot."""
+        return self.bands[self.bands["snapshot_date"] == self.snapshot].reset_index(drop=True)
+
+
+def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection | None = None,
+                   category: str | None = None, week: str = "", snapshot: str = "",
+                   edges: Sequence[float] = (), n_bands: int = 8, shop: str = "",
+                   competitors: Sequence[str] = (), top_n: int = 5, unit_cost: float = 0.0,
+                   min_margin: float = 0.3, min_band_share: float = 0.05,
+                   currency: str = "CNY") -> PriceStudy:
+    """Run the whole price-band study for one category and snapshot.
+
+    Parameters
+    ----------
+    items : DataFrame or str
+        Canonical listings, or a relation name on ``con``.
+    week, snapshot : str
+        Study week (→ latest snapshot on or before its Sunday) or an explicit snapshot date.
+        Later snapshots are never read.
+    edges : sequence of float
+        Explicit interior band edges; empty = automatic (:func:`auto_edges`).
+    currency : str
+        Used only when the data has no ``currency`` column.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> frame = pd.DataFrame({"snapshot_date": "2026-11-22", "item_id": [str(i) for i in range(60)],
+    ...     "shop": [f"s{i % 7}" for i in range(60)], "category": "c",
+    ...     "price": rng.uniform(20, 120, 60).round(1), "sales_30d": rng.integers(0, 50, 60)})
+    >>> study = analyse_prices(frame, edges=[39, 79])
+    >>> study.study_bands["band_label"].tolist()
+    ['≤39', '39–79', '>79']
+    """
+    con, src = items_source(items, con, category=category)
+    all_snaps = [r[0] for r in con.execute(f"SELECT DISTINCT snapshot_date FROM {src}").fetchall()]
+    day = resolve_snapshot(all_snaps, week, snapshot)
+    con, src = items_source(items, con, category=category, until=day)
+    clean = detect_trick_prices(con, src)
+    dstr = str(day.date())
+    data_cur = [r[0] for r in con.execute(
+        f"""SELECT currency FROM {clean} WHERE snapshot_date = ? AND currency IS NOT NULL
+            GROUP BY currency ORDER BY count(*) DESC""", [dstr]).fetchall()]
+    notes, warnings = [], []
+    cur = data_cur[0] if data_cur else currency
+    if data_cur and currency and currency != cur:
+        warnings.append(f"the data's currency is {cur}, not the parameter's {currency}: "
+                        f"money is shown in {cur}")
+    if len(data_cur) > 1:
+        warnings.append(f"mixed currencies on the snapshot: {', '.join(data_cur)}")
+    if edges:
+        used, source = _clean_edges(edges), "explicit (parameter)"
+    else:
+        p = con.execute(f"""SELECT price, sales_30d FROM {clean}
+            WHERE trick_reason IS NULL AND snapshot_date = ?""", [dstr]).fetchnumpy()
+        used = auto_edges(p["price"], p["sales_30d"], n_bands)
+        source = (f"automatic: round price points, adjacent bands merged (lightest first) "
+                  f"to at most {n_bands} bands each holding ≥ 3% of listings or units")
+    bands = band_metrics(con, used, clean=clean, currency=cur)
+    counts = con.execute(f"""SELECT snapshot_date, count(*) FILTER (WHERE trick_reason IS NULL)
+            AS clean_listings, count(*) FILTER (WHERE trick_reason IS NOT NULL) AS excluded,
+            count(*) FILTER (WHERE trick_reason IS NULL AND sales_30d = 0) AS zero_sales,
+            count(*) FILTER (WHERE trick_reason IS NULL AND revenue_computed) AS revenue_computed
+        FROM {clean} GROUP BY 1 ORDER BY 1""").df()
+    counts["snapshot_date"] = pd.to_datetime(counts["snapshot_date"])
+    for r in counts.itertuples(index=False):
+        if r.clean_listings < MIN_LISTINGS:
+            warnings.append(f"snapshot {r.snapshot_date.date()} has only {r.clean_listings} clean "
+                            f"listings (< {MIN_LISTINGS}): its bands are noise, not charted")
+    excluded = con.execute(f"""SELECT snapshot_date, shop, item_id, title, price, sales_30d,
+            trick_reason FROM {clean} WHERE trick_reason IS NOT NULL AND snapshot_date = ?
+            ORDER BY trick_reason, price""", [dstr]).df()
+    excluded_counts = con.execute(f"""SELECT snapshot_date, trick_reason, count(*) AS listings
+        FROM {clean} WHERE trick_reason IS NOT NULL GROUP BY ALL ORDER BY ALL""").df()
+    study_row = counts[counts["snapshot_date"] == day]
+    if len(study_row):
+        r = study_row.iloc[0]
+        notes.append(f"{int(r.zero_sales):,} of {int(r.clean_listings):,} clean listings sold "
+                     "nothing in 30 days; they are kept (they are supply)")
+        notes.append(f"revenue: revenue_30d where given, else price × sales_30d "
+                     f"({int(r.revenue_computed):,} listings computed)")
+    movement = band_movement(bands)
+    positions = price_positions(con, used, day, shop=shop, competitors=competitors,
+                                top_n=top_n, bands=bands, clean=clean, currency=cur)
+    rec = recommend_price(bands, day, unit_cost=unit_cost, min_margin=min_margin,
+                          min_band_share=min_band_share, currency=cur)
+    dist = price_distribution(con, day, clean=clean)
+    return PriceStudy(day, cur, used, source, bands, movement, positions, rec, dist, excluded,
+                      excluded_counts, counts, warnings, notes)

@@ -1,0 +1,245 @@
+"""Tests of research.prices: hand-computed concentration, banding and snapping on tiny inputs,
+trick-price detection, a seeded market with a planted underserved band, the sample market,
+the report notebook, and real public data checked against plain pandas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research import prices as px
+from research.checks import CheckFailed
+
+NB = Path(__file__).resolve().parent.parent / "notebooks" / "price_bands.ipynb"
+
+
+def _frame(rows: list[tuple], day: str = "2026-11-22", **extra: object) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["shop", "price", "sales_30d"])
+    frame["snapshot_date"] = pd.Timestamp(day)
+    frame["item_id"] = [f"{day}-{i}" for i in range(len(frame))]
+    frame["category"] = "保温杯"
+    for k, v in extra.items():
+        frame[k] = v
+    return frame
+
+
+def _market(seed: int = 1, days: tuple[str, ...] = ("2026-11-15", "2026-11-22"),
+            n: int = 2000, under_units: float = 60.0) -> pd.DataFrame:
+    """Seeded listings: most between 29 and 99 with modest sales, a planted underserved band
+    (99, 129] with 3 % of listings and heavy sales, and a few trick prices."""
+    rng = np.random.default_rng(seed)
+    parts = []
+    for d, day in enumerate(days):
+        m = n - 60
+        base = np.exp(rng.normal(np.log(55), 0.45, m)).clip(10, 400)
+        base = base[(base <= 99) | (base > 129)]
+        under = rng.uniform(100, 129, 60)
+        price = np.round(np.concatenate([base, under]), 1)
+        sales = np.concatenate([rng.poisson(8, len(base)),
+                                rng.poisson(under_units + 10 * d, 60)]).astype(float)
+        sales[rng.random(len(sales)) < 0.2] = 0  # zero-sale listings are supply
+        frame = pd.DataFrame({
+            "snapshot_date": pd.Timestamp(day), "item_id": [f"i{j}" for j in range(len(price))],
+            "shop": [f"shop{j % 90:02d}" for j in range(len(price))], "category": "保温杯",
+            "title": "保温杯 316不锈钢", "price": price, "sales_30d": sales,
+            "is_tmall": rng.random(len(price)) < 0.3})
+        tricks = pd.DataFrame({
+            "snapshot_date": pd.Timestamp(day), "item_id": ["t1", "t2", "t3", "t4", "t5"],
+            "shop": "trickster", "category": "保温杯",
+            "title": ["拍下改价 保温杯", "保温杯", "定金链接 保温杯", "保温杯 Deposit", "保温杯"],
+            "price": [0.01, 1.0, 50.0, 80.0, 99999.0], "sales_30d": [500.0, 400, 300, 10, 2],
+            "is_tmall": False})
+        parts += [frame, tricks]
+    return pd.concat(parts, ignore_index=True)
+
+
+# ----------------------------------------------------------------------------- tiny cases
+def test_hhi_and_top3_hand_computed():
+    assert px.hhi([50, 30, 15, 5]) == pytest.approx(2500 + 900 + 225 + 25)
+    assert px.hhi([50, 30, 15, 5], scale=1) == pytest.approx(0.365)
+    assert px.top_share([50, 30, 15, 5], 3) == pytest.approx(0.95)
+    assert np.isnan(px.hhi([0, 0]))
+    # the same numbers through the SQL band table: band ≤49 holds A 50, B 30, C 15, D 5
+    # (revenue = price × units, C's via revenue_30d); band >49 one shop
+    frame = _frame([("A", 10, 5), ("B", 10, 3), ("C", 10, 0), ("D", 5, 1), ("E", 60, 2),
+                    ("E", 70, 1)])
+    frame["revenue_30d"] = [np.nan, np.nan, 15.0, np.nan, np.nan, np.nan]
+    con, _ = px.items_source(frame)
+    px.detect_trick_prices(con)
+    bands = px.band_metrics(con, [49])
+    low, high = bands.iloc[0], bands.iloc[1]
+    assert low.revenue == pytest.approx(100)
+    assert low.hhi == pytest.approx(3650)
+    assert low.top3_shop_share == pytest.approx(0.95)
+    assert low.shops == 4 and low.listings == 4 and low.units == 9
+    assert low.revenue_computed_listings == 3
+    assert high.hhi == pytest.approx(10_000) and high.top3_shop_share == pytest.approx(1.0)
+    assert low.listing_share == pytest.approx(4 / 6) and low.units_share == pytest.approx(9 / 12)
+    assert low.revenue_share == pytest.approx(100 / 290)
+    assert low.demand_per_listing == pytest.approx((9 / 12) / (4 / 6))
+    assert low.median_sales_30d == pytest.approx(2.0) and low.zero_sales_listings == 1
+
+
+def test_round_points_snapping_and_auto_edges():
+    pts = px.round_points(25, 350).tolist()
+    assert pts == [29, 39, 49, 59, 79, 99, 129, 159, 199, 299]
+    assert px.snap_to_round([33, 36, 52, 88, 112, 180, 260]) == [29, 39, 49, 79, 99, 199, 299]
+    # three clusters at 20, 45, 110: empty ladder bands merge into a lighter neighbour
+    prices = np.array([20.0] * 10 + [45.0] * 10 + [110.0] * 10)
+    assert px.auto_edges(prices) == [39.0, 99.0]
+    # few listings at 110 but most of the units: with room for two bands the heavy-by-units
+    # band survives and the two listing-heavy bands merge
+    prices = np.array([20.0] * 40 + [45.0] * 40 + [110.0] * 2)
+    units = np.array([1.0] * 80 + [100.0] * 2)
+    assert px.auto_edges(prices, units, n_bands=2) == [99.0]
+    # … whereas by listings alone it is the lightest band and is merged away
+    assert px.auto_edges(prices, None, n_bands=2) == [39.0]
+    # edges are round points strictly inside the price range
+    rng = np.random.default_rng(5)
+    p = np.exp(rng.normal(4, 1, 3000))
+    edges = px.auto_edges(p, n_bands=8)
+    assert 2 <= len(edges) <= 7 and set(edges) <= set(px.round_points().tolist())
+    assert p.min() < min(edges) and max(edges) < p.max()
+
+
+def test_band_assignment_is_right_closed_and_sql_matches_numpy():
+    assert px.assign_bands([0.5, 29, 29.01, 39, 39.5, 1e6], [39, 29, 29]).tolist() == \
+        [0, 0, 1, 1, 2, 2]
+    assert px.band_labels([29, 39, 1299]) == ["≤29", "29–39", "39–1,299", ">1,299"]
+    rng = np.random.default_rng(3)
+    prices = np.concatenate([rng.uniform(1, 300, 500).round(1), [29, 39, 49, 99, 129]])
+    frame = _frame([("s", p, 1) for p in prices])
+    con, _ = px.items_source(frame)
+    px.detect_trick_prices(con, k=50)
+    edges = [29, 39, 49, 99, 129]
+    bands = px.band_metrics(con, edges)
+    expect = np.bincount(px.assign_bands(prices, edges), minlength=6)
+    assert bands["listings"].tolist() == expect.tolist()
+
+
+def test_price_point_rule():
+    # units-weighted median taken down to the price ending in 9 at its 3rd significant digit
+    assert px.price_point(47.3, 39, 49) == pytest.approx(46.9)
+    assert px.price_point(112.4, 99, 129) == pytest.approx(109.0)
+    assert px.price_point(8.25, 5.9, 9.9) == pytest.approx(8.19)
+    # … raised to the first such point above the lower edge when it falls out of the band
+    assert px.price_point(137, 129, 159) == pytest.approx(139.0)
+    assert px.price_point(99.5, 99, 129) == pytest.approx(99.9)
+
+
+def test_trick_prices_detected_and_zero_sales_kept():
+    frame = _market(days=("2026-11-22",))
+    con, _ = px.items_source(frame)
+    px.detect_trick_prices(con)
+    flagged = con.execute("SELECT item_id, trick_reason FROM _px_clean "
+                          "WHERE trick_reason IS NOT NULL ORDER BY item_id").df()
+    reasons = dict(zip(flagged["item_id"], flagged["trick_reason"], strict=True))
+    assert set(reasons) == {"t1", "t2", "t3", "t4", "t5"}
+    assert reasons["t1"].startswith("placeholder") and reasons["t2"].startswith("placeholder")
+    assert reasons["t3"].startswith("deposit") and reasons["t4"].startswith("deposit")
+    assert reasons["t5"].startswith("outlier")
+    zero = con.execute("SELECT count(*) FROM _px_clean WHERE sales_30d = 0 "
+                       "AND trick_reason IS NULL").fetchone()[0]
+    assert zero == int((frame["sales_30d"] == 0).sum())
+
+
+# ----------------------------------------------------------------------------- planted market
+@pytest.mark.parametrize("edges", [[29, 39, 49, 59, 79, 99, 129, 199], []])
+def test_planted_underserved_band_ranked_first_and_recommended(edges):
+    study = px.analyse_prices(_market(), category="保温杯", edges=edges, unit_cost=40,
+                              min_margin=0.3, min_band_share=0.05)
+    latest = study.study_bands
+    top = latest.sort_values("demand_per_listing", ascending=False).iloc[0]
+    # the top band lies within (99, 129] (automatic edges may cut it finer)
+    assert top.price_lo >= 99 and top.price_hi <= 129
+    if edges:
+        assert (top.price_lo, top.price_hi) == (99, 129)
+    rec = study.recommendation
+    win = rec[rec["role"] == "recommended"].iloc[0]
+    assert win.band == top.band
+    assert top.price_lo < win.price_point <= top.price_hi
+    if edges:  # price point from the band's units-weighted median, recomputed here
+        frame = _market()
+        band = frame[(frame["snapshot_date"] == "2026-11-22") & (frame["price"] > 99)
+                     & (frame["price"] <= 129) & (frame["shop"] != "trickster")
+                     & (frame["sales_30d"] > 0)].sort_values("price")
+        cum = band["sales_30d"].cumsum()
+        median = band["price"][cum >= cum.iloc[-1] / 2].iloc[0]
+        assert win.price_point == pytest.approx(px.price_point(median, 99, 129))
+        assert round(win.price_point) % 10 == 9
+    assert set(rec["role"]) >= {"recommended", "not eligible"}
+    assert (study.excluded["item_id"].isin(["t1", "t2", "t3", "t4", "t5"])).sum() == 5
+    px.band_shares_sum_to_one(study.bands)
+
+
+def test_planted_band_not_recommended_when_unprofitable():
+    # unit cost 95: the band's price point ~109 leaves < 30 % margin; a higher band may win
+    study = px.analyse_prices(_market(), edges=[29, 39, 49, 59, 79, 99, 129, 199],
+                              unit_cost=95, min_margin=0.3, min_band_share=0.05)
+    rec = study.recommendation
+    planted = rec[(rec["price_lo"] == 99) & (rec["price_hi"] == 129)].iloc[0]
+    assert planted.role == "not eligible" and not planted.margin_ok
+    assert "margin" in planted.reason
+    assert not ((rec["role"] == "recommended") & (rec["price_lo"] == 99)).any()
+    # and with a cost nobody can cover, nothing is recommended
+    none = px.analyse_prices(_market(), edges=[29, 99, 129], unit_cost=10_000).recommendation
+    assert not (none["role"] == "recommended").any()
+
+
+def test_shares_check_is_called_and_fails_loudly():
+    frame = _market(days=("2026-11-22",))
+    study = px.analyse_prices(frame, edges=[49, 99])
+    broken = study.bands.assign(units_share=study.bands["units_share"] * 0.9)
+    with pytest.raises(CheckFailed, match="units_share"):
+        px.band_shares_sum_to_one(broken)
+
+
+def test_movement_two_snapshots_and_one():
+    study = px.analyse_prices(_market(), edges=[29, 49, 79, 99, 129])
+    mv = study.movement
+    planted = mv[mv["band_label"] == "99–129"].iloc[0]
+    assert planted.units_share_change > 0 and planted.direction == "gaining"
+    assert mv["units_share_change"].sum() == pytest.approx(0, abs=1e-9)
+    one = px.analyse_prices(_market(), edges=[49], snapshot="2026-11-15")
+    assert one.movement.empty and one.snapshot == pd.Timestamp("2026-11-15")
+    # the later snapshot is never read
+    assert one.bands["snapshot_date"].max() == pd.Timestamp("2026-11-15")
+
+
+def test_positions_our_shop_and_default_competitors():
+    study = px.analyse_prices(_market(), edges=[49, 99, 129], shop="shop03", top_n=3)
+    pos = study.positions
+    assert set(pos.loc[pos["role"] == "ours", "shop"]) == {"shop03"}
+    comps = pos.loc[pos["role"] == "competitor", "shop"].unique()
+    assert len(comps) == 3 and "shop03" not in comps and "trickster" not in comps
+    assert (pos["band"] == px.assign_bands(pos["price"], [49, 99, 129])).all()
+    named = px.analyse_prices(_market(), edges=[49], shop="shop03", competitors=["shop05"])
+    assert set(named.positions["shop"]) == {"shop03", "shop05"}
+
+
+def test_week_resolves_to_latest_snapshot_on_or_before_sunday():
+    snaps = ["2026-11-08", "2026-11-15", "2026-11-22"]
+    assert px.resolve_snapshot(snaps, week="2026-W47") == pd.Timestamp("2026-11-22")
+    assert px.resolve_snapshot(snaps, week="2026-W46") == pd.Timestamp("2026-11-15")
+    assert px.resolve_snapshot(snaps, snapshot="2026-11-08") == pd.Timestamp("2026-11-08")
+    with pytest.raises(ValueError, match="on or before"):
+        px.resolve_snapshot(snaps, week="2026-W40")
+
+
+def test_thin_snapshot_warns_and_currency_comes_from_data():
+    frame = _frame([("a", 100 + i, i % 3) for i in range(12)], currency="INR")
+    study = px.analyse_prices(frame, edges=[105], currency="CNY")
+    assert any("only 12 clean listings" in w for w in study.warnings)
+    assert study.currency == "INR" and any("INR" in w for w in study.warnings)
+    assert (study.recommendation["currency"] == "INR").all()
+
+
+def test_empty_band_next_to_strong_is_flagged():
+    rows = [("a", 20, 50)] * 10 + [("b", 45, 1)] * 10 + [("c", 150, 1)] * 10
+    study = px.analyse_prices(_frame(rows), edges=[29, 39, 49])
+    flags = dict(zip(study.study_bands["band_label"], study.study_bands["flag"], strict=True))
+    assert flags["29–39"] == "empty band next to strong band ≤29"
+    assert flags["39–49"] == ""
