@@ -61,6 +61,7 @@ _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list p
 _MISSING = ("", "-", "--", "—", "——", "n/a", "N/A", "null", "NULL", "nan", "NaN", "None", "/")
 _DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d",
                  "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
+_MISSING_SQL = ", ".join(f"'{m}'" for m in _MISSING)
 _TRUE = ("是", "true", "1", "y", "yes", "天猫", "tmall", "√")
 _FALSE = ("否", "false", "0", "n", "no", "淘宝", "c店", "集市", "×")
 
@@ -185,6 +186,7 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
     missing = ", ".join(f"'{m}'" for m in _MISSING)
     formats = ", ".join(f"'{f}'" for f in _DATE_FORMATS)
     con.execute(f"""
+        CREATE OR REPLACE TEMP MACRO _fin(x) AS CASE WHEN isfinite(x) THEN x END;
         CREATE OR REPLACE TEMP MACRO _norm(x) AS trim(translate(x, '{full}', '{half}'));
         CREATE OR REPLACE TEMP MACRO _absent(x) AS (x IS NULL OR _norm(x) IN ({missing}));
         CREATE OR REPLACE TEMP MACRO _numtext(x) AS
@@ -203,22 +205,46 @@ def _macros(con: duckdb.DuckDBPyConnection) -> None:
     """)
 
 
-def _clean_expr(col: Column, raw: str) -> str:
+def _fast_expr(col: Column, raw: str) -> str:
+    """SQL parsing a cell the way most cells are written (plain numbers, ISO dates)."""
     if col.kind == "date":
-        return f"_date({raw})"
+        return (f"coalesce(TRY_CAST({raw} AS DATE), "
+                f"TRY_CAST(replace({raw}, '/', '-') AS DATE))")
     if col.kind in ("float", "int"):
-        return f"CASE WHEN _absent({raw}) THEN NULL ELSE _num({raw}) END"
+        return (f"_fin(coalesce(TRY_CAST({raw} AS DOUBLE), "
+                f"TRY_CAST(replace({raw}, ',', '') AS DOUBLE)))")
     if col.kind == "share":
-        return f"CASE WHEN _absent({raw}) THEN NULL ELSE _share({raw}) END"
+        return (f"_fin(CASE WHEN suffix({raw}, '%') THEN TRY_CAST(left({raw}, -1) AS DOUBLE) "
+                f"/ 100 ELSE TRY_CAST({raw} AS DOUBLE) END)")
     if col.kind == "bool":
         t = ", ".join(f"'{v}'" for v in _TRUE)
         f = ", ".join(f"'{v}'" for v in _FALSE)
         return (f"CASE WHEN lower(_norm({raw})) IN ({t}) THEN TRUE "
                 f"WHEN lower(_norm({raw})) IN ({f}) THEN FALSE END")
     if col.kind == "id":
-        return (f"CASE WHEN _absent({raw}) THEN NULL ELSE "
-                f"regexp_replace(_norm({raw}), '^(\\d+)\\.0+$', '\\1') END")
-    return f"CASE WHEN _absent({raw}) THEN NULL ELSE _text({raw}) END"
+        return (f"CASE WHEN suffix({raw}, '.0') THEN regexp_replace(trim({raw}), "
+                f"'^(\\d+)\\.0+$', '\\1') ELSE nullif(trim({raw}), '') END")
+    return f"nullif(trim({raw}), '')"
+
+
+def _slow_expr(col: Column, raw: str) -> str:
+    """SQL parsing any form the platform writes (full-width, 万, %, missing tokens)."""
+    inner = {
+        "date": f"_date({raw})", "float": f"_num({raw})", "int": f"_num({raw})",
+        "share": f"_share({raw})", "bool": _fast_expr(col, raw),
+        "id": f"regexp_replace(_norm({raw}), '^(\\d+)\\.0+$', '\\1')",
+        "text": f"_text({raw})",
+    }[col.kind]
+    return f"CASE WHEN _absent({raw}) THEN NULL ELSE {inner} END"
+
+
+def _needs_slow(col: Column, raw: str) -> str:
+    """Rows whose cell the fast parse may have got wrong."""
+    if col.kind in ("text", "id"):
+        wide = f" OR regexp_matches({raw}, '[０-９Ａ-Ｚａ-ｚ]')" if col.kind == "id" else ""
+        return (f"{raw} IS NOT NULL AND (contains({raw}, '　') OR contains({raw}, '  ') "
+                f"OR contains({raw}, chr(9)) OR trim({raw}) IN ({_MISSING_SQL}){wide})")
+    return f'"{col.name}" IS NULL AND {raw} IS NOT NULL'
 
 
 def _channel_sql() -> str:
@@ -250,8 +276,12 @@ def _values_text(values: list[object]) -> str:
 
 
 def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int],
-              headers: Sequence[str]) -> list[str]:
-    """Return one line per (column, problem) found in the staged ``_clean`` table."""
+              headers: Sequence[str]) -> tuple[list[str], bool]:
+    """Check the staged ``_clean`` table.
+
+    Returns one line per (column, problem), and whether some key occurs more than once
+    (identical repeats are allowed and kept once).
+    """
     checks: list[tuple[str, str, str]] = []  # (condition, column label, expectation)
     for col in tbl.columns:
         if col.name not in mapping and col.name not in ("channel",):
@@ -263,10 +293,13 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
         raw, clean = f'"r_{col.name}"', f'"{col.name}"'
         expect = col.expectation()
         if col.required:
-            checks.append((f"_absent({raw})", label, f"a value ({expect})"))
-        checks.append((f"NOT _absent({raw}) AND {clean} IS NULL", label, expect))
+            checks.append((f"{clean} IS NULL AND ({raw} IS NULL OR _absent({raw}))", label,
+                           f"a value ({expect})"))
+        checks.append((f"{clean} IS NULL AND {raw} IS NOT NULL AND NOT _absent({raw})", label,
+                       expect))
         if col.kind == "id":
-            checks.append((f"regexp_matches(_norm({raw}), '^[0-9.]+[eE][+]?[0-9]+$')", label,
+            checks.append((f"contains(lower({raw}), 'e+') AND "
+                           f"regexp_matches(_norm({raw}), '^[0-9.]+[eE][+]?[0-9]+$')", label,
                            "the full ID as text (this one is in scientific notation, its "
                            "digits are lost: format the column as text before exporting)"))
         if col.kind == "int":
@@ -284,48 +317,61 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
                                              AUDIENCE_DIMENSIONS.values())))
     problems: list[str] = []
     if checks:
-        agg = ", ".join(f"count(*) FILTER (WHERE {c})" for c, _, _ in checks)
-        counts = con.execute(f"SELECT {agg} FROM _clean").fetchone()
+        # Cells that failed to parse are rare: look at those rows only for the costly tests.
+        nulls = [f'"{c.name}" IS NULL' for c in tbl.columns if c.name in mapping
+                 and c.name != "channel"]
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _suspect AS SELECT * FROM _clean "
+                    f"WHERE {' OR '.join(nulls) or 'FALSE'}")
+        agg = ", ".join(
+            f"(SELECT count(*) FROM {'_suspect' if ('_absent' in c or '_norm' in c) else '_clean'}"
+            f" WHERE {c})" for c, _, _ in checks)
+        counts = con.execute(f"SELECT {agg}").fetchone()
         for (cond, label, expect), n in zip(checks, counts, strict=True):
             if not n:
                 continue
             raw_col = "r_" + next((c.name for c in tbl.columns
                                    if label.startswith(headers[mapping.get(c.name, -1)])
                                    and c.name in mapping), "")
+            source = "_suspect" if ("_absent" in cond or "_norm" in cond) else "_clean"
             examples = con.execute(
-                f'SELECT _row, "{raw_col}" FROM _clean WHERE {cond} ORDER BY _row LIMIT '
+                f'SELECT _row, "{raw_col}" FROM {source} WHERE {cond} ORDER BY _row LIMIT '
                 f'{_MAX_LISTED}').fetchall() if raw_col != "r_" else []
             rows = [r[0] for r in examples]
             found = _values_text([r[1] for r in examples if r[1] is not None])
             problems.append(f"column {label}, {_rows_text(rows, n)}: expected {expect}"
                             + (f", found {found}" if found else ", found an empty cell"))
-    # the same key twice with different values
+    # the same key twice with different values (keys seen twice first: cheap, usually none)
     key = ", ".join(f'"{k}"' for k in tbl.key)
     values = [c for c in tbl.names if c not in tbl.key and c in mapping]
-    distinct = " OR ".join(f'count(DISTINCT coalesce(CAST("{v}" AS VARCHAR), \'∅\')) > 1'
-                           for v in values) or "FALSE"
-    dups = con.execute(f"""
-        SELECT {key}, list(_row ORDER BY _row) FROM _clean
-        WHERE {' AND '.join(f'"{k}" IS NOT NULL' for k in tbl.key)}
-        GROUP BY {key} HAVING count(*) > 1 AND ({distinct})
-        ORDER BY min(_row) LIMIT {_MAX_LISTED}""").fetchall()
-    if dups:
-        n = con.execute(f"""SELECT count(*) FROM (SELECT 1 FROM _clean GROUP BY {key}
-                            HAVING count(*) > 1 AND ({distinct}))""").fetchone()[0]
-        first = dups[0]
-        keytext = ", ".join(f"{k}={v}" for k, v in zip(tbl.key, first[:-1], strict=True))
-        rows = first[-1]
-        problems.append(
-            f"key ({', '.join(tbl.key)}): {n} key(s) appear more than once with different "
-            f"values, e.g. rows {', '.join(map(str, rows[:_MAX_LISTED]))} ({keytext}); "
-            f"expected one row per key")
-    return problems
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _twice AS SELECT {key} FROM _clean
+                    GROUP BY ALL HAVING count(*) > 1""")
+    repeats = bool(con.execute("SELECT count(*) FROM _twice").fetchone()[0])
+    if repeats:
+        distinct = " OR ".join(
+            f'count(DISTINCT coalesce(CAST(c."{v}" AS VARCHAR), \'∅\')) > 1'
+            for v in values) or "FALSE"
+        on = " AND ".join(f'c."{k}" IS NOT DISTINCT FROM t."{k}"' for k in tbl.key)
+        dups = con.execute(f"""
+            SELECT {', '.join(f'c."{k}"' for k in tbl.key)}, list(c._row ORDER BY c._row)
+            FROM _clean c SEMI JOIN _twice t ON {on}
+            GROUP BY ALL HAVING {distinct} ORDER BY min(c._row)""").fetchall()
+        if dups:
+            first = dups[0]
+            keytext = ", ".join(f"{k}={v}" for k, v in zip(tbl.key, first[:-1], strict=True))
+            problems.append(
+                f"key ({', '.join(tbl.key)}): {len(dups)} key(s) appear more than once with "
+                f"different values, e.g. rows {', '.join(map(str, first[-1][:_MAX_LISTED]))} "
+                f"({keytext}); expected one row per key")
+    con.execute("DROP TABLE IF EXISTS _twice")
+    con.execute("DROP TABLE IF EXISTS _suspect")
+    return problems, repeats
 
 
 # --------------------------------------------------------------------------- one file
 
-def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> None:
-    """Put the file's text cells into ``_raw`` (columns c0..cn and _row)."""
+def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> str:
+    """Put the file's text cells into ``_raw`` (columns c0..cn); return the SQL giving each
+    row's number as Excel shows it."""
     width = len(raw.headers)
     if raw.kind == "xlsx":
         assert raw.frame is not None
@@ -333,25 +379,24 @@ def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> None:
         cols = ", ".join(f'CAST("c{j}" AS VARCHAR) AS c{j}' for j in range(width))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {cols}, _row FROM _raw_frame")
         con.unregister("_raw_frame")
-        return
+        return "_row"
     columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(width)) + "}"
     delim = "\\t" if raw.delimiter == "\t" else raw.delimiter
     try:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _raw0 AS SELECT * FROM read_csv(
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv(
             ?, header = false, skip = {raw.header_row}, columns = {columns},
             delim = '{delim}', quote = '"', escape = '"', null_padding = true,
             all_varchar = true, strict_mode = false)""", [str(raw.csv_path)])
     except duckdb.Error as exc:
         raise ExportError(f"{raw.path.name}: cannot be read as CSV below the header on row "
                           f"{raw.header_row}: {str(exc).splitlines()[0]}") from None
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT *, rowid + {raw.header_row + 1} "
-                f"AS _row FROM _raw0")
-    con.execute("DROP TABLE _raw0")
+    # insertion order is file order, so rowid numbers the data rows
+    return f"rowid + {raw.header_row + 1}"
 
 
 def _build_clean(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int],
-                 headers: Sequence[str], defaults: dict[str, str]) -> None:
-    selects = ["_row"]
+                 headers: Sequence[str], defaults: dict[str, str], row_expr: str) -> None:
+    selects = [f"{row_expr} AS _row"]
     for col in tbl.columns:
         if col.name in mapping:
             raw = f"c{mapping[col.name]}"
@@ -364,30 +409,44 @@ def _build_clean(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, 
         selects.append(f'{raw} AS "r_{col.name}"')
         if col.name == "channel":
             continue
-        expr = _clean_expr(col, raw)
-        if col.name in tbl.key and col.kind in ("text", "id") and not col.required:
-            expr = f"coalesce({expr}, '')"  # e.g. item_id of shop-level traffic rows
-        selects.append(f'{expr} AS "{col.name}"')
+        selects.append(f'{_fast_expr(col, raw)} AS "{col.name}"')
     extra = [(j, h) for j, h in enumerate(headers)
              if h and j not in mapping.values() and tbl.name == "items"]
     if extra:
         pairs = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}', c{j}" for j, h in extra)
         selects.append(f"CASE WHEN {' AND '.join(f'_absent(c{j})' for j, _ in extra)} THEN NULL "
                        f"ELSE CAST(json_object({pairs}) AS VARCHAR) END AS attributes")
-    body = ", ".join(selects)
+    body = f"SELECT * FROM (SELECT {', '.join(selects)} FROM _raw)"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _parsed AS {body}")
+    for col in tbl.columns:
+        if col.name in mapping or col.name in defaults:
+            if col.name == "channel":
+                continue
+            raw = f'"r_{col.name}"'
+            con.execute(f'UPDATE _parsed SET "{col.name}" = {_slow_expr(col, raw)} '
+                        f"WHERE {_needs_slow(col, raw)}")
+    for k in tbl.key:
+        col = tbl.column(k)
+        if col.kind in ("text", "id") and not col.required and k != "channel_raw":
+            # e.g. item_id of shop-level traffic rows: the key stores "" rather than NULL
+            con.execute(f'UPDATE _parsed SET "{k}" = \'\' WHERE "{k}" IS NULL')
+    body = "_parsed"
     if tbl.name == "traffic":
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _clean AS
             SELECT s.*, coalesce(ch.code, 'other') AS channel,
                    _text(s."r_channel") AS channel_raw
-            FROM (SELECT {body} FROM _raw) s
+            FROM {body} s
             LEFT JOIN {_channel_sql()} ON ch.alias = _text(s."r_channel")""")
     elif tbl.name == "audience":
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _clean AS
             SELECT * REPLACE (coalesce(dim.code, s."dimension") AS "dimension")
-            FROM (SELECT {body} FROM _raw) s
+            FROM {body} s
             LEFT JOIN {_dimension_sql()} ON dim.alias = s."dimension" """)
     else:
-        con.execute(f"CREATE OR REPLACE TEMP TABLE _clean AS SELECT {body} FROM _raw")
+        con.execute("DROP TABLE IF EXISTS _clean")
+        con.execute("ALTER TABLE _parsed RENAME TO _clean")
+        return
+    con.execute("DROP TABLE _parsed")
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str, table: str) -> tuple | None:
@@ -416,21 +475,27 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
                                 f"#{seen[0]} ({seen[2]}, {seen[1]:%Y-%m-%d %H:%M}); nothing "
                                 f"changed")
         _macros(con)
+        row_expr = "_row"
         if raw.has_data:
-            _stage(con, raw)
+            row_expr = _stage(con, raw)
         if not raw.has_data or con.execute("SELECT count(*) FROM _raw").fetchone()[0] == 0:
             raise ExportError(f"{path.name}: has a header (row {raw.header_row}) but no data "
                               f"rows; expected at least one row of {tbl.name}")
-        _build_clean(con, tbl, mapping, raw.headers, used_defaults)
-        problems = _validate(con, tbl, mapping, raw.headers)
+        _build_clean(con, tbl, mapping, raw.headers, used_defaults, row_expr)
+        con.execute("DROP TABLE _raw")
+        problems, repeats = _validate(con, tbl, mapping, raw.headers)
         if problems:
             listing = "\n".join(f"  - {p}" for p in problems)
             raise ExportError(
                 f"{path.name} (table {tbl.name}): {len(problems)} problem(s), nothing was "
                 f"loaded and the warehouse is unchanged:\n{listing}")
         key = ", ".join(f'"{k}"' for k in tbl.key)
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM _clean
-                        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1""")
+        source = "_clean"
+        if repeats:
+            # exact repeats of a row (same key, same values) are kept once
+            con.execute(f"""CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM _clean
+                            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1""")
+            source = "_dedup"
         if raw.temporary:
             raw.temporary.unlink(missing_ok=True)
         kept = raw_dir / tbl.name / f"{digest[:16]}_{path.name}"
@@ -438,7 +503,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
         copied = False
         try:
             ingest_id = next_ingest_id(con)
-            result = store(con, tbl.name, "_dedup", ingest_id)
+            result = store(con, tbl.name, source, ingest_id)
             if not kept.exists():
                 kept.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(path, kept)

@@ -125,6 +125,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckD
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target))
     try:
+        con.execute("SET enable_progress_bar = false")
         ensure_schema(con)
         yield con
     finally:
@@ -196,7 +197,11 @@ def store(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame |
         f'coalesce("{k}", \'\') AS "{k}"' if tbl.column(k).kind in ("text", "id") else f'"{k}"'
         for k in tbl.key)
     values = _value_columns(tbl)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _incoming AS
+    # A frame is materialised (it is unregistered below); a table already in the database is
+    # read through a view, which saves a full copy of a large file.
+    kind = "TABLE" if isinstance(frame, pd.DataFrame) else "VIEW"
+    con.execute(f"DROP VIEW IF EXISTS _incoming; DROP TABLE IF EXISTS _incoming")
+    con.execute(f"""CREATE TEMP {kind} _incoming AS
         SELECT {key_fix}, {', '.join(f'"{v}"' for v in values)}
         FROM (SELECT {casts} FROM {source})""")
     if isinstance(frame, pd.DataFrame):
@@ -215,7 +220,7 @@ def store(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame |
     con.execute(f"""INSERT INTO "{tbl.name}" ({names}, _ingest_id)
         SELECT {', '.join(f'i."{c}"' for c in tbl.names)}, ?
         FROM _incoming i ANTI JOIN "{tbl.name}" t ON {on}""", [ingest_id])
-    con.execute("DROP TABLE _incoming")
+    con.execute(f"DROP {kind} _incoming")
     return StoreResult(tbl.name, int(rows), int(rows - matched), int(changed), int(unchanged))
 
 

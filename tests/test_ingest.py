@@ -254,7 +254,7 @@ def test_bad_file_is_refused_with_one_clear_message(case: str, loaded: Path,
 
 def test_a_bad_file_among_good_ones_loads_the_good_ones(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
-    good = write_csv(tmp_path / "a_good.csv", [KW_HEADER, *KW_ROWS])
+    write_csv(tmp_path / "a_good.csv", [KW_HEADER, *KW_ROWS])
     bad = write_csv(tmp_path / "b_bad.csv", [KW_HEADER, "2026/11/09,保温杯,x,-1,1%,1%,5"])
     results = ingest_paths([tmp_path], wh)
     assert [r.outcome for r in results] == ["loaded", "failed"]
