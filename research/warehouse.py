@@ -200,7 +200,7 @@ def store(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame |
     # A frame is materialised (it is unregistered below); a table already in the database is
     # read through a view, which saves a full copy of a large file.
     kind = "TABLE" if isinstance(frame, pd.DataFrame) else "VIEW"
-    con.execute(f"DROP VIEW IF EXISTS _incoming; DROP TABLE IF EXISTS _incoming")
+    con.execute("DROP VIEW IF EXISTS _incoming; DROP TABLE IF EXISTS _incoming")
     con.execute(f"""CREATE TEMP {kind} _incoming AS
         SELECT {key_fix}, {', '.join(f'"{v}"' for v in values)}
         FROM (SELECT {casts} FROM {source})""")
