@@ -66,6 +66,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
@@ -73,12 +74,16 @@ import pandas as pd
 
 from research.checks import shares_sum_to_one
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
 __all__ = [
     "MIN_LISTINGS", "TRICK_KEYWORDS", "round_points", "snap_to_round", "auto_edges",
     "band_labels", "assign_bands", "hhi", "top_share", "price_point", "weighted_quantile",
     "items_source", "detect_trick_prices", "band_metrics", "band_shares_sum_to_one",
     "band_movement", "price_positions", "recommend_price", "price_distribution",
-    "PriceStudy", "analyse_prices", "resolve_snapshot",
+    "PriceStudy", "analyse_prices", "resolve_snapshot", "order_value_distribution",
+    "our_shop_from_sales", "price_study", "positions_summary", "plot_distribution", "plot_bands", "plot_movement",
 ]
 
 #: fewer clean listings than this in a snapshot → a warning instead of a chart
@@ -537,6 +542,22 @@ def price_positions(con: duckdb.DuckDBPyConnection, edges: Sequence[float], snap
     return frame[cols].reset_index(drop=True)
 
 
+def positions_summary(positions: pd.DataFrame) -> pd.DataFrame:
+    """Per shop of :func:`price_positions`: role, listings, 30-day units and revenue, median
+    price, and the band holding most of its units (ties: the lower band)."""
+    cols = ["role", "shop", "listings", "units", "revenue", "median_price", "main_band"]
+    if positions.empty:
+        return pd.DataFrame(columns=cols)
+    g = positions.groupby(["role", "shop"], sort=False)
+    out = g.agg(listings=("item_id", "size"), units=("sales_30d", "sum"),
+                revenue=("revenue", "sum"), median_price=("price", "median")).reset_index()
+    by_band = positions.groupby(["shop", "band", "band_label"], as_index=False)["sales_30d"].sum()
+    by_band = by_band.sort_values(["shop", "sales_30d", "band"], ascending=[True, False, True])
+    main = by_band.drop_duplicates("shop").set_index("shop")["band_label"]
+    out["main_band"] = out["shop"].map(main)
+    return out[cols]
+
+
 # ----------------------------------------------------------------------------- recommendation
 def recommend_price(bands: pd.DataFrame, snapshot: object, *, unit_cost: float = 0.0,
                     min_margin: float = 0.3, min_band_share: float = 0.05,
@@ -667,11 +688,52 @@ class PriceStudy:
     listings_per_snapshot: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    order_value: pd.DataFrame = field(default_factory=pd.DataFrame)
+    order_value_note: str = "order value (客单价) not computed: no audience or sales data given"
+    shop: str = ""
 
     @property
     def study_bands(self) -> pd.DataFrame:
         """Band rows of the study snapshot."""
         return self.bands[self.bands["snapshot_date"] == self.snapshot].reset_index(drop=True)
+
+    @property
+    def study_listings(self) -> int:
+        """Clean listings on the study snapshot."""
+        row = self.listings_per_snapshot
+        row = row[row["snapshot_date"] == self.snapshot]
+        return int(row["clean_listings"].iloc[0]) if len(row) else 0
+
+    @property
+    def charts_ok(self) -> bool:
+        """Whether the study snapshot has enough listings (:data:`MIN_LISTINGS`) to chart."""
+        return self.study_listings >= MIN_LISTINGS
+
+    @property
+    def recommended(self) -> pd.Series | None:
+        """The recommended band's row of :attr:`recommendation`, or None."""
+        rec = self.recommendation[self.recommendation["role"] == "recommended"]
+        return rec.iloc[0] if len(rec) else None
+
+    def results(self) -> dict[str, pd.DataFrame]:
+        """The result tables by CSV name: price_bands, price_recommendation, price_positions."""
+        return {"price_bands": self.bands, "price_recommendation": self.recommendation,
+                "price_positions": self.positions}
+
+    def summary(self) -> str:
+        """One sentence for the study's index page."""
+        rec = self.recommended
+        money = (lambda x: f"¥{x:,.2f}") if self.currency == "CNY" else \
+            (lambda x: f"{self.currency} {x:,.2f}")
+        if not self.charts_ok:
+            return (f"Price bands of {self.snapshot.date()}: only {self.study_listings} clean "
+                    f"listings, too few to read bands.")
+        if rec is None:
+            return (f"Price bands of {self.snapshot.date()}: no band holds enough sales and "
+                    f"leaves the target margin; no price recommended.")
+        return (f"Price bands of {self.snapshot.date()}: recommend band {rec.band_label} at "
+                f"{money(rec.price_point)} (demand per listing {rec.demand_per_listing:.2f}, "
+                f"{rec.units_share:.0%} of units).")
 
 
 def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection | None = None,
@@ -758,4 +820,177 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                           min_band_share=min_band_share, currency=cur)
     dist = price_distribution(con, day, clean=clean)
     return PriceStudy(day, cur, used, source, bands, movement, positions, rec, dist, excluded,
-                      excluded_counts, counts, warnings, notes)
+                      excluded_counts, counts, warnings, notes, shop=shop)
+
+
+# ----------------------------------------------------------------------------- order value
+def order_value_distribution(snapshot: object, edges: Sequence[float], *,
+                             audience: pd.DataFrame | None = None,
+                             sales: pd.DataFrame | None = None) -> tuple[pd.DataFrame, str]:
+    """The order-value (客单价) distribution on or before ``snapshot``, and a sentence on its
+    source.
+
+    From ``audience`` rows with ``dimension == "aov_band"`` (share of buyers per AOV segment,
+    the latest audience snapshot on or before the study snapshot) when present; else from
+    ``sales`` rows with buyers over the 30 days up to the snapshot: each item-day's order
+    value (revenue ÷ buyers) placed on the price bands, weighted by buyers. Columns:
+    segment, share, buyers (where known), source.
+    """
+    day = pd.Timestamp(snapshot)
+    cols = ["segment", "share", "buyers", "source"]
+    if audience is not None and not audience.empty and "dimension" in audience:
+        aov = audience[(audience["dimension"] == "aov_band")
+                       & (pd.to_datetime(audience["snapshot_date"]) <= day)]
+        if not aov.empty:
+            last = pd.to_datetime(aov["snapshot_date"]).max()
+            rows = aov[pd.to_datetime(aov["snapshot_date"]) == last]
+            out = pd.DataFrame({"segment": rows["segment"].astype(str).to_numpy(),
+                                "share": rows["share"].astype(float).to_numpy(),
+                                "buyers": rows["buyers"].to_numpy() if "buyers" in rows
+                                else np.nan,
+                                "source": "audience aov_band"})
+            return out[cols], (f"order value (客单价) bands from the category's audience "
+                               f"profile of {last.date()}: share of paying buyers per band")
+    if sales is not None and not sales.empty and "buyers" in sales \
+            and sales["buyers"].notna().any():
+        d = pd.to_datetime(sales["date"])
+        win = sales[(d > day - pd.Timedelta(days=30)) & (d <= day)
+                    & (sales["buyers"].fillna(0) > 0)]
+        if not win.empty:
+            aov = win["revenue"].astype(float) / win["buyers"].astype(float)
+            band = assign_bands(aov, edges)
+            buyers = np.bincount(band, weights=win["buyers"].astype(float),
+                                 minlength=len(_clean_edges(edges)) + 1)
+            overall = win["revenue"].sum() / win["buyers"].sum()
+            out = pd.DataFrame({"segment": band_labels(edges), "share": buyers / buyers.sum(),
+                                "buyers": buyers, "source": "our sales (revenue ÷ buyers)"})
+            return out[cols], (f"our shop's order value over the 30 days to {day.date()}: "
+                               f"each item-day's revenue ÷ buyers on the price bands, weighted "
+                               f"by buyers; overall 客单价 = Σ revenue / Σ buyers = "
+                               f"{overall:,.2f}")
+    return pd.DataFrame(columns=cols), ("order value (客单价) not shown: the data has neither "
+                                        "audience AOV bands nor sales with buyers up to "
+                                        f"{day.date()}")
+
+
+def our_shop_from_sales(sales: pd.DataFrame | None) -> str:
+    """Our shop's name from the ``sales`` table's ``shop`` column (its most common value), or
+    ``""`` when it cannot be determined."""
+    if sales is None or sales.empty or "shop" not in sales:
+        return ""
+    names = sales["shop"].dropna().astype(str)
+    names = names[names != ""]
+    return str(names.mode().iloc[0]) if len(names) else ""
+
+
+def price_study(warehouse: str | object, *, category: str = "", week: str = "",
+                snapshot: str = "", shop: str = "", **kwargs: object) -> PriceStudy:
+    """:func:`analyse_prices` on a warehouse file, with order value and our shop resolved.
+
+    The warehouse is attached read-only to an in-memory DuckDB connection, so the listings
+    never pass through pandas. ``shop`` empty = the shop named in our ``sales`` rows.
+    ``kwargs`` go to :func:`analyse_prices`.
+    """
+    from pathlib import Path
+
+    from research.warehouse import read
+
+    path = Path(str(warehouse))
+    if not path.exists():
+        raise FileNotFoundError(f"warehouse {path} does not exist: load exports with "
+                                "`research ingest PATH` (or `make demo`)")
+    sales = read("sales", path)
+    shop = shop or our_shop_from_sales(sales)
+    con = duckdb.connect()
+    try:
+        con.execute(f"ATTACH {_literal(path)} AS wh (READ_ONLY)")
+        study = analyse_prices("wh.items", con=con, category=category or None, week=week,
+                               snapshot=snapshot, shop=shop, **kwargs)  # type: ignore[arg-type]
+    finally:
+        con.close()
+    audience = read("audience", path, category=category or None)
+    study.order_value, study.order_value_note = order_value_distribution(
+        study.snapshot, study.edges, audience=audience, sales=sales)
+    return study
+
+
+# ----------------------------------------------------------------------------- charts
+def plot_distribution(study: PriceStudy) -> Figure:
+    """Listing vs units- and revenue-weighted price distributions on the study snapshot
+    (log price axis, band edges as dashed lines)."""
+    import matplotlib.pyplot as plt
+
+    d = study.distribution
+    fig, ax = plt.subplots(figsize=(10, 4))
+    mids = np.sqrt(d["bin_lo"] * d["bin_hi"])
+    for col, label in (("listing_share", "在售商品 listings"), ("units_share", "销量 units"),
+                       ("revenue_share", "销售额 revenue")):
+        ax.step(mids, d[col], where="mid", label=label)
+    for e in study.edges:
+        ax.axvline(e, color="grey", ls="--", lw=0.7)
+    ax.set_xscale("log")
+    ax.set_xlabel(f"价格 price ({study.currency}, log scale)")
+    ax.set_ylabel("占比 share")
+    ax.legend()
+    ax.set_title(f"价格分布 · price distribution, {study.snapshot.date()}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_bands(study: PriceStudy) -> Figure:
+    """Band chart (listing / units / revenue share per band, demand per listing on a second
+    axis) with our and the competitors' listings as a strip chart above it."""
+    import matplotlib.pyplot as plt
+
+    b = study.study_bands
+    pos = study.positions
+    fig, (top, ax) = plt.subplots(2, 1, figsize=(11, 7), sharex=True,
+                                  gridspec_kw={"height_ratios": [1.2, 2]})
+    x = np.arange(len(b))
+    w = 0.27
+    ax.bar(x - w, b["listing_share"], w, label="在售商品占比 listing share")
+    ax.bar(x, b["units_share"], w, label="销量占比 units share")
+    ax.bar(x + w, b["revenue_share"], w, label="销售额占比 revenue share")
+    ax.set_ylabel("占比 share")
+    ax.set_xticks(x, b["band_label"], rotation=30)
+    ax.set_xlabel(f"价格带 price band ({study.currency})")
+    ax2 = ax.twinx()
+    ax2.plot(x, b["demand_per_listing"], "ko-", label="单品需求 demand per listing")
+    ax2.axhline(1, color="k", lw=0.6, ls=":")
+    ax2.set_ylabel("demand per listing (1 = category)")
+    ax2.grid(False)
+    h1, l1 = ax.get_legend_handles_labels()
+    h2, l2 = ax2.get_legend_handles_labels()
+    ax.legend(h1 + h2, l1 + l2, loc="upper left", fontsize=8)
+    if not pos.empty:
+        shops = list(dict.fromkeys(pos["shop"]))
+        rng = np.random.default_rng(0)
+        for i, shop in enumerate(shops):
+            rows = pos[pos["shop"] == shop]
+            jitter = rng.uniform(-0.35, 0.35, len(rows))
+            size = 15 + 85 * np.sqrt(rows["sales_30d"] / max(pos["sales_30d"].max(), 1))
+            top.scatter(rows["band"] + jitter, np.full(len(rows), i), s=size,
+                        marker="D" if shop == study.shop else "o", alpha=0.7)
+        top.set_yticks(range(len(shops)),
+                       [f"{s} (本店)" if s == study.shop else s for s in shops])
+        top.set_title("本店与竞品的商品位置 · our and competitors' listings (size = 30-day sales)")
+    else:
+        top.set_title("no listings of our shop or competitors on this snapshot")
+    fig.tight_layout()
+    return fig
+
+
+def plot_movement(study: PriceStudy) -> Figure:
+    """Units share of each band on each snapshot up to the study snapshot."""
+    import matplotlib.pyplot as plt
+
+    piv = study.bands.pivot(index="snapshot_date", columns="band_label", values="units_share")
+    piv = piv[[lab for lab in band_labels(study.edges) if lab in piv.columns]]
+    fig, ax = plt.subplots(figsize=(10, 4))
+    piv.plot(ax=ax, marker="o")
+    ax.set_ylabel("销量占比 units share")
+    ax.set_xlabel("snapshot")
+    ax.set_title("价格带变化 · band units share by snapshot")
+    ax.legend(title="price band", fontsize=8, ncol=2)
+    fig.tight_layout()
+    return fig
