@@ -70,6 +70,8 @@ __all__ = [
     "audience_shares_sum_to_one",
     "weekly_trend",
     "seasonal_shape",
+    "carrying_weeks",
+    "concentration_direction",
     "year_over_year",
     "shop_snapshots",
     "leaders",
@@ -243,6 +245,22 @@ def seasonal_shape(trend: pd.DataFrame, metric: str | None = None,
     return out
 
 
+def carrying_weeks(seasonal: pd.DataFrame, threshold: float = 1.1, limit: int = 8
+                   ) -> pd.DataFrame:
+    """The weeks of the year whose seasonal index is at least ``threshold``, strongest first.
+
+    Examples
+    --------
+    >>> shape = pd.DataFrame({"week_num": [45, 46, 47], "seasonal_index": [1.2, 2.0, 0.9]})
+    >>> carrying_weeks(shape)["week_num"].tolist()
+    [46, 45]
+    """
+    if seasonal.empty:
+        return seasonal
+    strong = seasonal[seasonal["seasonal_index"] >= threshold]
+    return strong.sort_values("seasonal_index", ascending=False).head(limit).reset_index(drop=True)
+
+
 def year_over_year(trend: pd.DataFrame, week: str, metric: str | None = None) -> pd.DataFrame:
     """This (ISO) year against last year by week number, for one chart.
 
@@ -409,6 +427,25 @@ def concentration(shops: pd.DataFrame) -> pd.DataFrame:
     for col in ("cr3", "cr10", "hhi", "cr3_revenue", "cr10_revenue", "hhi_revenue"):
         out[f"{col}_change"] = out[col].diff()
     return out
+
+
+def concentration_direction(conc: pd.DataFrame, min_change: float = 100.0) -> str | None:
+    """Say whether the category is concentrating, from the first to the last snapshot's HHI.
+
+    A move of less than ``min_change`` HHI points (0–10,000 scale; a workbench choice) is
+    "stable". ``None`` with fewer than two snapshots.
+
+    Examples
+    --------
+    >>> concentration_direction(pd.DataFrame({"hhi": [1500.0, 1800.0]}))
+    'concentrating'
+    """
+    if len(conc) < 2:
+        return None
+    move = float(conc["hhi"].iloc[-1] - conc["hhi"].iloc[0])
+    if abs(move) < min_change:
+        return "stable"
+    return "concentrating" if move > 0 else "fragmenting"
 
 
 def rising_leader(shops: pd.DataFrame, top_n: int = 10) -> dict[str, Any] | None:

@@ -445,3 +445,16 @@ def test_olist_adapter_audience_matches_raw(real_data: Path) -> None:
     assert prov.iloc[0]["segment"] == shares.index[0]
     got = prov.set_index("segment")["share"]
     assert np.allclose(got.reindex(shares.index).fillna(0), shares.to_numpy(), atol=0.01)
+
+
+def test_carrying_weeks_and_concentration_direction() -> None:
+    from research.market import carrying_weeks, concentration_direction
+
+    trend = weekly_trend(_market_daily(), until="2026-11-22")
+    weeks = carrying_weeks(seasonal_shape(trend))
+    assert weeks["week_num"].tolist() == [46]
+    conc = concentration(pd.concat([_shops(S1, [30, 20, 10, 10, 5, 5, 5, 5, 3, 3, 2, 2]),
+                                    _shops(S2, [50, 20, 10, 10, 5, 5])]))
+    assert concentration_direction(conc) == "concentrating"
+    assert concentration_direction(conc.iloc[::-1]) == "fragmenting"
+    assert concentration_direction(conc.iloc[:1]) is None
