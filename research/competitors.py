@@ -1,0 +1,634 @@
+"""Competitors: traffic structure by channel, share of the competitive set, where each shop
+is heading, and the attributes on which we can beat them.
+
+The moves (channel starts, drops, steps, mix shifts) are detected in
+:mod:`research.changepoints`; this module builds the tables around them.
+
+Workbench choices (each is stated in the report beside its number)
+------------------------------------------------------------------
+- **Level** of a channel in a week = *average daily UV*: Σ daily UV of the channel ÷ the
+  number of days the shop reported that week (a channel missing on a reported day counts
+  as 0). Weekly UV is not the sum of daily UV, so no weekly "visitors" figure is shown.
+- **Share** of a channel = Σ its daily UV ÷ Σ all daily UV of the shop in the week (the
+  platform's 访客数占比 on daily visitors). Checked to sum to one per shop-week
+  (``channel_shares_sum_to_one``).
+- **Conversion** by channel = Σ buyers ÷ Σ daily UV, where buyers are given.
+- **Set share**: a shop's Σ daily UV ÷ the set's Σ daily UV in the week. Payment share uses
+  ``payment_amount`` (money) only, among the shops that report it; a shop with only
+  ``trade_index`` (an index, not money) gets no payment share — indices are never added to
+  money or across channels.
+- Shop-level rows (empty ``item_id``) are used; a shop with item-level rows only has them
+  summed per channel and day (an upper bound: a visitor who saw two items counts twice).
+- **Heading**: ordinary least squares on the last ``weeks`` (8) weekly values of average
+  daily UV, projected ``horizon`` weeks ahead with an 80 % prediction interval (statsmodels
+  OLS); "rising" / "falling" when the slope's 80 % interval excludes zero. A placeholder
+  until the forecast engine (``research.forecast``) is wired in behind :func:`heading`.
+- **Attributes**: price band (quartiles of the snapshot's listing prices), size, color,
+  material, function, style. Multi-valued cells (``保温,保冷``) count for each value. Shares
+  are of listings / of ``sales_30d`` units with a known value of the attribute.
+- **Advantage**: an attribute value that sells well in the category (units share > listing
+  share, i.e. demand index > 1), that we list, and that at most ``max_competitor_share`` of
+  the competitors list, on at least ``min_listing_share`` of the category's listings.
+  Score = (demand index − 1) × (1 − competitor share); ranked by score.
+
+Result columns
+--------------
+``competitor_channels.csv`` (:func:`channel_structure`): shop, role (ours / competitor),
+week, week_start, channel, channel_label, channel_group (free / paid / own / other), days
+(days the shop reported in the week), uv_sum_daily (Σ daily UV), uv_avg_daily (average
+daily UV), share (Σ channel daily UV ÷ Σ shop daily UV), buyers (Σ), conversion (Σ buyers ÷
+Σ daily UV), payment_amount (Σ, money), trade_index_avg_daily (mean daily index), source
+(shop rows / item rows summed).
+
+``competitor_set_share.csv`` (:func:`set_share`): shop, role, week, week_start, days,
+uv_avg_daily, uv_share (of the set's Σ daily UV), payment_amount, payment_share (among
+shops reporting money), payment_basis, shops_in_set.
+
+``competitor_events.csv`` (:func:`research.changepoints.detect_moves`): shop, channel,
+channel_label, channel_group, date, week, kind (start / drop / step up / step down / mix
+shift), uv_before, uv_after (average daily UV over ≤ 28 non-promotion days each side),
+change, change_pct, share_before, share_after (mix shifts: the gaining channel's share),
+from_channel, to_channel, z (step ÷ its standard error), description, role.
+
+``competitor_heading.csv`` (:func:`heading`): shop, role, series (total / paid), week,
+week_start, kind (actual / forecast), uv_avg_daily, lo, hi, slope_per_week, direction,
+method.
+
+``competitor_attributes.csv`` (:func:`attribute_sales`): attribute, value, listings,
+listing_share, units, units_share, revenue, demand_index (units share ÷ listing share),
+median_price, our_listings, our_units, competitors_with, competitors, competitor_share,
+competitor_units, competitor_median_price, competitor_unit_cost, competitor_names.
+
+``advantages.csv`` (:func:`advantages`): rank, attribute, value, score, demand_index,
+units_share, listing_share, our_listings, our_units, competitors_with, competitors,
+competitor_share, evidence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from research.changepoints import CHANNEL_LABELS
+from research.checks import shares_sum_to_one
+from research.schema import CHANNEL_ALIASES, CHANNEL_GROUPS, CHANNELS
+from research.weeks import week_start
+
+__all__ = [
+    "ATTRIBUTES",
+    "ShopSet",
+    "resolve_shops",
+    "study_window",
+    "shop_rows",
+    "unknown_channels",
+    "channel_structure",
+    "set_share",
+    "heading",
+    "attribute_sales",
+    "advantages",
+    "competitor_profile",
+]
+
+#: attributes compared between our listings and the competitors'
+ATTRIBUTES = ["price_band", "size", "color", "material", "function", "style"]
+_SPLIT = r"[,，/、;；|]"
+
+
+@dataclass
+class ShopSet:
+    """Our shop and the competitors studied, with how they were chosen and what is missing.
+
+    Attributes
+    ----------
+    ours : str
+        Our shop ("" when unknown).
+    competitors : list of str
+    rule : str
+        How the competitors were chosen (named / top-N by visitors / top-N by revenue).
+    no_traffic : list of str
+        Competitors with no rows in ``traffic`` (structure and moves cannot be shown).
+    not_in_items : list of str
+        Competitors with no listings in ``items`` (no attribute comparison).
+    """
+
+    ours: str
+    competitors: list[str]
+    rule: str
+    no_traffic: list[str] = field(default_factory=list)
+    not_in_items: list[str] = field(default_factory=list)
+
+    @property
+    def shops(self) -> list[str]:
+        """Ours first (when known), then the competitors."""
+        return ([self.ours] if self.ours else []) + [c for c in self.competitors if c != self.ours]
+
+    def role(self, shop: str) -> str:
+        """``ours`` or ``competitor``."""
+        return "ours" if shop == self.ours else "competitor"
+
+
+def resolve_shops(traffic: pd.DataFrame, items: pd.DataFrame, ours: str = "",
+                  competitors: Sequence[str] = (), top_n: int = 5,
+                  sales: pd.DataFrame | None = None) -> ShopSet:
+    """Decide our shop and the competitor set.
+
+    Parameters
+    ----------
+    traffic, items : DataFrame
+        Canonical rows (``items`` of the studied category).
+    ours : str
+        Our shop; empty → the most frequent ``sales.shop``.
+    competitors : sequence of str
+        Named competitors; empty → the ``top_n`` shops other than ours by Σ daily UV in
+        ``traffic``, or by revenue in the latest ``items`` snapshot when ``traffic`` has none.
+    top_n : int
+    sales : DataFrame, optional
+        Our sales rows, to find our shop's name.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"shop": ["我们", "A", "B"], "visitors": [5, 9, 7]})
+    >>> s = resolve_shops(t, pd.DataFrame(columns=["shop"]), ours="我们", top_n=1)
+    >>> s.competitors, s.rule
+    (['A'], 'top 1 shops by visitors in traffic')
+    """
+    if not ours and sales is not None and "shop" in sales and sales["shop"].notna().any():
+        ours = str(sales["shop"].dropna().mode().iloc[0])
+    t_shops = set(traffic["shop"].dropna().astype(str)) if len(traffic) else set()
+    i_shops = set(items["shop"].dropna().astype(str)) if len(items) else set()
+    if competitors:
+        comps, rule = [str(c) for c in competitors], "named"
+    elif t_shops - {ours}:
+        uv = traffic[traffic["shop"] != ours].groupby("shop")["visitors"].sum()
+        comps = uv.sort_values(ascending=False).head(top_n).index.astype(str).tolist()
+        rule = f"top {top_n} shops by visitors in traffic"
+    elif len(items):
+        latest = items[items["snapshot_date"] == items["snapshot_date"].max()]
+        rev = _revenue(latest)[latest["shop"] != ours].groupby(latest["shop"]).sum()
+        comps = rev.sort_values(ascending=False).head(top_n).index.astype(str).tolist()
+        rule = f"top {top_n} shops by revenue in the latest items snapshot"
+    else:
+        comps, rule = [], "no competitors: traffic and items are empty"
+    return ShopSet(ours, comps, rule, [c for c in comps if c not in t_shops],
+                   [c for c in comps if c not in i_shops])
+
+
+def study_window(week_end: pd.Timestamp, start: str = "") -> tuple[pd.Timestamp, pd.Timestamp]:
+    """(start, end) of the study: ``start`` or 52 weeks before, to the week's Sunday."""
+    end = pd.Timestamp(week_end).normalize()
+    lo = pd.Timestamp(start) if start else end - pd.Timedelta(days=364)
+    return lo, end
+
+
+def _revenue(items: pd.DataFrame) -> pd.Series:
+    rev = items["price"] * items["sales_30d"]
+    if "revenue_30d" in items:
+        rev = items["revenue_30d"].where(items["revenue_30d"].notna(), rev)
+    return rev.astype(float)
+
+
+def shop_rows(traffic: pd.DataFrame) -> pd.DataFrame:
+    """Shop-level traffic rows; item-level rows summed for shops that have nothing else.
+
+    Adds a ``source`` column (``shop rows`` / ``item rows summed``).
+    """
+    t = traffic
+    item = t["item_id"].fillna("").astype(str) != "" if "item_id" in t else pd.Series(False, t.index)
+    has_shop = t.loc[~item, "shop"].unique()
+    shop_level = t[~item].assign(source="shop rows")
+    only_items = t[item & ~t["shop"].isin(has_shop)]
+    if only_items.empty:
+        return shop_level
+    num = [c for c in ("visitors", "buyers", "payment_amount") if c in t]
+    summed = (only_items.groupby(["date", "shop", "channel"], as_index=False)[num]
+              .sum(min_count=1).assign(source="item rows summed"))
+    return pd.concat([shop_level, summed], ignore_index=True)
+
+
+def unknown_channels(traffic: pd.DataFrame) -> pd.DataFrame:
+    """Exported channel names the contract does not know (stored as ``other``).
+
+    Returns
+    -------
+    DataFrame
+        shop, channel_raw, days, uv_sum_daily — one row per unknown name and shop.
+    """
+    cols = ["shop", "channel_raw", "days", "uv_sum_daily"]
+    if "channel_raw" not in traffic or traffic.empty:
+        return pd.DataFrame(columns=cols)
+    raw = traffic["channel_raw"].fillna("").astype(str)
+    unknown = (traffic["channel"] == "other") & (raw != "") \
+        & ~raw.map(lambda r: CHANNEL_ALIASES.get(r) == "other" or r in CHANNEL_ALIASES)
+    t = traffic[unknown]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    return (t.groupby(["shop", "channel_raw"], as_index=False)
+            .agg(days=("date", "nunique"), uv_sum_daily=("visitors", "sum")))
+
+
+def _weeks(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
+    start = week_start(dates)
+    iso = start.dt.isocalendar()
+    label = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
+    return start, label
+
+
+def channel_structure(traffic: pd.DataFrame, shops: ShopSet | None = None,
+                      start: pd.Timestamp | None = None,
+                      end: pd.Timestamp | None = None) -> pd.DataFrame:
+    """Weekly level (average daily UV) and share of each channel, per shop.
+
+    Every channel a shop ever reports appears in each of its weeks (0 when absent). Calls
+    the named check ``channel_shares_sum_to_one`` (:func:`research.checks.shares_sum_to_one`).
+
+    Parameters
+    ----------
+    traffic : DataFrame
+        Canonical traffic rows.
+    shops : ShopSet, optional
+        Restrict to these shops and label roles; default all shops, role ``competitor``.
+    start, end : Timestamp, optional
+        Days included.
+
+    Returns
+    -------
+    DataFrame
+        The ``competitor_channels.csv`` columns (module docstring).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"date": pd.to_datetime(["2026-11-16"] * 2 + ["2026-11-17"]),
+    ...                   "shop": "A", "channel": ["organic_search", "affiliate", "organic_search"],
+    ...                   "visitors": [60, 40, 100]})
+    >>> out = channel_structure(t)
+    >>> out[["channel", "uv_avg_daily", "share"]].to_dict("list")
+    {'channel': ['organic_search', 'affiliate'], 'uv_avg_daily': [80.0, 20.0], 'share': [0.8, 0.2]}
+    """
+    t = shop_rows(_window(traffic, shops, start, end))
+    cols = ["shop", "role", "week", "week_start", "channel", "channel_label", "channel_group",
+            "days", "uv_sum_daily", "uv_avg_daily", "share", "buyers", "conversion",
+            "payment_amount", "trade_index_avg_daily", "source"]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    t = t.assign(date=pd.to_datetime(t["date"]).dt.normalize())
+    t["week_start"], t["week"] = _weeks(t["date"])
+    for c in ("buyers", "payment_amount", "trade_index"):
+        if c not in t:
+            t[c] = np.nan
+    keys = ["shop", "week_start", "week"]
+    days = t.groupby(keys)["date"].nunique().rename("days")
+    src = t.groupby("shop")["source"].first()
+    g = (t.groupby([*keys, "channel"])
+         .agg(uv_sum_daily=("visitors", "sum"), buyers=("buyers", lambda s: s.sum(min_count=1)),
+              payment_amount=("payment_amount", lambda s: s.sum(min_count=1)),
+              trade_index_sum=("trade_index", lambda s: s.sum(min_count=1)),
+              trade_days=("trade_index", "count")))
+    # every channel the shop reports, in every week it reports
+    chans = t.groupby("shop")["channel"].unique()
+    full = days.reset_index().merge(
+        chans.explode().rename("channel").reset_index(), on="shop")
+    out = full.merge(g.reset_index(), on=[*keys, "channel"], how="left")
+    out["uv_sum_daily"] = out["uv_sum_daily"].fillna(0)
+    out["uv_avg_daily"] = out["uv_sum_daily"] / out["days"]
+    total = out.groupby(keys)["uv_sum_daily"].transform("sum")
+    out["share"] = (out["uv_sum_daily"] / total.where(total > 0)).astype(float)
+    out["conversion"] = out["buyers"] / out["uv_sum_daily"].where(out["uv_sum_daily"] > 0)
+    out["trade_index_avg_daily"] = out["trade_index_sum"] / out["trade_days"].where(
+        out["trade_days"] > 0)
+    out["channel_label"] = out["channel"].map(CHANNEL_LABELS).fillna(out["channel"])
+    out["channel_group"] = out["channel"].map(CHANNEL_GROUPS).fillna("other")
+    out["role"] = out["shop"].map(shops.role) if shops else "competitor"
+    out["source"] = out["shop"].map(src)
+    order = {c: i for i, c in enumerate(CHANNELS)}
+    out = out.assign(_o=out["channel"].map(order).fillna(99))
+    out = out.sort_values(["role", "shop", "week_start", "_o"], ascending=[False, True, True, True])
+    out = out[cols].reset_index(drop=True)
+    shares_sum_to_one(out, "share", by=["shop", "week"])  # channel_shares_sum_to_one
+    return out
+
+
+def _window(traffic: pd.DataFrame, shops: ShopSet | None, start: pd.Timestamp | None,
+            end: pd.Timestamp | None) -> pd.DataFrame:
+    t = traffic
+    if shops is not None:
+        t = t[t["shop"].isin(shops.shops)]
+    if start is not None:
+        t = t[t["date"] >= start]
+    if end is not None:
+        t = t[t["date"] <= end]
+    return t
+
+
+def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
+              start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+              ) -> pd.DataFrame:
+    """Each shop's share of the competitive set's visitors and payment, week by week.
+
+    Returns
+    -------
+    DataFrame
+        The ``competitor_set_share.csv`` columns (module docstring). ``payment_share`` is
+        among the shops reporting ``payment_amount`` that week; ``payment_basis`` says which.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"date": pd.to_datetime(["2026-11-16"] * 2), "shop": ["A", "B"],
+    ...                   "channel": "organic_search", "visitors": [30, 90],
+    ...                   "payment_amount": [100.0, None], "trade_index": [None, 5000.0]})
+    >>> set_share(t)[["shop", "uv_share", "payment_share", "payment_basis"]].values.tolist()
+    [['A', 0.25, 1.0, 'payment_amount'], ['B', 0.75, nan, 'trade_index only (an index: no share)']]
+    """
+    t = shop_rows(_window(traffic, shops, start, end))
+    cols = ["shop", "role", "week", "week_start", "days", "uv_avg_daily", "uv_share",
+            "payment_amount", "payment_share", "payment_basis", "shops_in_set"]
+    if t.empty:
+        return pd.DataFrame(columns=cols)
+    t = t.assign(date=pd.to_datetime(t["date"]).dt.normalize())
+    t["week_start"], t["week"] = _weeks(t["date"])
+    for c in ("payment_amount", "trade_index"):
+        if c not in t:
+            t[c] = np.nan
+    keys = ["shop", "week_start", "week"]
+    out = (t.groupby(keys)
+           .agg(days=("date", "nunique"), uv=("visitors", "sum"),
+                payment_amount=("payment_amount", lambda s: s.sum(min_count=1)),
+                trade_n=("trade_index", "count"))
+           .reset_index())
+    out["uv_avg_daily"] = out["uv"] / out["days"]
+    wk = out.groupby("week_start")
+    out["uv_share"] = out["uv"] / wk["uv"].transform("sum")
+    out["payment_share"] = out["payment_amount"] / wk["payment_amount"].transform("sum")
+    out["payment_basis"] = np.where(
+        out["payment_amount"].notna(), "payment_amount",
+        np.where(out["trade_n"] > 0, "trade_index only (an index: no share)", "none given"))
+    out["shops_in_set"] = wk["shop"].transform("nunique")
+    out["role"] = out["shop"].map(shops.role) if shops else "competitor"
+    return out.sort_values(["week_start", "shop"])[cols].reset_index(drop=True)
+
+
+def _ols_trend(y: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, ...]:
+    import statsmodels.api as sm
+
+    x = np.arange(len(y), dtype=float)
+    fit = sm.OLS(y, sm.add_constant(x)).fit()
+    new = np.arange(len(y), len(y) + horizon, dtype=float)
+    pred = fit.get_prediction(sm.add_constant(new, has_constant="add")).summary_frame(
+        alpha=1 - level)
+    lo_s, hi_s = fit.conf_int(alpha=1 - level)[1]
+    return (pred["mean"].to_numpy(), pred["obs_ci_lower"].to_numpy(),
+            pred["obs_ci_upper"].to_numpy(), float(fit.params[1]), float(lo_s), float(hi_s))
+
+
+def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
+            level: float = 0.8) -> pd.DataFrame:
+    """Short-horizon trend of each shop's total and paid traffic, with intervals.
+
+    Method (documented placeholder for the forecast engine): OLS of weekly average daily UV
+    on the week number over the last ``weeks`` complete weeks; the next ``horizon`` weeks
+    with a ``level`` prediction interval (floored at 0). Needs at least 3 weeks.
+
+    Parameters
+    ----------
+    channels : DataFrame
+        Output of :func:`channel_structure`.
+    weeks, horizon : int
+    level : float
+        Interval coverage (0.8 = 80 %).
+
+    Returns
+    -------
+    DataFrame
+        The ``competitor_heading.csv`` columns (module docstring): the actual weeks used and
+        the forecast weeks.
+    """
+    cols = ["shop", "role", "series", "week", "week_start", "kind", "uv_avg_daily", "lo", "hi",
+            "slope_per_week", "direction", "method"]
+    if channels.empty:
+        return pd.DataFrame(columns=cols)
+    method = f"OLS linear trend, last {weeks} weeks, {level:.0%} prediction interval"
+    c = channels.assign(paid=channels["channel_group"] == "paid")
+    total = c.groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum().rename("total")
+    paid = c[c["paid"]].groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum()
+    wide = pd.concat([total, paid.rename("paid")], axis=1).fillna({"paid": 0.0}).reset_index()
+    rows = []
+    for (shop, role), g in wide.groupby(["shop", "role"], sort=False):
+        g = g.sort_values("week_start").tail(weeks)
+        for series in ("total", "paid"):
+            y = g[series].to_numpy(float)
+            for ws, v in zip(g["week_start"], y, strict=True):
+                rows.append({"shop": shop, "role": role, "series": series, "week_start": ws,
+                             "kind": "actual", "uv_avg_daily": v})
+            if len(y) < 3:
+                continue
+            mean, lo, hi, slope, s_lo, s_hi = _ols_trend(y, horizon, level)
+            direction = "rising" if s_lo > 0 else "falling" if s_hi < 0 else "flat"
+            last = g["week_start"].iloc[-1]
+            for h in range(horizon):
+                rows.append({"shop": shop, "role": role, "series": series,
+                             "week_start": last + pd.Timedelta(weeks=h + 1), "kind": "forecast",
+                             "uv_avg_daily": max(mean[h], 0.0), "lo": max(lo[h], 0.0),
+                             "hi": max(hi[h], 0.0), "slope_per_week": slope,
+                             "direction": direction})
+    out = pd.DataFrame(rows)
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    for col in ("lo", "hi", "slope_per_week", "direction"):
+        if col not in out:
+            out[col] = np.nan
+    out["week_start"] = pd.to_datetime(out["week_start"])
+    out["week"] = _weeks(out["week_start"])[1]
+    out["method"] = method
+    out[["slope_per_week", "direction"]] = (
+        out.groupby(["shop", "series"])[["slope_per_week", "direction"]].transform("last"))
+    return out[cols]
+
+
+def _latest(items: pd.DataFrame) -> pd.DataFrame:
+    if items.empty:
+        return items
+    return items[items["snapshot_date"] == items["snapshot_date"].max()]
+
+
+def _price_band(price: pd.Series) -> pd.Series:
+    edges = np.unique(np.round(np.quantile(price.dropna(), [0.25, 0.5, 0.75]), 2))
+    bins = [-np.inf, *edges, np.inf]
+    labels = [f"≤{edges[0]:g}"] + [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:],
+                                                                   strict=True)] \
+        + [f">{edges[-1]:g}"]
+    return pd.cut(price, bins=bins, labels=labels, right=True).astype(str)
+
+
+def _long_attributes(items: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
+    """One row per listing × attribute × value (multi-valued cells split)."""
+    frames = []
+    for attr in attributes:
+        if attr == "price_band":
+            if items["price"].notna().sum() < 4:
+                continue
+            vals = _price_band(items["price"])
+        elif attr in items and items[attr].notna().any():
+            vals = items[attr]
+        else:
+            continue
+        f = items[["item_id", "shop", "price", "sales_30d", "_revenue", "_cost"]].assign(
+            attribute=attr, value=vals.astype("string"))
+        f = f[f["value"].notna()]
+        f = f.assign(value=f["value"].str.split(_SPLIT)).explode("value")
+        f["value"] = f["value"].str.strip()
+        frames.append(f[f["value"].notna() & (f["value"] != "")].drop_duplicates(
+            ["attribute", "value", "item_id"]))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def attribute_sales(items: pd.DataFrame, shops: ShopSet,
+                    attributes: Sequence[str] = ATTRIBUTES) -> pd.DataFrame:
+    """Category, our and the competitors' listings and sales by attribute value.
+
+    Uses the latest snapshot in ``items`` (pass items up to the study week only). Units are
+    ``sales_30d`` (a rolling 30-day count on the listing), revenue ``revenue_30d`` or
+    price × units.
+
+    Returns
+    -------
+    DataFrame
+        The ``competitor_attributes.csv`` columns (module docstring); attributes that are
+        missing from the data are absent.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"),
+    ...     "item_id": ["1", "2", "3", "4"], "shop": ["我们", "A", "A", "B"],
+    ...     "price": [50.0, 60, 70, 80], "sales_30d": [30, 10, 0, 0],
+    ...     "material": ["钛", "不锈钢", "不锈钢", "玻璃"]})
+    >>> out = attribute_sales(items, ShopSet("我们", ["A", "B"], "named"), ["material"])
+    >>> out.set_index("value")["demand_index"].round(2).to_dict()
+    {'钛': 3.0, '不锈钢': 0.5, '玻璃': 0.0}
+    """
+    cols = ["attribute", "value", "listings", "listing_share", "units", "units_share",
+            "revenue", "demand_index", "median_price", "our_listings", "our_units",
+            "competitors_with", "competitors", "competitor_share", "competitor_units",
+            "competitor_median_price", "competitor_unit_cost", "competitor_names"]
+    snap = _latest(items)
+    if snap.empty:
+        return pd.DataFrame(columns=cols)
+    snap = snap.assign(_revenue=_revenue(snap),
+                       _cost=snap["unit_cost"] if "unit_cost" in snap else np.nan)
+    long = _long_attributes(snap, attributes)
+    if long.empty:
+        return pd.DataFrame(columns=cols)
+    present = [c for c in shops.competitors if c in set(snap["shop"])]
+    long["_ours"] = long["shop"] == shops.ours
+    long["_comp"] = long["shop"].isin(present)
+    per_attr = long.drop_duplicates(["attribute", "item_id"]).groupby("attribute").agg(
+        n_listings=("item_id", "size"), n_units=("sales_30d", "sum"))
+    g = long.groupby(["attribute", "value"])
+    out = g.agg(listings=("item_id", "nunique"), units=("sales_30d", "sum"),
+                revenue=("_revenue", "sum"), median_price=("price", "median")).reset_index()
+    ours = long[long["_ours"]].groupby(["attribute", "value"]).agg(
+        our_listings=("item_id", "nunique"), our_units=("sales_30d", "sum"))
+    comp = long[long["_comp"]].groupby(["attribute", "value"]).agg(
+        competitors_with=("shop", "nunique"), competitor_units=("sales_30d", "sum"),
+        competitor_median_price=("price", "median"), competitor_unit_cost=("_cost", "mean"),
+        competitor_names=("shop", lambda s: "、".join(sorted(s.astype(str).unique()))))
+    out = out.join(ours, on=["attribute", "value"]).join(comp, on=["attribute", "value"])
+    out = out.join(per_attr, on="attribute")
+    out[["our_listings", "our_units", "competitors_with", "competitor_units"]] = out[
+        ["our_listings", "our_units", "competitors_with", "competitor_units"]].fillna(0).astype(int)
+    out["competitor_names"] = out["competitor_names"].fillna("")
+    out["listing_share"] = out["listings"] / out["n_listings"]
+    out["units_share"] = out["units"] / out["n_units"].where(out["n_units"] > 0)
+    out["demand_index"] = out["units_share"] / out["listing_share"]
+    out["competitors"] = len(present)
+    out["competitor_share"] = out["competitors_with"] / len(present) if present else 0.0
+    order = {a: i for i, a in enumerate(attributes)}
+    out = out.assign(_o=out["attribute"].map(order)).sort_values(
+        ["_o", "units"], ascending=[True, False])
+    return out[cols].reset_index(drop=True)
+
+
+def advantages(attrs: pd.DataFrame, max_competitor_share: float = 0.4,
+               min_listing_share: float = 0.01, min_demand_index: float = 1.0) -> pd.DataFrame:
+    """Attribute values on which we can beat the competitors, ranked.
+
+    A value qualifies when its demand index (units share ÷ listing share) is above
+    ``min_demand_index``, we list it, at most ``max_competitor_share`` of the competitors list
+    it, and it holds at least ``min_listing_share`` of the category's listings (so a value
+    on two listings does not win by luck). Score = (demand index − 1) × (1 − competitor
+    share). Fewer than three rows means fewer than three advantages: nothing is invented.
+
+    Parameters
+    ----------
+    attrs : DataFrame
+        Output of :func:`attribute_sales`.
+
+    Returns
+    -------
+    DataFrame
+        The ``advantages.csv`` columns (module docstring), best first.
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"attribute": ["material"] * 2, "value": ["钛", "玻璃"],
+    ...     "listings": [10, 90], "listing_share": [0.1, 0.9], "units": [40, 60],
+    ...     "units_share": [0.4, 0.6], "demand_index": [4.0, 0.67], "our_listings": [2, 1],
+    ...     "our_units": [20, 5], "competitors_with": [1, 5], "competitors": [5, 5],
+    ...     "competitor_share": [0.2, 1.0]})
+    >>> advantages(a).round(3)[["rank", "value", "score"]].values.tolist()
+    [[1, '钛', 2.4]]
+    """
+    cols = ["rank", "attribute", "value", "score", "demand_index", "units_share",
+            "listing_share", "listings", "our_listings", "our_units", "competitors_with",
+            "competitors", "competitor_share", "evidence"]
+    if attrs.empty:
+        return pd.DataFrame(columns=cols)
+    ok = (attrs["demand_index"] > min_demand_index) & (attrs["our_listings"] > 0) \
+        & (attrs["competitor_share"] <= max_competitor_share + 1e-12) \
+        & (attrs["listing_share"] >= min_listing_share)
+    out = attrs[ok].copy()
+    if out.empty:
+        return pd.DataFrame(columns=cols)
+    out["score"] = (out["demand_index"] - 1) * (1 - out["competitor_share"])
+    out = out.sort_values(["score", "units_share"], ascending=False).reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    out["evidence"] = [
+        f"{r.attribute}={r.value}: {r.units_share:.1%} of category units on "
+        f"{r.listing_share:.1%} of listings (demand index {r.demand_index:.2f}); we list it "
+        f"{int(r.our_listings)}× ({int(r.our_units):,} units/30d); "
+        f"{int(r.competitors_with)} of {int(r.competitors)} competitors list it"
+        for r in out.itertuples()]
+    return out[cols]
+
+
+def competitor_profile(items: pd.DataFrame, shops: ShopSet,
+                       attributes: Sequence[str] = ("size", "color", "material", "function",
+                                                    "style")) -> pd.DataFrame:
+    """Per shop: listings, units, revenue, price range, unit cost and best-selling values.
+
+    Uses the latest snapshot; shops without listings get a row saying so.
+
+    Returns
+    -------
+    DataFrame
+        shop, role, listings, units_30d, revenue_30d, median_price, price_min, price_max,
+        unit_cost (median where given), and ``top_<attribute>`` (the value with most units).
+    """
+    snap = _latest(items)
+    rows = []
+    for shop in shops.shops:
+        s = snap[snap["shop"] == shop] if len(snap) else snap
+        row: dict = {"shop": shop, "role": shops.role(shop), "listings": len(s)}
+        if len(s):
+            row.update(units_30d=int(s["sales_30d"].sum()), revenue_30d=float(_revenue(s).sum()),
+                       median_price=float(s["price"].median()), price_min=float(s["price"].min()),
+                       price_max=float(s["price"].max()),
+                       unit_cost=float(s["unit_cost"].median()) if "unit_cost" in s
+                       and s["unit_cost"].notna().any() else np.nan)
+            for attr in attributes:
+                if attr in s and s[attr].notna().any():
+                    top = s.groupby(attr)["sales_30d"].sum().sort_values(ascending=False)
+                    row[f"top_{attr}"] = str(top.index[0])
+        rows.append(row)
+    return pd.DataFrame(rows)
