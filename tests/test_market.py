@@ -430,31 +430,56 @@ def test_olist_regions_and_heatmap_match_plain_pandas(real_data: Path) -> None:
     assert peak_hour(over.peak_hours) == max(sorted(hours), key=lambda h: hours[h])
 
 
-@pytest.mark.realdata
-def test_olist_adapter_audience_matches_raw(real_data: Path) -> None:
+def _olist_frames(real_data: Path) -> dict:
     olist = pytest.importorskip("research.sources.olist")
-    frames = olist.read(real_data / "olist")
-    aud = frames["audience"]
-    if aud is None or aud.empty or "province" not in set(aud["dimension"]):
-        pytest.skip("the Olist adapter gives no province distribution")
-    changes = audience_changes(aud)
-    prov = region_ranking(changes)
-    prov = prov[prov["level"] == "province"]
-    raw = _olist_delivered(real_data)
-    shares = raw["customer_state"].value_counts(normalize=True)
-    assert prov.iloc[0]["segment"] == shares.index[0]
-    got = prov.set_index("segment")["share"]
-    assert np.allclose(got.reindex(shares.index).fillna(0), shares.to_numpy(), atol=0.01)
+    return olist.read(real_data / "olist")
 
 
-def test_carrying_weeks_and_concentration_direction() -> None:
-    from research.market import carrying_weeks, concentration_direction
+@pytest.mark.realdata
+def test_olist_adapter_regions_match_raw(real_data: Path) -> None:
+    """The adapter's province shares, ranked by research.market, against the raw CSVs."""
+    frames = _olist_frames(real_data)
+    folder = real_data / "olist" / "sample_8135_orders"
+    items = pd.read_csv(folder / "olist_order_items_dataset.csv")
+    products = pd.read_csv(folder / "olist_products_dataset.csv")
+    raw = _olist_delivered(real_data).merge(items, on="order_id").merge(products,
+                                                                       on="product_id")
+    category = raw["product_category_name"].value_counts().index[0]
+    raw = raw[(raw["product_category_name"] == category)
+              & raw["order_purchase_timestamp"].str.startswith("2018-07")]
+    per_state = raw.groupby("customer_state")["order_id"].nunique()
+    expected = (per_state / raw["order_id"].nunique()).sort_values(ascending=False)
 
-    trend = weekly_trend(_market_daily(), until="2026-11-22")
-    weeks = carrying_weeks(seasonal_shape(trend))
-    assert weeks["week_num"].tolist() == [46]
-    conc = concentration(pd.concat([_shops(S1, [30, 20, 10, 10, 5, 5, 5, 5, 3, 3, 2, 2]),
-                                    _shops(S2, [50, 20, 10, 10, 5, 5])]))
-    assert concentration_direction(conc) == "concentrating"
-    assert concentration_direction(conc.iloc[::-1]) == "fragmenting"
-    assert concentration_direction(conc.iloc[:1]) is None
+    over = market_overview(category=category, week="2018-W31",
+                           market_daily=frames["market_daily"], audience=frames["audience"],
+                           items=frames["items"], top_n=5, min_sales=2)
+    prov = over.regions[over.regions["level"] == "province"].set_index("segment")["share"]
+    assert over.audience["snapshot_date"].dt.month.unique().tolist() == [7]
+    assert prov.index[0] == expected.index[0]
+    assert np.allclose(prov.reindex(expected.index).to_numpy(), expected.to_numpy())
+    assert over.trend["orders_sum"].notna().any()  # real counts, not an index
+    assert not over.leaders.empty
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_notebook_on_olist(real_data: Path, tmp_path: Path) -> None:
+    import papermill as pm
+
+    from research.warehouse import connect, store
+
+    frames = _olist_frames(real_data)
+    path = tmp_path / "olist.duckdb"
+    with connect(path) as con:
+        for name in ("items", "market_daily", "audience"):
+            store(con, name, frames[name])
+    category = frames["items"]["category"].value_counts().index[0]
+    pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                        parameters={"warehouse": str(path), "category": category,
+                                    "week": "2018-W31", "output_dir": str(tmp_path),
+                                    "top_n": 5, "min_sales": 2, "currency": "BRL"},
+                        kernel_name="python3", cwd=str(tmp_path))
+    for name in CSVS:
+        assert (tmp_path / "results" / f"{name}.csv").exists(), name
+    regions = pd.read_csv(tmp_path / "results" / "regions.csv", encoding="utf-8-sig")
+    assert regions.loc[regions["level"] == "province", "segment"].iloc[0] == "SP"
