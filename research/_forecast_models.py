@@ -22,7 +22,7 @@ Models (names as reported):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -44,6 +44,7 @@ class Context:
     x_hist: np.ndarray | None = None      # (n, p) calendar regressors
     x_future: np.ndarray | None = None    # (h, p)
     offset: float = 0.0                   # c in log(y + c)
+    cache: dict = field(default_factory=dict)  # SES fit shared by ses and theta
 
 
 def _reseason(f: np.ndarray, n: int, ctx: Context) -> np.ndarray:
@@ -96,7 +97,9 @@ def ses(y: np.ndarray, h: int, ctx: Context) -> np.ndarray:
     ys = _deseason(y, ctx)
     if len(ys) < 3:
         return naive(y, h, ctx)
-    _, lev = ses_fit(ys)
+    if "ses" not in ctx.cache:
+        ctx.cache["ses"] = ses_fit(ys)
+    _, lev = ctx.cache["ses"]
     return _reseason(np.repeat(lev, h), len(y), ctx)
 
 
@@ -129,7 +132,9 @@ def theta(y: np.ndarray, h: int, ctx: Context) -> np.ndarray:
         return ses(y, h, ctx)
     t = np.arange(n, dtype=float)
     slope = float(np.polyfit(t, ys, 1)[0])
-    alpha, lev = ses_fit(ys)
+    if "ses" not in ctx.cache:
+        ctx.cache["ses"] = ses_fit(ys)
+    alpha, lev = ctx.cache["ses"]
     drift = 0.5 * slope * (np.arange(h) + (1 - (1 - alpha) ** n) / alpha)
     return _reseason(lev + drift, n, ctx)
 

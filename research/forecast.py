@@ -203,13 +203,14 @@ def _spread(u: np.ndarray) -> np.ndarray:
     """Per-step spread a·k^p fitted to the RMS of normalised errors u (K, h)."""
     h = u.shape[1]
     rms = np.sqrt(np.mean(u ** 2, axis=0)) + 1e-12
-    k = np.arange(1, h + 1, dtype=float)
     if h == 1:
         return rms
-    p = np.polyfit(np.log(k), np.log(rms), 1)[0]
-    p = float(np.clip(p, 0.0, 1.0))
-    a = float(np.exp(np.mean(np.log(rms) - p * np.log(k))))
-    return a * k ** p
+    lk = np.log(np.arange(1, h + 1, dtype=float))
+    lr = np.log(rms)
+    lkc = lk - lk.mean()
+    p = float(np.clip(np.dot(lkc, lr - lr.mean()) / np.dot(lkc, lkc), 0.0, 1.0))
+    a = float(np.exp(np.mean(lr - p * lk)))
+    return a * np.exp(p * lk)
 
 
 def _quantile(v: np.ndarray, level: float) -> float:
@@ -348,8 +349,13 @@ def forecast_array(y: np.ndarray, h: int, m: int, x: np.ndarray | None = None,
     u = (act - preds[chosen]) / levs[:, None]
     s, q = _band(u, lv)
     lev_now = _level(y, m)
-    lo = [pt - qj * s * lev_now for qj in q]
-    hi = [pt + qj * s * lev_now for qj in q]
+    width = s * lev_now
+    if x is not None and np.all(y >= 0):  # promotion periods: spread grows with the uplift
+        _, eff, _ = _event_adjust(y, xh, xf, m, max(0.05 * float(np.mean(y)), 1e-6))
+        if eff is not None:
+            width = width * np.exp(np.maximum(eff, 0.0))
+    lo = [pt - qj * width for qj in q]
+    hi = [pt + qj * width for qj in q]
     if np.all(y >= 0):
         lo = [np.maximum(a, 0) for a in lo]
     rows = []
@@ -464,7 +470,8 @@ def forecast(series: pd.Series, horizon: int | None = None, freq: str | None = N
         Series name for the result (default ``series.name``).
     **options
         Passed to :func:`forecast_array` (``n_origins``, ``stride``, ``candidates``,
-        ``combine``, ``max_history``, ``compare_events``).
+        ``combine``, ``max_history`` — default five years of weeks or three years of days —,
+        ``compare_events``).
 
     Returns
     -------
@@ -489,6 +496,7 @@ def forecast(series: pd.Series, horizon: int | None = None, freq: str | None = N
         reg = event_regressors(starts, freq, cal)
         if reg.shape[1]:
             x, cols = reg.to_numpy(), list(reg.columns)
+    options.setdefault("max_history", 5 * m if freq == "W" else 3 * 365)
     out = forecast_array(s.to_numpy(), h, m, x, levels=levels, **options)
     label = str(name if name is not None else (series.name or "series"))
     fc = pd.DataFrame({"date": future, "point": out["point"]})

@@ -1,0 +1,186 @@
+"""Tests of the forecasting engine, its accuracy metrics and the promotion calendar."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.calendar import (
+    CNY_DATES,
+    event_regressors,
+    promotion_calendar,
+    read_event_file,
+)
+from research.forecast import forecast, forecast_array, forecast_many, regularise
+from research.metrics_accuracy import mase, naive2, owa, seasonal_indices, smape
+
+# ---------------------------------------------------------------- metrics by hand
+
+
+def test_smape_by_hand():
+    # |10-12|/(10+12) = 1/11, |20-15|/(35) = 1/7; 200/2 * (1/11 + 1/7)
+    assert smape([10, 20], [12, 15]) == pytest.approx(100 * (1 / 11 + 1 / 7))
+    # a 0/0 step counts as 0, a 0 actual with a non-zero forecast as 200
+    assert smape([0, 0], [0, 5]) == pytest.approx(100.0)
+
+
+def test_mase_by_hand():
+    insample = [3, 5, 4, 8]            # naive errors 2, 1, 4 -> scale 7/3
+    assert mase(insample, [9, 7], [8, 8]) == pytest.approx(1.0 / (7 / 3))
+    # seasonal scale m=2: |4-3|, |8-5| -> 2
+    assert mase(insample, [9, 7], [8, 8], m=2) == pytest.approx(0.5)
+    assert np.isnan(mase([5, 5, 5], [5], [6]))  # constant history: undefined
+
+
+def test_owa_by_hand():
+    # model sMAPE 9 vs Naive2 10, MASE 2.4 vs 3 -> (0.9 + 0.8) / 2
+    assert owa(9.0, 2.4, 10.0, 3.0) == pytest.approx(0.85)
+    # Naive2 against itself is 1
+    y = np.array([5.0, 6, 7, 8])
+    f = naive2(y, 2)
+    assert f.tolist() == [8.0, 8.0]
+    s, m = smape([9, 10], f), mase(y, [9, 10], f)
+    assert owa(s, m, s, m) == 1.0
+
+
+def test_seasonal_indices_recover_a_planted_pattern():
+    pattern = np.array([0.8, 1.0, 1.2, 1.0])
+    y = 50 * np.tile(pattern, 6)
+    assert seasonal_indices(y, 4) == pytest.approx(pattern, rel=1e-9)
+    # naive2 with a seasonal series: last adjusted value re-seasonalised
+    yy = 50 * np.tile(pattern, 12)
+    assert naive2(yy, 4, m=4) == pytest.approx(50 * pattern)
+
+
+# ---------------------------------------------------------------- calendar
+
+
+def test_cny_table_and_windows():
+    assert CNY_DATES[2024] == "2024-02-10" and CNY_DATES[2025] == "2025-01-29"
+    assert CNY_DATES[2026] == "2026-02-17" and set(CNY_DATES) == set(range(2015, 2036))
+    cal = promotion_calendar("2025-01-01", "2025-12-31")
+    d11 = cal[cal["name"] == "双11"]["date"]
+    assert d11.min() == pd.Timestamp("2025-11-01") and d11.max() == pd.Timestamp("2025-11-11")
+    ny = cal[cal["name"] == "年货节"]["date"]
+    assert ny.max() == pd.Timestamp("2025-01-19")  # CNY 2025-01-29 minus 10 days
+
+
+def test_event_regressors_weekly_share(tmp_path):
+    path = tmp_path / "ev.csv"
+    path.write_text("start,end,name\n2026-03-03,2026-03-04,店庆\n", encoding="utf-8")
+    ev = read_event_file(path)
+    assert ev["date"].tolist() == [pd.Timestamp("2026-03-03"), pd.Timestamp("2026-03-04")]
+    cal = promotion_calendar("2026-03-01", "2026-03-20", ev, builtin=False)
+    x = event_regressors(pd.date_range("2026-03-02", periods=2, freq="7D"), "W", cal)
+    assert x["店庆"].tolist() == pytest.approx([2 / 7, 0.0])
+
+
+# ---------------------------------------------------------------- seeded series
+
+
+def _weekly_sales(seed: int = 0, start: str = "2023-01-02", weeks: int = 150,
+                  uplift: float = 2.5) -> pd.Series:
+    """Weekly sales with a yearly cycle, noise and a planted 双11 uplift."""
+    rng = np.random.default_rng(seed)
+    idx = pd.date_range(start, periods=weeks, freq="7D")
+    cal = promotion_calendar(idx.min(), idx.max() + pd.Timedelta(days=6))
+    x = event_regressors(idx, "W", cal)
+    d11 = x["双11"].to_numpy() if "双11" in x else np.zeros(weeks)
+    base = 200 * (1 + 0.15 * np.sin(2 * np.pi * np.arange(weeks) / 52.18))
+    y = base * np.exp(np.log(uplift) * d11) * rng.lognormal(0, 0.08, weeks)
+    return pd.Series(np.round(y), index=idx, name="units")
+
+
+def test_double11_week_is_anticipated():
+    y = _weekly_sales(uplift=3.0)
+    cut = y.index.get_loc(pd.Timestamp("2025-10-13"))  # history ends mid-October 2025
+    res = forecast(y.iloc[: cut + 1], horizon=9)
+    fc = res.forecast.set_index("date")["point"]
+    d11_week = fc.loc[pd.Timestamp("2025-11-03")]      # 3–9 Nov: all days in 双11
+    normal = fc.loc[[pd.Timestamp("2025-10-20"), pd.Timestamp("2025-12-08")]].mean()
+    assert d11_week > 1.8 * normal, (res.model, fc)
+    assert res.event_effects["双11"] > 2.0
+    assert res.promotion_gain > 0  # the calendar made the backtest better
+
+
+def test_analyst_event_is_an_input():
+    rng = np.random.default_rng(3)
+    idx = pd.date_range("2024-01-01", periods=400, freq="D")
+    y = pd.Series(100 + rng.normal(0, 5, 400), index=idx)
+    days = [d for d in idx if d.day == 15]
+    y[days] = y[days] * 4  # the shop's monthly members' day
+    events = pd.DataFrame({"date": days + [pd.Timestamp("2025-02-15")], "name": "会员日"})
+    res = forecast(y, horizon=30, events=events, calendar=False)
+    fc = res.forecast.set_index("date")["point"]
+    assert fc.loc["2025-02-15"] > 2.5 * fc.drop(pd.Timestamp("2025-02-15")).median()
+
+
+def test_interval_coverage_near_nominal():
+    rng = np.random.default_rng(11)
+    cov80, cov95 = [], []
+    for _ in range(24):
+        n = 130
+        level = 100 + np.cumsum(rng.normal(0, 2, n))
+        season = 1 + 0.1 * np.sin(2 * np.pi * np.arange(n) / 52)
+        y = np.maximum(level * season + rng.normal(0, 5, n), 1)
+        out = forecast_array(y, 9, 52, n_origins=6)
+        rows = pd.DataFrame(out["rows"])
+        chosen = rows[rows["model"] == out["model"]]
+        cov80.append(chosen["coverage80"].mean())
+        cov95.append(chosen["coverage95"].mean())
+    assert abs(np.mean(cov80) - 0.80) <= 0.10, np.mean(cov80)
+    assert abs(np.mean(cov95) - 0.95) <= 0.10, np.mean(cov95)
+
+
+@pytest.mark.parametrize("case", ["zeros", "gaps", "ten", "shift"])
+def test_degenerate_series_give_a_stated_forecast(case):
+    rng = np.random.default_rng(5)
+    idx = pd.date_range("2025-01-06", periods=80, freq="7D")
+    if case == "zeros":
+        y = pd.Series(0.0, index=idx)
+    elif case == "gaps":
+        y = pd.Series(50 + rng.normal(0, 3, 80), index=idx).drop(idx[[10, 11, 40, 79 - 5]])
+    elif case == "ten":
+        y = pd.Series(50 + rng.normal(0, 3, 10), index=idx[:10])
+    else:
+        y = pd.Series(np.r_[np.full(50, 20.0), np.full(30, 80.0)] + rng.normal(0, 1, 80),
+                      index=idx)
+    res = forecast(y, horizon=9)
+    fc = res.forecast
+    assert len(fc) == 9 and fc["model"].notna().all() and res.model
+    assert np.isfinite(fc[["point", "lo80", "hi80", "lo95", "hi95"]].to_numpy()).all()
+    assert (fc["lo95"] <= fc["lo80"]).all() and (fc["lo80"] <= fc["point"]).all()
+    assert (fc["point"] <= fc["hi80"]).all() and (fc["hi80"] <= fc["hi95"]).all()
+    if case == "zeros":
+        assert res.model == "constant" and (fc["point"] == 0).all()
+    if case == "gaps":
+        assert any("interpolation" in n for n in res.notes)
+    if case == "ten":
+        assert res.model == "naive" and any("too short" in n for n in res.notes)
+    if case == "shift":
+        assert fc["point"].iloc[0] > 60  # follows the new level, not the old mean
+
+
+def test_regularise_weekly_alignment_and_duplicates():
+    s = pd.Series([1.0, 2.0, 3.0, 4.0],
+                  index=pd.to_datetime(["2026-01-05", "2026-01-05", "2026-01-12", "2026-01-26"]))
+    out, freq, notes = regularise(s)
+    assert freq == "W" and out.tolist() == [3.0, 3.0, 3.5, 4.0]
+    assert notes and "1 missing" in notes[0]
+
+
+def test_forecast_many_in_parallel_matches_single():
+    frames = []
+    for k in range(5):
+        y = _weekly_sales(seed=k, weeks=110)
+        frames.append(pd.DataFrame({"sku": f"s{k}", "week": y.index, "units": y.to_numpy()}))
+    frame = pd.concat(frames, ignore_index=True)
+    many = forecast_many(frame, "sku", "week", "units", horizon=9, workers=2, progress=False)
+    assert sorted(many.forecast["series"].unique()) == [f"s{k}" for k in range(5)]
+    assert len(many.forecast) == 45
+    single = forecast(frame[frame["sku"] == "s3"].set_index("week")["units"], horizon=9)
+    got = many.results["s3"].forecast["point"].to_numpy()
+    assert got == pytest.approx(single.forecast["point"].to_numpy())
+    assert {"model", "origin", "mase", "smape", "coverage80", "coverage95"} <= set(
+        many.backtest.columns)
