@@ -73,6 +73,7 @@ import numpy as np
 import pandas as pd
 
 from research.checks import shares_sum_to_one
+from research.display import fmt_money
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -82,7 +83,7 @@ __all__ = [
     "band_labels", "assign_bands", "hhi", "top_share", "price_point", "weighted_quantile",
     "items_source", "detect_trick_prices", "band_metrics", "band_shares_sum_to_one",
     "band_movement", "price_positions", "recommend_price", "price_distribution",
-    "PriceStudy", "analyse_prices", "resolve_snapshot", "order_value_distribution",
+    "PriceStudy", "analyse_prices", "price_quantiles", "resolve_snapshot", "order_value_distribution",
     "our_shop_from_sales", "price_study", "positions_summary", "plot_distribution", "plot_bands", "plot_movement",
 ]
 
@@ -586,7 +587,7 @@ def recommend_price(bands: pd.DataFrame, snapshot: object, *, unit_cost: float =
     best_dpl = float(winner["demand_per_listing"].iloc[0]) if len(winner) else float("nan")
     roles, reasons = [], []
     for i, row in b.iterrows():
-        money = f"{currency} {row.price_point:,.2f}"
+        money = fmt_money(row.price_point, currency)
         why = []
         if not row.share_ok:
             why.append(f"holds {row.units_share:.1%} of units < minimum band share "
@@ -646,6 +647,23 @@ def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *, bins
                                           "listing_share", "units_share", "revenue_share"]]
 
 
+def price_quantiles(price: np.ndarray, units: np.ndarray, revenue: np.ndarray) -> pd.DataFrame:
+    """Quartiles of price weighted by listings, by 30-day units and by revenue.
+
+    Examples
+    --------
+    >>> price_quantiles(np.array([10., 20, 30, 40]), np.array([0., 0, 1, 3]),
+    ...                 np.array([0., 0, 30, 120]))["median"].tolist()
+    [20.0, 40.0, 40.0]
+    """
+    rows = []
+    for name, w in (("listings", None), ("units (sales-weighted)", units),
+                    ("revenue (sales-weighted)", revenue)):
+        q = weighted_quantile(price, w, [0.25, 0.5, 0.75])
+        rows.append({"weighted_by": name, "p25": q[0], "median": q[1], "p75": q[2]})
+    return pd.DataFrame(rows)
+
+
 # ----------------------------------------------------------------------------- whole study
 def resolve_snapshot(snapshots: Sequence[object], week: str = "", snapshot: str = "") -> pd.Timestamp:
     """The study snapshot: ``snapshot`` if given (must exist), else the latest snapshot on or
@@ -691,6 +709,7 @@ class PriceStudy:
     order_value: pd.DataFrame = field(default_factory=pd.DataFrame)
     order_value_note: str = "order value (客单价) not computed: no audience or sales data given"
     shop: str = ""
+    quantiles: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def study_bands(self) -> pd.DataFrame:
@@ -723,8 +742,9 @@ class PriceStudy:
     def summary(self) -> str:
         """One sentence for the study's index page."""
         rec = self.recommended
-        money = (lambda x: f"¥{x:,.2f}") if self.currency == "CNY" else \
-            (lambda x: f"{self.currency} {x:,.2f}")
+        def money(x: float) -> str:
+            return fmt_money(x, self.currency)
+
         if not self.charts_ok:
             return (f"Price bands of {self.snapshot.date()}: only {self.study_listings} clean "
                     f"listings, too few to read bands.")
@@ -782,11 +802,12 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                         f"money is shown in {cur}")
     if len(data_cur) > 1:
         warnings.append(f"mixed currencies on the snapshot: {', '.join(data_cur)}")
+    p = con.execute(f"""SELECT price, sales_30d, revenue FROM {clean}
+        WHERE trick_reason IS NULL AND snapshot_date = ?""", [dstr]).fetchnumpy()
+    quantiles = price_quantiles(p["price"], p["sales_30d"], p["revenue"])
     if edges:
         used, source = _clean_edges(edges), "explicit (parameter)"
     else:
-        p = con.execute(f"""SELECT price, sales_30d FROM {clean}
-            WHERE trick_reason IS NULL AND snapshot_date = ?""", [dstr]).fetchnumpy()
         used = auto_edges(p["price"], p["sales_30d"], n_bands)
         source = (f"automatic: round price points, adjacent bands merged (lightest first) "
                   f"to at most {n_bands} bands each holding ≥ 3% of listings or units")
@@ -820,7 +841,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                           min_band_share=min_band_share, currency=cur)
     dist = price_distribution(con, day, clean=clean)
     return PriceStudy(day, cur, used, source, bands, movement, positions, rec, dist, excluded,
-                      excluded_counts, counts, warnings, notes, shop=shop)
+                      excluded_counts, counts, warnings, notes, shop=shop, quantiles=quantiles)
 
 
 # ----------------------------------------------------------------------------- order value

@@ -243,3 +243,58 @@ def test_empty_band_next_to_strong_is_flagged():
     flags = dict(zip(study.study_bands["band_label"], study.study_bands["flag"], strict=True))
     assert flags["29–39"] == "empty band next to strong band ≤29"
     assert flags["39–49"] == ""
+
+
+def test_order_value_from_audience_or_sales_and_our_shop():
+    aud = pd.DataFrame({"snapshot_date": pd.to_datetime(["2026-10-31"] * 2 + ["2026-12-31"]),
+                        "category": "保温杯", "dimension": "aov_band",
+                        "segment": ["0-50", "50+", "0-50"], "share": [0.4, 0.6, 1.0]})
+    ov, text = px.order_value_distribution("2026-11-22", [50], audience=aud)
+    assert ov["share"].tolist() == [0.4, 0.6] and "2026-10-31" in text  # no peeking at December
+    sales = pd.DataFrame({"date": pd.to_datetime(["2026-11-20", "2026-11-21", "2026-10-01"]),
+                          "item_id": "a", "units": 1, "revenue": [90.0, 300.0, 999.0],
+                          "buyers": [3, 2, 1], "shop": ["我们", "我们", "别人"]})
+    ov, text = px.order_value_distribution("2026-11-22", [50], sales=sales)
+    # AOVs 30 (3 buyers) and 150 (2 buyers); the October row is outside the 30 days
+    assert ov["share"].tolist() == pytest.approx([0.6, 0.4])
+    assert "78.00" in text  # Σ revenue / Σ buyers = 390 / 5
+    assert px.order_value_distribution("2026-11-22", [50])[0].empty
+    assert px.our_shop_from_sales(sales) == "我们" and px.our_shop_from_sales(None) == ""
+
+
+def _seeded_warehouse(path: Path) -> Path:
+    from research.warehouse import connect, store
+
+    frame = _market(days=("2026-11-08", "2026-11-15", "2026-11-22"))
+    sales = pd.DataFrame({"date": pd.date_range("2026-10-20", "2026-11-22"), "item_id": "i3",
+                          "units": 5, "revenue": 250.0, "buyers": 4, "shop": "shop03"})
+    with connect(path) as con:
+        store(con, "items", frame)
+        store(con, "sales", sales)
+    return path
+
+
+def test_price_study_on_a_warehouse(tmp_path):
+    wh = _seeded_warehouse(tmp_path / "w.duckdb")
+    study = px.price_study(wh, category="保温杯", week="2026-W47", unit_cost=40)
+    assert study.shop == "shop03" and study.snapshot == pd.Timestamp("2026-11-22")
+    assert study.recommended.band_label == "99–129"
+    assert study.order_value["source"].iloc[0].startswith("our sales")
+    assert len(study.movement) == len(study.edges) + 1
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_a_seeded_warehouse(tmp_path):
+    pm = pytest.importorskip("papermill")
+    wh = _seeded_warehouse(tmp_path / "w.duckdb")
+    pm.execute_notebook(str(NB), str(tmp_path / "out.ipynb"),
+                        parameters={"warehouse": str(wh), "output_dir": str(tmp_path),
+                                    "unit_cost": 40.0, "edges": [29, 49, 79, 99, 129]},
+                        kernel_name="python3", cwd=str(tmp_path))
+    bands = pd.read_csv(tmp_path / "results" / "price_bands.csv", encoding="utf-8-sig")
+    rec = pd.read_csv(tmp_path / "results" / "price_recommendation.csv", encoding="utf-8-sig")
+    pos = pd.read_csv(tmp_path / "results" / "price_positions.csv", encoding="utf-8-sig")
+    assert bands["snapshot_date"].nunique() == 3 and len(bands) == 3 * 6
+    assert rec.loc[rec["role"] == "recommended", "band_label"].tolist() == ["99–129"]
+    assert "shop03" in set(pos["shop"])
+    assert "99–129" in (tmp_path / "summaries" / "price_bands.txt").read_text(encoding="utf-8")
