@@ -194,9 +194,14 @@ def auto_edges(prices: Sequence[float] | np.ndarray, units: Sequence[float] | No
     return [float(e) for e in edges]
 
 
+#: an explicit edge at or above this is a sentinel for "no upper bound" and is dropped
+_NO_UPPER = 1e9
+
+
 def _clean_edges(edges: Sequence[float]) -> list[float]:
-    out = sorted({float(e) for e in edges if e is not None and np.isfinite(e) and e > 0})
-    return out
+    """Interior edges: sorted, unique, > 0; 0, infinity and sentinels ≥ 1e9 dropped."""
+    return sorted({float(e) for e in edges
+                   if e is not None and np.isfinite(e) and 0 < float(e) < _NO_UPPER})
 
 
 def _fmt_edge(x: float) -> str:

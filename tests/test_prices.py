@@ -298,3 +298,48 @@ def test_notebook_runs_on_a_seeded_warehouse(tmp_path):
     assert rec.loc[rec["role"] == "recommended", "band_label"].tolist() == ["99–129"]
     assert "shop03" in set(pos["shop"])
     assert "99–129" in (tmp_path / "summaries" / "price_bands.txt").read_text(encoding="utf-8")
+
+
+def test_explicit_edges_with_zero_and_sentinel_are_interior_only():
+    assert px.band_labels([0, 29, 39, 1e9]) == ["≤29", "29–39", ">39"]
+    assert px.assign_bands([5, 35, 5e8], [0, 29, 39, float("inf")]).tolist() == [0, 1, 2]
+
+
+# ----------------------------------------------------------------------------- sample market
+def _sample_study(truth: dict, warehouse: Path, **kw: object) -> px.PriceStudy:
+    return px.price_study(warehouse, category=truth["category"], min_margin=0.3,
+                          min_band_share=0.05, **kw)
+
+
+def test_sample_planted_band_first_and_recommended(truth, sample_warehouse):
+    lo, hi = truth["prices"]["underserved_band"]
+    study = _sample_study(truth, sample_warehouse, edges=truth["prices"]["band_edges"],
+                          unit_cost=truth["prices"]["unit_cost_ok"])
+    bands = study.study_bands.sort_values("demand_per_listing", ascending=False)
+    assert (bands.iloc[0].price_lo, bands.iloc[0].price_hi) == (lo, hi)
+    rec = study.recommended
+    assert rec is not None and (rec.price_lo, rec.price_hi) == (lo, hi)
+    assert lo < rec.price_point <= hi and rec.margin >= 0.3
+    assert study.shop == truth["our_shop"]
+    # every planted trick listing is excluded, and nothing else is excluded as a trick rule
+    assert set(truth["prices"]["trick_item_ids"]) <= set(study.excluded["item_id"])
+    assert len(study.excluded) == truth["prices"]["trick_price_items"]
+
+
+def test_sample_planted_band_found_by_automatic_edges(truth, sample_warehouse):
+    lo, hi = truth["prices"]["underserved_band"]
+    study = _sample_study(truth, sample_warehouse, unit_cost=truth["prices"]["unit_cost_ok"])
+    top = study.study_bands.sort_values("demand_per_listing", ascending=False).iloc[0]
+    assert lo <= top.price_lo and top.price_hi <= hi
+    assert study.recommended.band == top.band
+
+
+def test_sample_planted_band_not_recommended_when_unprofitable(truth, sample_warehouse):
+    lo, hi = truth["prices"]["underserved_band"]
+    study = _sample_study(truth, sample_warehouse, edges=truth["prices"]["band_edges"],
+                          unit_cost=truth["prices"]["unit_cost_unprofitable"])
+    rec = study.recommendation
+    planted = rec[(rec["price_lo"] == lo) & (rec["price_hi"] == hi)].iloc[0]
+    assert planted.role == "not eligible" and not planted.margin_ok
+    winner = study.recommended
+    assert winner is None or (winner.price_lo, winner.price_hi) != (lo, hi)
