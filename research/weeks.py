@@ -50,7 +50,7 @@ def iso_week(day: pd.Timestamp) -> str:
 def week_start(dates: pd.Series) -> pd.Series:
     """Map each date to the Monday of its ISO week (vectorised)."""
     dates = pd.to_datetime(dates)
-    return (dates - pd.to_timedelta(dates.dt.weekday, unit="D")).dt.normalize()
+    return (dates - pd.to_timedelta(dates.dt.day_of_week, unit="D")).dt.normalize()
 
 
 def last_complete_week(dates: Iterable[pd.Timestamp]) -> str:

@@ -1,0 +1,416 @@
+"""The operating plan (运营计划): targets from the outlook, the day/week/month plan, the Excel
+file, and plan against actual.
+
+Workbench choices (stated in the plan summary beside the numbers)
+-----------------------------------------------------------------
+- **Weekly targets** are the forecast's point values for units, revenue, cost of goods, ad
+  spend, refunds and profit (with the forecast's 80 % range beside them).
+- **Traffic targets** come from 支付金额 = 访客数 × 支付转化率 × 客单价: the order value
+  (客单价 = Σ revenue ÷ Σ buyers) and conversion (Σ buyers ÷ Σ daily UV) of our last
+  ``history_weeks`` weeks are held, so buyers = revenue ÷ 客单价 and Σ daily UV = buyers ÷
+  conversion. Visitors are shown as **average daily UV** (weekly UV is not the sum of daily
+  UV); the Σ of daily UV is labelled as such. ROI (投产比) = revenue ÷ ad spend — not profit.
+- **Daily plan**: each week's targets are split over its days by our weekday profile (each
+  weekday's mean share of its week's revenue over the last ``history_weeks`` weeks without
+  promotions), with promotion days weighted by the uplift they showed in our own history
+  (mean revenue on that promotion's days ÷ mean revenue of the 14 ordinary days before it).
+  The **monthly plan** is the sum of the daily plan by calendar month (a partial month says
+  how many days it covers). Daily sums equal the weekly and monthly figures by construction,
+  and :func:`plan_totals_agree` checks it.
+- **Plan against actual**: each approved week's targets against the actuals of ``sales`` and
+  ``traffic`` (our shop): variance = actual ÷ target − 1, cumulative progress = Σ actual ÷
+  Σ target since the plan started; a target is flagged when its variance is below
+  −``threshold`` (or above +``threshold`` for costs).
+
+Examples
+--------
+>>> import pandas as pd
+>>> weekly = pd.DataFrame({"week_start": pd.to_datetime(["2026-11-23"]), "units": [700.0],
+...                        "revenue": [70000.0], "cost": [28000.0], "ad_spend": [7000.0],
+...                        "refunds": [1400.0], "profit": [33600.0]})
+>>> targets = traffic_targets(weekly, aov=100.0, conversion=0.05)
+>>> targets[["buyers", "uv_sum_daily", "uv_avg_daily", "roi"]].iloc[0].tolist()
+[700.0, 14000.0, 2000.0, 10.0]
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from research.checks import CheckFailed
+from research.weeks import iso_week, week_start
+
+__all__ = [
+    "MONEY_METRICS", "PLAN_METRICS", "history_rates", "traffic_targets", "weekday_profile",
+    "event_uplift", "daily_plan", "weekly_from_daily", "monthly_from_daily",
+    "plan_totals_agree", "write_plan_xlsx", "plan_vs_actual", "actuals_weekly",
+]
+
+#: additive plan metrics (split over days, summed over weeks and months)
+PLAN_METRICS = ["units", "revenue", "cost", "ad_spend", "refunds", "profit", "buyers",
+                "uv_sum_daily"]
+MONEY_METRICS = ["revenue", "cost", "ad_spend", "refunds", "profit"]
+LABELS = {
+    "date": "日期", "week": "周", "week_start": "周一", "month": "月份", "days": "天数",
+    "units": "件数", "revenue": "支付金额(元)", "cost": "商品成本(元)", "ad_spend": "推广花费(元)",
+    "refunds": "退款(元)", "profit": "利润(元)", "buyers": "支付买家数",
+    "uv_sum_daily": "访客数(日UV之和)", "uv_avg_daily": "日均访客数", "conversion": "支付转化率",
+    "aov": "客单价(元)", "roi": "投产比ROI", "event": "活动",
+}
+
+
+def history_rates(sales: pd.DataFrame, traffic_visitors: pd.Series | None, end: pd.Timestamp,
+                  weeks: int = 8) -> dict[str, float]:
+    """Order value and conversion of our last ``weeks`` weeks up to ``end``.
+
+    Parameters
+    ----------
+    sales : DataFrame
+        Canonical ``sales`` rows (date, revenue, buyers, visitors …).
+    traffic_visitors : Series, optional
+        Our shop's daily UV (index date) from ``traffic``, used when ``sales`` has no
+        visitors.
+    end : Timestamp
+        Last day of history (the study week's Sunday).
+    weeks : int
+
+    Returns
+    -------
+    dict
+        ``aov`` (Σ revenue ÷ Σ buyers), ``conversion`` (Σ buyers ÷ Σ daily UV), with NaN for
+        what cannot be computed, and ``basis`` describing the sources.
+    """
+    start = end - pd.Timedelta(days=7 * weeks - 1)
+    recent = sales[(sales["date"] >= start) & (sales["date"] <= end)]
+    revenue = float(recent["revenue"].sum())
+    buyers = float(recent["buyers"].sum()) if "buyers" in recent and recent["buyers"].notna().any() \
+        else float("nan")
+    if "visitors" in recent and recent["visitors"].notna().any():
+        uv = float(recent.groupby("date")["visitors"].sum().sum())
+        basis = "sales.visitors"
+    elif traffic_visitors is not None and len(traffic_visitors):
+        tv = traffic_visitors[(traffic_visitors.index >= start) & (traffic_visitors.index <= end)]
+        uv = float(tv.sum())
+        basis = "traffic.visitors"
+    else:
+        uv, basis = float("nan"), "none"
+    aov = revenue / buyers if buyers and buyers > 0 else float("nan")
+    conversion = buyers / uv if uv and uv > 0 and buyers == buyers else float("nan")
+    return {"aov": aov, "conversion": conversion, "basis": basis, "weeks": weeks,
+            "from": start, "to": end}
+
+
+def traffic_targets(weekly: pd.DataFrame, aov: float, conversion: float) -> pd.DataFrame:
+    """Add buyers, visitors and ROI targets to weekly money targets.
+
+    支付金额 = 访客数 × 支付转化率 × 客单价, holding 客单价 (``aov``) and conversion.
+    """
+    out = weekly.copy()
+    out["aov"] = aov
+    out["conversion"] = conversion
+    out["buyers"] = out["revenue"] / aov if aov and aov > 0 else np.nan
+    out["uv_sum_daily"] = out["buyers"] / conversion if conversion and conversion > 0 else np.nan
+    out["uv_avg_daily"] = out["uv_sum_daily"] / 7
+    out["roi"] = np.where(out["ad_spend"] > 0, out["revenue"] / out["ad_spend"].where(
+        out["ad_spend"] > 0), np.nan)
+    return out
+
+
+def weekday_profile(sales: pd.DataFrame, end: pd.Timestamp, weeks: int = 8,
+                    event_days: Sequence[pd.Timestamp] = ()) -> pd.Series:
+    """Each weekday's mean share of its week's revenue (Monday = 0 … Sunday = 6).
+
+    Weeks containing a promotion day are left out; with no usable week the profile is flat.
+    """
+    daily = sales.groupby("date")["revenue"].sum()
+    start = week_start(pd.Series([end])).iloc[0] - pd.Timedelta(days=7 * weeks)
+    daily = daily[(daily.index >= start) & (daily.index <= end)]
+    if daily.empty:
+        return pd.Series(1 / 7, index=range(7))
+    frame = daily.rename("revenue").reset_index()
+    frame["week"] = week_start(frame["date"])
+    bad = set(week_start(pd.Series(pd.to_datetime(list(event_days)), dtype="datetime64[ns]")))
+    full = frame.groupby("week")["date"].transform("count") == 7
+    frame = frame[full & ~frame["week"].isin(bad)]
+    if frame.empty:
+        return pd.Series(1 / 7, index=range(7))
+    frame["share"] = frame["revenue"] / frame.groupby("week")["revenue"].transform("sum")
+    profile = frame.groupby(frame["date"].dt.day_of_week)["share"].mean().reindex(range(7),
+                                                                            fill_value=0)
+    total = profile.sum()
+    return profile / total if total > 0 else pd.Series(1 / 7, index=range(7))
+
+
+def event_uplift(sales: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp) -> dict[str, float]:
+    """Uplift of each promotion in our own history up to ``end``.
+
+    Mean revenue on the promotion's days ÷ mean revenue of the 14 days before its first day,
+    averaged over its occurrences; promotions never seen in the history get no uplift (1.0).
+    """
+    daily = sales.groupby("date")["revenue"].sum()
+    daily = daily[daily.index <= end]
+    out: dict[str, float] = {}
+    if events.empty or daily.empty:
+        return out
+    for name, grp in events[events["date"] <= end].groupby("name"):
+        dates = pd.DatetimeIndex(sorted(grp["date"]))
+        runs = np.split(dates, np.where(np.diff(dates.values).astype("timedelta64[D]")
+                                        .astype(int) > 1)[0] + 1)
+        ratios = []
+        for run in runs:
+            before = daily[(daily.index < run[0]) & (daily.index >= run[0] - pd.Timedelta(days=14))]
+            during = daily.reindex(run).dropna()
+            if len(before) >= 7 and len(during) and before.mean() > 0:
+                ratios.append(during.mean() / before.mean())
+        if ratios:
+            out[str(name)] = float(np.mean(ratios))
+    return out
+
+
+def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | None = None,
+               uplift: dict[str, float] | None = None) -> pd.DataFrame:
+    """Split weekly targets into days.
+
+    Parameters
+    ----------
+    weekly : DataFrame
+        ``week_start`` and the additive metrics of :data:`PLAN_METRICS` (those present).
+    profile : Series
+        Weekday weights (index 0–6) from :func:`weekday_profile`.
+    events : DataFrame, optional
+        Promotion days (``date``, ``name``); a promotion day's weight is multiplied by its
+        uplift.
+    uplift : dict, optional
+        Promotion name → uplift (:func:`event_uplift`).
+
+    Returns
+    -------
+    DataFrame
+        One row per day: date, week, event, and each metric; per week the days sum exactly
+        to the weekly value.
+    """
+    metrics = [m for m in PLAN_METRICS if m in weekly.columns]
+    names = {}
+    if events is not None and len(events):
+        for row in events.itertuples():
+            names.setdefault(pd.Timestamp(row.date), str(row.name))
+    rows = []
+    for w in weekly.itertuples():
+        days = pd.date_range(w.week_start, periods=7)
+        weights = np.array([profile.get(d.weekday(), 1 / 7) for d in days], dtype=float)
+        weights *= [(uplift or {}).get(names.get(d, ""), 1.0) for d in days]
+        weights = weights / weights.sum() if weights.sum() > 0 else np.full(7, 1 / 7)
+        for d, wt in zip(days, weights, strict=True):
+            row = {"date": d, "week": iso_week(d), "event": names.get(d, "")}
+            for m in metrics:
+                value = getattr(w, m)
+                row[m] = value * wt if pd.notna(value) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    if {"revenue", "buyers"} <= set(out):
+        out["aov"] = out["revenue"] / out["buyers"].where(out["buyers"] > 0)
+    if {"buyers", "uv_sum_daily"} <= set(out):
+        out["conversion"] = out["buyers"] / out["uv_sum_daily"].where(out["uv_sum_daily"] > 0)
+        out["uv_avg_daily"] = out["uv_sum_daily"] / out["days"]
+    if {"revenue", "ad_spend"} <= set(out):
+        out["roi"] = out["revenue"] / out["ad_spend"].where(out["ad_spend"] > 0)
+    return out
+
+
+def weekly_from_daily(daily: pd.DataFrame) -> pd.DataFrame:
+    """Sum the daily plan by ISO week (ratios recomputed from the sums)."""
+    metrics = [m for m in PLAN_METRICS if m in daily.columns]
+    out = daily.groupby("week", as_index=False).agg(
+        week_start=("date", "min"), days=("date", "count"), **{m: (m, "sum") for m in metrics})
+    return _ratios(out)
+
+
+def monthly_from_daily(daily: pd.DataFrame) -> pd.DataFrame:
+    """Sum the daily plan by calendar month (``days`` says how much of the month is covered)."""
+    metrics = [m for m in PLAN_METRICS if m in daily.columns]
+    frame = daily.assign(month=daily["date"].dt.strftime("%Y-%m"))
+    out = frame.groupby("month", as_index=False).agg(
+        days=("date", "count"), **{m: (m, "sum") for m in metrics})
+    return _ratios(out)
+
+
+def plan_totals_agree(daily: pd.DataFrame, weekly: pd.DataFrame, monthly: pd.DataFrame,
+                      tol: float = 0.01) -> None:
+    """Check that the daily plan sums to the weekly and monthly plans (named check)."""
+    for metric in [m for m in PLAN_METRICS if m in daily.columns]:
+        by_week = daily.groupby("week")[metric].sum()
+        w = weekly.set_index("week")[metric].reindex(by_week.index)
+        by_month = daily.groupby(daily["date"].dt.strftime("%Y-%m"))[metric].sum()
+        m = monthly.set_index("month")[metric].reindex(by_month.index)
+        for name, a, b in (("week", by_week, w), ("month", by_month, m)):
+            diff = (a - b).abs()
+            if (diff > tol).any():
+                key = diff.idxmax()
+                raise CheckFailed(f"daily {metric} sums to {a[key]:.2f} in {name} {key}, "
+                                  f"the {name}ly plan says {b[key]:.2f}")
+    for metric in [m for m in PLAN_METRICS if m in daily.columns]:
+        if abs(daily[metric].sum() - weekly[metric].sum()) > tol * max(len(weekly), 1):
+            raise CheckFailed(f"total {metric}: daily and weekly plans disagree")
+
+
+# --------------------------------------------------------------------------- Excel
+
+def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -> None:
+    book = writer.book
+    head = book.add_format({"bold": True, "bg_color": "#1f4e79", "font_color": "white",
+                            "border": 1, "text_wrap": True, "valign": "vcenter"})
+    formats = {
+        "money": book.add_format({"num_format": "¥#,##0.00"}),
+        "int": book.add_format({"num_format": "#,##0"}),
+        "share": book.add_format({"num_format": "0.00%"}),
+        "ratio": book.add_format({"num_format": "0.00"}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "text": book.add_format({}),
+    }
+    shown = frame.rename(columns=LABELS)
+    shown.to_excel(writer, sheet_name=name, index=False, startrow=1)
+    sheet = writer.sheets[name]
+    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    for j, col in enumerate(frame.columns):
+        kind = ("money" if col in MONEY_METRICS or col == "aov" else
+                "share" if col == "conversion" else "ratio" if col == "roi" else
+                "date" if col in ("date", "week_start") else
+                "int" if col in ("units", "buyers", "uv_sum_daily", "uv_avg_daily", "days") else
+                "text")
+        label = LABELS.get(col, col)
+        width = max(len(str(label)) * 2 + 2, 12 if kind != "text" else 14)
+        sheet.set_column(j, j, width, formats[kind])
+        sheet.write(1, j, label, head)
+    sheet.freeze_panes(2, 1)
+    sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
+
+
+def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: pd.DataFrame,
+                    weekly: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Path:
+    """Write ``plan.xlsx``: sheets 概况 (summary), 日计划, 周计划, 月计划.
+
+    Values (not formulas) are written, so every reader sees the same numbers; units, money,
+    shares and dates carry number formats; headers are frozen and columns sized.
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+        book = writer.book
+        sheet = book.add_worksheet("概况")
+        writer.sheets["概况"] = sheet
+        bold = book.add_format({"bold": True, "font_size": 13})
+        key = book.add_format({"bold": True, "bg_color": "#deeaf6", "border": 1,
+                               "text_wrap": True, "valign": "top"})
+        val = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
+        sheet.write(0, 0, title, bold)
+        sheet.set_column(0, 0, 22)
+        sheet.set_column(1, 1, 70)
+        sheet.set_column(2, 2, 40)
+        for i, row in enumerate(summary.itertuples(index=False), start=2):
+            sheet.write(i, 0, str(row[0]), key)
+            sheet.write(i, 1, str(row[1]), val)
+            if len(row) > 2:
+                sheet.write(i, 2, str(row[2]), val)
+        sheet.freeze_panes(2, 0)
+        cols_daily = ["date", "week", "event", *[c for c in PLAN_METRICS if c in daily]]
+        _sheet(writer, daily[cols_daily], "日计划", f"{title} · 日计划")
+        cols_week = ["week", "week_start", "days", *[c for c in PLAN_METRICS if c in weekly],
+                     *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in weekly]]
+        _sheet(writer, weekly[cols_week], "周计划", f"{title} · 周计划")
+        cols_month = ["month", "days", *[c for c in PLAN_METRICS if c in monthly],
+                      *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in monthly]]
+        _sheet(writer, monthly[cols_month], "月计划", f"{title} · 月计划")
+    os.replace(tmp, target)
+    return target
+
+
+# --------------------------------------------------------------------------- plan vs actual
+
+def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None) -> pd.DataFrame:
+    """Our weekly actuals: units, revenue, cost, ad spend, refunds, profit, buyers, UV.
+
+    Profit = revenue − units × unit cost − ad spend − refunds (platform fees not included,
+    as in the plan's profit unless a fee rate was set there).
+    """
+    s = sales.copy()
+    s["cost"] = s["units"] * s["unit_cost"].fillna(0) if "unit_cost" in s else 0.0
+    for col in ("ad_spend", "refunds", "buyers", "visitors"):
+        if col not in s:
+            s[col] = np.nan
+    daily = s.groupby("date").agg(units=("units", "sum"), revenue=("revenue", "sum"),
+                                  cost=("cost", "sum"), ad_spend=("ad_spend", "sum"),
+                                  refunds=("refunds", "sum"),
+                                  buyers=("buyers", lambda x: x.sum(min_count=1)),
+                                  visitors=("visitors", lambda x: x.sum(min_count=1)))
+    if traffic_visitors is not None and daily["visitors"].isna().all():
+        daily["visitors"] = traffic_visitors.reindex(daily.index)
+    daily["profit"] = daily["revenue"] - daily["cost"] - daily["ad_spend"] - daily["refunds"]
+    daily = daily.reset_index()
+    daily["week"] = daily["date"].map(iso_week)
+    weekly = daily.groupby("week", as_index=False).agg(
+        days=("date", "count"), units=("units", "sum"), revenue=("revenue", "sum"),
+        cost=("cost", "sum"), ad_spend=("ad_spend", "sum"), refunds=("refunds", "sum"),
+        profit=("profit", "sum"), buyers=("buyers", "sum"),
+        uv_sum_daily=("visitors", lambda x: x.sum(min_count=1)))
+    return _ratios(weekly)
+
+
+_COMPARED = [("units", False), ("revenue", False), ("profit", False), ("uv_avg_daily", False),
+             ("conversion", False), ("roi", False), ("ad_spend", True)]
+
+
+def plan_vs_actual(plan_weekly: pd.DataFrame, actual_weekly: pd.DataFrame, through_week: str,
+                   threshold: float = 0.15) -> pd.DataFrame:
+    """Compare each plan target with the actual of every week up to ``through_week``.
+
+    Parameters
+    ----------
+    plan_weekly : DataFrame
+        The approved plan's weekly targets (``week`` and metric columns).
+    actual_weekly : DataFrame
+        From :func:`actuals_weekly`.
+    through_week : str
+        The study week: weeks after it are not compared (no actuals yet).
+    threshold : float
+        Flag a target missed by more than this fraction (costs: exceeded).
+
+    Returns
+    -------
+    DataFrame
+        week, metric, target, actual, variance (actual ÷ target − 1), cum_target,
+        cum_actual, cum_progress (Σ actual ÷ Σ target; for ratio metrics the ratio of sums
+        is not defined, so it is the mean variance), flag.
+    """
+    weeks = [w for w in plan_weekly["week"] if w <= through_week]
+    plan = plan_weekly.set_index("week").loc[weeks]
+    actual = actual_weekly.set_index("week").reindex(weeks)
+    rows = []
+    for metric, is_cost in _COMPARED:
+        if metric not in plan or metric not in actual:
+            continue
+        cum_t = cum_a = 0.0
+        for w in weeks:
+            t, a = float(plan.at[w, metric]), actual.at[w, metric]
+            a = float(a) if pd.notna(a) else np.nan
+            var = a / t - 1 if t and np.isfinite(t) and np.isfinite(a) else np.nan
+            additive = metric in PLAN_METRICS or metric in ("profit",)
+            if additive and np.isfinite(a):
+                cum_t += t
+                cum_a += a
+            progress = cum_a / cum_t if additive and cum_t else np.nan
+            flag = bool(np.isfinite(var) and ((var > threshold) if is_cost
+                                               else (var < -threshold)))
+            rows.append({"week": w, "metric": metric, "target": t, "actual": a, "variance": var,
+                         "cum_target": cum_t if additive else np.nan,
+                         "cum_actual": cum_a if additive else np.nan,
+                         "cum_progress": progress, "flag": flag})
+    return pd.DataFrame(rows)
