@@ -26,6 +26,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -105,15 +106,22 @@ def load_dictionary(category: str, path: str | os.PathLike[str] | None = None
 
 
 def _tokenizer(dictionary: SegmentDictionary | None):
+    words = tuple(sorted(set(dictionary.words))) if dictionary is not None else ()
+    return _cached_tokenizer(words)
+
+
+@lru_cache(maxsize=8)
+def _cached_tokenizer(words: tuple[str, ...]):
+    """A private jieba tokenizer with ``words`` added (loading jieba's model takes seconds,
+    so one tokenizer per word list is kept for the process)."""
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
     tok = jieba.Tokenizer()
     tok.initialize()
-    if dictionary is not None:
-        for word in sorted(set(dictionary.words), key=len, reverse=True):
-            # a high frequency keeps the analyst's word whole against jieba's own splits
-            tok.add_word(word, freq=10 ** 7 + len(word))
+    for word in sorted(words, key=len, reverse=True):
+        # a high frequency keeps the analyst's word whole against jieba's own splits
+        tok.add_word(word, freq=10 ** 7 + len(word))
     return tok
 
 
