@@ -13,8 +13,10 @@ Workbench choices (each is stated in the report beside its number)
   range starts as an edge, and the lightest band (by the larger of its listing and units
   share) is merged into its lighter neighbour until at most ``n_bands`` remain, each holding
   ≥ 3 % of listings or of units (:func:`auto_edges`). :func:`snap_to_round` snaps any value
-  (e.g. a quantile) to the same ladder. Round points are ``m·10^k − 1`` for ``m`` in 10, 13, 16, 20, 30, 40, 50, 60, 80 (…29, 39, 49,
-  59, 79, 99, 129, 159, 199, 299…), ``− 0.1`` below 10. Explicit ``edges`` override them.
+  (e.g. a quantile) to the same ladder. Round points are ``m·10^k − 1`` for ``m`` in 10, 13,
+  16, 20, 30, 40, 50, 60, 80 (…29, 39, 49, 59, 79, 99, 129, 159, 199, 299 … 1,299), ``− 0.1``
+  up to 10 (2.9, 9.9), and one unit of the third significant digit from 10,000 up (12,900,
+  399,000 — rupiah and rupee prices). Explicit ``edges`` override them.
 - **Revenue** is ``revenue_30d`` where the listing has it, else ``price × sales_30d``.
 - **Demand per listing** = the band's units share ÷ its listing share (sales per listing
   relative to the category; 1 = average, 2 = twice the category's sales per listing).
@@ -103,12 +105,20 @@ def round_points(lo: float = 0.5, hi: float = 1e7) -> np.ndarray:
     --------
     >>> round_points(20, 200).tolist()
     [29.0, 39.0, 49.0, 59.0, 79.0, 99.0, 129.0, 159.0, 199.0]
+    >>> round_points(5000, 500_000).tolist()[::4]
+    [5999.0, 15900.0, 49900.0, 129000.0, 399000.0]
     """
     pts = []
     for k in range(-2, 9):
         for m in _MANTISSAS:
             base = m * 10.0 ** k
-            pts.append(round(base - (1.0 if base > 10 else 0.1 * 10.0 ** min(k + 1, 0)), 4))
+            if base <= 10:
+                step = 0.1 * 10.0 ** min(k + 1, 0)
+            elif base < 10_000:
+                step = 1.0
+            else:
+                step = 10.0 ** (math.floor(math.log10(base)) - 2)
+            pts.append(round(base - step, 4))
     arr = np.unique(np.array([p for p in pts if p > 0]))
     return arr[(arr >= lo) & (arr <= hi)]
 

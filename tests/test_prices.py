@@ -343,3 +343,86 @@ def test_sample_planted_band_not_recommended_when_unprofitable(truth, sample_war
     assert planted.role == "not eligible" and not planted.margin_ok
     winner = study.recommended
     assert winner is None or (winner.price_lo, winner.price_hi) != (lo, hi)
+
+
+# ----------------------------------------------------------------------------- real data
+def _independent_bands(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
+    """Plain-pandas band shares of one snapshot: the stated cleaning rules (price ≤ 1,
+    deposit words in the title, ln(price) beyond 3·IQR of the quartiles), then pd.cut."""
+    f = frame.copy()
+    title = f["title"].fillna("").str.lower() if "title" in f else pd.Series("", index=f.index)
+    rule = (f["price"] <= 1) | title.apply(
+        lambda t: any(k.lower() in t for k in px.TRICK_KEYWORDS))
+    lp = np.log(f.loc[~rule, "price"])
+    q1, q3 = lp.quantile(0.25), lp.quantile(0.75)
+    iqr = max(q3 - q1, 0.1)
+    out = (np.log(f["price"]) > q3 + 3 * iqr) | (np.log(f["price"]) < q1 - 3 * iqr)
+    f = f[~rule & ~(out & (len(lp) >= 8))]
+    rev = f["revenue_30d"] if "revenue_30d" in f else pd.Series(np.nan, index=f.index)
+    f = f.assign(rev=rev.fillna(f["price"] * f["sales_30d"]),
+                 band=pd.cut(f["price"], [0, *edges, np.inf], right=True, labels=False))
+    g = f.groupby("band").agg(listings=("price", "size"), units=("sales_30d", "sum"),
+                              revenue=("rev", "sum")).reindex(range(len(edges) + 1), fill_value=0)
+    for c in ("listings", "units", "revenue"):
+        g[c + "_share"] = g[c] / g[c].sum()
+    return g
+
+
+def _compare(study: px.PriceStudy, expect: pd.DataFrame) -> None:
+    got = study.study_bands.set_index("band")
+    assert got["listings"].tolist() == expect["listings"].tolist()
+    assert got["units"].tolist() == pytest.approx(expect["units"].tolist())
+    assert got["revenue"].round(2).tolist() == expect["revenue"].round(2).tolist()
+    for mine, theirs in (("listing_share", "listings_share"), ("units_share", "units_share"),
+                         ("revenue_share", "revenue_share")):
+        assert got[mine].tolist() == pytest.approx(expect[theirs].tolist(), abs=1e-12)
+
+
+@pytest.mark.realdata
+def test_olist_band_shares_match_raw_csvs_to_the_cent(real_data):
+    """cama_mesa_banho on the 2017-11-30 snapshot, recomputed from the raw order CSVs."""
+    raw = real_data / "olist" / "sample_8135_orders"
+    orders = pd.read_csv(raw / "olist_orders_dataset.csv")
+    lines = pd.read_csv(raw / "olist_order_items_dataset.csv")
+    products = pd.read_csv(raw / "olist_products_dataset.csv")
+    orders = orders[orders["order_status"] == "delivered"]  # SOURCE.md: delivered only
+    day = pd.to_datetime(orders["order_purchase_timestamp"]).dt.normalize()
+    orders = orders[(day >= "2017-11-01") & (day <= "2017-11-30")]  # 30 days to the snapshot
+    cat = products.loc[products["product_category_name"] == "cama_mesa_banho", "product_id"]
+    sold = lines[lines["order_id"].isin(orders["order_id"]) & lines["product_id"].isin(cat)]
+    listings = sold.groupby(["product_id", "seller_id"]).agg(
+        sales_30d=("price", "size"), revenue_30d=("price", "sum")).reset_index()
+    listings["price"] = listings["revenue_30d"] / listings["sales_30d"]
+    edges = [29, 49, 79, 99, 129, 199]
+    expect = _independent_bands(listings, edges)
+    assert expect["listings"].sum() >= 30
+
+    from research.sources import olist
+
+    items = olist.read(real_data / "olist")["items"]
+    study = px.analyse_prices(items, category="cama_mesa_banho", snapshot="2017-11-30",
+                              edges=edges, unit_cost=20)
+    assert study.currency == "BRL"
+    _compare(study, expect)
+    assert study.bands["snapshot_date"].max() == pd.Timestamp("2017-11-30")
+    assert len(study.movement) == len(edges) + 1
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("module", "folder", "currency"), [
+    ("amazon_in", "amazon_in_products", "INR"), ("amazon_uk", "amazon_uk_products", "GBP"),
+    ("tokopedia", "tokopedia_lovebonito", "IDR")])
+def test_public_listings_bands_match_plain_pandas(real_data, module, folder, currency):
+    import importlib
+
+    adapter = importlib.import_module(f"research.sources.{module}")
+    items = adapter.read(real_data / folder)["items"]
+    category = items["category"].value_counts().index[0]
+    study = px.analyse_prices(items, category=category, currency="CNY")
+    assert study.currency == currency  # never ¥ on rupees
+    assert any(currency in w for w in study.warnings)
+    assert 3 <= len(study.edges) + 1 <= 8
+    assert set(study.edges) <= set(px.round_points().tolist())
+    _compare(study, _independent_bands(items[items["category"] == category], study.edges))
+    rec = study.recommendation
+    assert (rec["currency"] == currency).all() and (rec["role"] == "recommended").sum() == 1
