@@ -87,7 +87,7 @@ import pandas as pd
 
 from research.sources._common import month_ends, read_csv, require_files, require_folder
 
-__all__ = ["NAME", "CURRENCY", "read", "load_delivered_lines"]
+__all__ = ["NAME", "CURRENCY", "read", "load_delivered_lines", "top_seller", "seller_sales"]
 
 NAME = "olist"
 CURRENCY = "BRL"
@@ -210,7 +210,14 @@ def top_seller(lines: pd.DataFrame) -> str:
     return str(counts[counts == counts.max()].sort_index().index[0])
 
 
-def _sales(lines: pd.DataFrame, seller: str) -> pd.DataFrame:
+def seller_sales(lines: pd.DataFrame, seller: str) -> pd.DataFrame:
+    """Daily sales rows of one seller's listings (our shop), from :func:`load_delivered_lines`.
+
+    Raises
+    ------
+    ValueError
+        When the seller has no delivered order.
+    """
     ours = lines[lines["seller_id"] == seller]
     if ours.empty:
         raise ValueError(f"Olist: seller {seller!r} has no delivered order in the sample "
@@ -226,7 +233,7 @@ def _audience(lines: pd.DataFrame) -> pd.DataFrame:
         snapshot_date=lambda f: f["date"].dt.to_period("M").dt.to_timestamp(how="end")
         .dt.normalize(),
         hour=lambda f: f["purchased_at"].dt.hour.astype(str),
-        weekday=lambda f: (f["purchased_at"].dt.dayofweek + 1).astype(str))
+        weekday=lambda f: (f["purchased_at"].dt.day_of_week + 1).astype(str))
     totals = orders.groupby(["snapshot_date", "category"])["order_id"].nunique()
     parts = []
     for dim in ("province", "city", "hour", "weekday"):
@@ -271,5 +278,5 @@ def read(path: Path, our_seller: str | None = None) -> dict[str, pd.DataFrame]:
     """
     lines = load_delivered_lines(path)
     seller = our_seller or top_seller(lines)
-    return {"items": _items(lines), "sales": _sales(lines, seller),
+    return {"items": _items(lines), "sales": seller_sales(lines, seller),
             "audience": _audience(lines), "market_daily": _market_daily(lines)}
