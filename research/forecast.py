@@ -66,7 +66,8 @@ from research.calendar import event_regressors, normalise_events, promotion_cale
 from research.metrics_accuracy import mase_scale, smape
 
 __all__ = ["ForecastResult", "ManyResult", "forecast", "forecast_many", "forecast_array",
-           "CANDIDATES", "default_horizon", "season_length", "regularise"]
+           "CANDIDATES", "default_horizon", "season_length", "regularise", "Outlook",
+           "shop_outlook", "weekly_mean", "weekly_shop_series"]
 
 #: candidate models, besides the combination of the best three
 CANDIDATES = ("seasonal_naive", "naive2", "ses", "damped", "theta", "regression")
@@ -579,3 +580,11 @@ def forecast_many(frame: pd.DataFrame, id_col: str, date_col: str, value_col: st
     fc = fc[front + [c for c in fc.columns if c not in front]] if len(fc) else fc
     bt = bt[front + [c for c in bt.columns if c not in front]] if len(bt) else bt
     return ManyResult(fc, bt, results)
+
+
+from research._forecast_outlook import (  # noqa: E402  (built on the engine above)
+    Outlook,
+    shop_outlook,
+    weekly_mean,
+    weekly_shop_series,
+)
