@@ -232,13 +232,13 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
 @click.option("--snapshot-date", default=None, help="Listing snapshots (Amazon, Tokopedia): "
               "the date the listing was taken (default: the upstream commit date).")
 @click.option("--option", "extra", multiple=True, metavar="KEY=VALUE",
-              help="Any other adapter option, e.g. --option category=...")
+              help="Any other adapter option, e.g. --option snapshot_date=2023-06-30.")
 def import_command(name: str, path: Path, warehouse: Path | None, our_seller: str | None,
                    snapshot_date: str | None, extra: tuple[str, ...]) -> None:
     """Load a real public dataset (NAME = its folder name) into the warehouse.
 
-    The mapping of each dataset onto the canonical tables is documented in its adapter,
-    research/sources/<name>.py, and in docs/public-data.md. The dataset loads whole or not
+    The mapping of each dataset onto the canonical tables is documented in its adapter
+    module under research/sources/ and in docs/public-data.md. The dataset loads whole or not
     at all; importing it again changes nothing.
     """
     options: dict[str, object] = _parse_options(extra)

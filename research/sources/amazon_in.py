@@ -16,9 +16,9 @@ Mapping decisions
 * **snapshot_date**: the file has no date. Default ``2024-03-06``, the upstream commit date —
   the latest the listing can have been taken (the scrape itself is from about 2023); pass
   ``snapshot_date=`` when you know better.
-* **item_id** = ``product_id`` (the ASIN). 114 ASINs appear more than once (the same product
-  with different review sets; a few differ in price or rating count): the **first row is
-  kept**.
+* **item_id** = ``product_id`` (the ASIN). 92 ASINs appear more than once (114 extra rows:
+  the same product with different review sets; a few differ in price or rating count): the
+  **first row is kept**.
 * **shop** = the brand, taken as the **first word of ``product_name``** (``boAt``,
   ``Samsung``, ``AmazonBasics`` …): the file has no brand or seller column, and Amazon titles
   start with the brand. Also stored as ``brand``. This is a heuristic: a title that starts

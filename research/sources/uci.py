@@ -22,8 +22,8 @@ Mapping decisions
   so the whole shop is one series), ``shop = "online_retail_ii"``, **currency GBP**.
 * ``revenue`` = Σ ``total_price`` of the day's sale invoices (no ``C``/``A`` prefix, total
   > 0); ``units`` = Σ ``total_quantity`` of those invoices; ``buyers`` = distinct known
-  ``customer_id`` among them (8,939 invoices have no customer and are not counted there, but
-  their money is in revenue).
+  ``customer_id`` among them (8,752 of the de-duplicated invoices have no customer: they are
+  not counted there, but their money is in revenue).
 * ``refunds`` = −Σ ``total_price`` of the day's cancellation invoices (``C`` prefix; one of
   them, C496350, is +373.57 and reduces that day's refunds). Net sales = revenue − refunds.
 * **Dropped**: the 6 ``A`` invoices (bad-debt adjustments of up to −£53,594, accounting
