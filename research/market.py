@@ -555,54 +555,69 @@ def _bestsellers(con: duckdb.DuckDBPyConnection, dates: list[pd.Timestamp], min_
     if len(dates) < 2:
         return out
     cur, prev = dates[-1].date(), dates[-2].date()
-    con.execute("CREATE OR REPLACE TEMP TABLE _cur AS SELECT * FROM src WHERE snapshot_date = ?",
-                [cur])
     edges = [float(e) for e in (con.execute(
-        "SELECT quantile_cont(price, [0.2, 0.4, 0.6, 0.8]) FROM _cur").fetchone()[0] or [])]
+        "SELECT quantile_cont(price, [0.2, 0.4, 0.6, 0.8]) FROM src WHERE snapshot_date = ?",
+        [cur]).fetchone()[0] or [])]
     edges = sorted({_round_price(e) for e in edges if e and e > 0})
     out["edges"] = edges
     band = _band_sql(edges)
-    attrs = [a for a in _present_attributes(con, dates[-1])]
-    sel_attrs = "".join(f', c."{a}"' for a in attrs)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _best AS
-        WITH p AS (SELECT item_id, sum(sales_30d) AS prev_sales_30d FROM src
-                   WHERE snapshot_date = ? GROUP BY 1),
-        j AS (SELECT c.item_id, c.shop, c.title, c.price, {band} AS price_band, c.sales_30d,
-                     p.prev_sales_30d{sel_attrs},
-                     CASE WHEN coalesce(p.prev_sales_30d, 0) > 0
-                          THEN c.sales_30d / p.prev_sales_30d - 1 END AS growth
-              FROM _cur c LEFT JOIN p USING (item_id) WHERE c.sales_30d >= ?)
-        SELECT * , CASE WHEN growth IS NULL THEN 'new' ELSE 'growing' END AS status
-        FROM j""", [prev, min_sales])
+    attrs = _present_attributes(con, dates[-1])
+    sel_attrs = "".join(f', "{a}"' for a in attrs)
+    # growth on item ids and units only (the CTE is materialised once, the previous snapshot
+    # is filtered to the eligible ids); details are fetched for the listed items alone
+    con.execute("""CREATE OR REPLACE TEMP TABLE _best AS
+        WITH c AS MATERIALIZED (SELECT item_id, sales_30d FROM src
+                                WHERE snapshot_date = ? AND sales_30d >= ?),
+        p AS (SELECT item_id, sum(sales_30d) AS prev_sales_30d FROM src
+              WHERE snapshot_date = ? AND item_id IN (SELECT item_id FROM c) GROUP BY 1)
+        SELECT c.item_id, c.sales_30d, p.prev_sales_30d,
+               CASE WHEN coalesce(p.prev_sales_30d, 0) > 0
+                    THEN c.sales_30d / p.prev_sales_30d - 1 END AS growth,
+               CASE WHEN coalesce(p.prev_sales_30d, 0) > 0 THEN 'growing' ELSE 'new' END
+                   AS status
+        FROM c LEFT JOIN p USING (item_id)""", [cur, min_sales, prev])
     out["eligible"] = int(con.execute("SELECT count(*) FROM _best").fetchone()[0])
-    table = con.execute("""SELECT * FROM _best
+    ranked = con.execute("""SELECT * FROM _best
         ORDER BY growth IS NULL, growth DESC, sales_30d DESC, item_id LIMIT ?""", [top]).df()
+    ids = ranked["item_id"].tolist()
+    details = con.execute(f"""SELECT item_id, shop, title, price, {band} AS price_band{sel_attrs}
+        FROM src WHERE snapshot_date = ? AND list_contains(?, item_id)""", [cur, ids]).df()
+    details = details.drop_duplicates("item_id")
+    table = ranked.merge(details, on="item_id", how="left")[
+        ["item_id", "shop", "title", "price", "price_band", "sales_30d", "prev_sales_30d",
+         *attrs, "growth", "status"]]
+    con.execute("DROP TABLE IF EXISTS _best")
     table.insert(0, "rank", range(1, len(table) + 1))
     out["table"] = table
     if not table.empty:
-        out["profile"] = _profile(con, table, ["price_band", *attrs], band)
-    con.execute("DROP TABLE IF EXISTS _best")
-    con.execute("DROP TABLE IF EXISTS _cur")
+        out["profile"] = _profile(con, table, ["price_band", *attrs], band, cur)
     return out
 
 
 def _profile(con: duckdb.DuckDBPyConnection, best: pd.DataFrame, attrs: list[str],
-             band: str) -> pd.DataFrame:
+             band: str, snapshot: Any) -> pd.DataFrame:
+    """Base rates of every attribute on the latest snapshot in one scan (grouping sets)."""
+    exprs = ", ".join((f"{band} AS price_band" if a == "price_band"
+                       else f'CAST("{a}" AS VARCHAR) AS "{a}"') for a in attrs)
+    sets = ", ".join(f'("{a}")' for a in attrs)
+    flags = ", ".join(f'GROUPING("{a}") AS "_g_{a}"' for a in attrs)
+    base_all = con.execute(f"""SELECT {", ".join(f'"{a}"' for a in attrs)}, {flags},
+            count(*) AS n
+        FROM (SELECT {exprs} FROM src WHERE snapshot_date = ?)
+        GROUP BY GROUPING SETS ({sets})""", [snapshot]).df()
     rows = []
-    n_base = con.execute("SELECT count(*) FROM _cur").fetchone()[0]
     for attr in attrs:
-        expr = band if attr == "price_band" else f'CAST("{attr}" AS VARCHAR)'
-        base = con.execute(f"SELECT {expr} AS value, count(*) AS n FROM _cur GROUP BY 1").df()
-        base["base_share"] = base["n"] / n_base
-        values = best[attr].astype("string") if attr != "price_band" else best[attr]
+        base = base_all.loc[base_all[f"_g_{attr}"] == 0, [attr, "n"]].rename(
+            columns={attr: "value"})
+        base["base_share"] = base["n"] / base["n"].sum()
+        values = best[attr].astype("string")
         if attr == "is_tmall":
             values = values.str.lower()
-        counts = values.value_counts(dropna=False)
-        shares = (counts / len(best)).rename("bestseller_share").reset_index()
+        shares = (values.value_counts(dropna=False) / len(best)).rename(
+            "bestseller_share").reset_index()
         shares.columns = ["value", "bestseller_share"]
-        base["value"] = base["value"].astype("string")
         merged = shares.astype({"value": "string"}).merge(
-            base[["value", "base_share"]], on="value", how="outer")
+            base[["value", "base_share"]].astype({"value": "string"}), on="value", how="outer")
         merged["bestseller_share"] = merged["bestseller_share"].fillna(0.0)
         merged["lift"] = merged["bestseller_share"] / merged["base_share"].where(
             merged["base_share"] > 0)
