@@ -397,6 +397,9 @@ def validate(study: Study) -> Plan:
         problems.append("a notebook is listed twice: " + ", ".join(names))
     declared: dict[str, dict[str, Any]] = {}
     for nb in study.notebooks:
+        for dep in nb.after:
+            if dep not in names:
+                problems.append(f"notebook {nb.name}: after: {dep!r} is not in the study")
         if not nb.path.exists():
             problems.append(f"notebook {nb.name}: file {nb.path} does not exist")
             continue
@@ -408,9 +411,6 @@ def validate(study: Study) -> Plan:
         if not declared[nb.name]:
             problems.append(f"notebook {nb.name}: {nb.path.name} has no cell tagged "
                             f"'parameters', so no parameter can be passed to it")
-        for dep in nb.after:
-            if dep not in names:
-                problems.append(f"notebook {nb.name}: after: {dep!r} is not in the study")
     problems += _cycles(study)
 
     category = str(shared.get("category") or "")

@@ -5,7 +5,7 @@ warehouse built here; the real weekly study on the sample market is slow-marked.
 from __future__ import annotations
 
 import json
-import os
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -61,3 +61,255 @@ def write_study(folder: Path, notebooks: list[dict], **top: object) -> Path:
     path = folder / "study.yaml"
     path.write_text(yaml.safe_dump(definition, allow_unicode=True), encoding="utf-8")
     return path
+
+
+# ------------------------------------------------------------------ definitions and validation
+
+def test_load_study_defaults_paths_and_after_all(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": "weekly", "category": "保温杯", "competitors": "店A，店B",
+        "notebooks": [{"name": "keyword_trends"}, "price_bands",
+                      {"name": "plan_summary", "after": "all"}]}, allow_unicode=True),
+        encoding="utf-8")
+    study = st.load_study(path)
+    assert [nb.name for nb in study.notebooks] == ["keyword_trends", "price_bands", "plan_summary"]
+    assert study.notebooks[0].path.name == "keyword_trends.ipynb"
+    assert study.notebooks[0].path.parent.name == "notebooks"
+    assert study.notebooks[2].after == ("keyword_trends", "price_bands")
+    assert study.shared["competitors"] == ["店A", "店B"]
+    assert study.shared["currency"] == "CNY"
+
+
+def test_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text("name: x\ncategroy: 保温杯\nnotebooks: [a]\n", encoding="utf-8")
+    with pytest.raises(st.StudyError, match="categroy"):
+        st.load_study(path)
+
+
+def test_notebook_parameters_reads_comments_with_equals(tmp_path: Path) -> None:
+    params = st.notebook_parameters(NB / "ok_page.ipynb")
+    # papermill.inspect_notebook drops these two: their comments contain a second "="
+    assert params["warehouse"]["inferred_type_name"] == "str"
+    assert params["week"]["help"].startswith("ISO week")
+    assert params["competitors"]["inferred_type_name"] == "list"
+    assert params["min_rows"]["inferred_type_name"] == "int"
+    assert params["share_floor"]["default"] == "0.0"
+    assert "output_dir" in params
+
+
+def test_validate_resolves_week_types_and_passes_only_declared(tmp_path: Path,
+                                                               tiny_warehouse: Path) -> None:
+    path = write_study(tmp_path, [{"name": "ok_page"}, {"name": "failing_page"}])
+    study = st.apply_overrides(st.load_study(path),
+                               {"warehouse": str(tiny_warehouse), "competitors": "店A,店B"},
+                               ["ok_page.min_rows=3", "share_floor=0.25"])
+    plan = st.validate(study)
+    # data ends Wednesday 2026-11-25, so the last complete ISO week ends Sunday 2026-11-22
+    assert plan.week == "2026-W47"
+    assert "2026-11-25" in plan.week_source
+    ok = plan.parameters["ok_page"]
+    assert ok["min_rows"] == 3 and isinstance(ok["min_rows"], int)
+    assert ok["share_floor"] == 0.25
+    assert ok["competitors"] == ["店A", "店B"]
+    assert ok["week"] == "2026-W47" and ok["warehouse"] == str(tiny_warehouse.resolve())
+    assert "output_dir" not in ok  # set at run time to the build folder
+    assert "min_rows" not in plan.parameters["failing_page"]
+
+
+@pytest.mark.parametrize("params, nb_params, message", [
+    (["ok_page.nonsense=1"], {}, "notebook ok_page: unknown parameter 'nonsense'"),
+    (["nonsense=1"], {}, "unknown parameter 'nonsense': no notebook"),
+    (["ok_page.min_rows=abc"], {}, "notebook ok_page: parameter 'min_rows' expects int, got 'abc'"),
+    ([], {"min_rows": "many"}, "notebook ok_page: parameter 'min_rows' expects int, got str"),
+    ([], {"share_floor": True}, "parameter 'share_floor' expects float, got bool"),
+    (["week=2026-W60"], {}, "2026 has no ISO week 60"),
+    (["week=2026-W48"], {}, "after the latest data (2026-11-25)"),
+    (["nosuch.x=1"], {}, "the study has no notebook 'nosuch'"),
+])
+def test_bad_parameters_are_refused_naming_notebook_and_parameter(
+        tmp_path: Path, tiny_warehouse: Path, params: list[str], nb_params: dict,
+        message: str) -> None:
+    path = write_study(tmp_path, [{"name": "ok_page", "parameters": nb_params},
+                                  {"name": "failing_page"}])
+    with pytest.raises(st.StudyError) as info:
+        study = st.apply_overrides(st.load_study(path), {"warehouse": str(tiny_warehouse)},
+                                   params)
+        st.validate(study)
+    assert message in str(info.value)
+
+
+def test_structural_problems_are_all_listed(tmp_path: Path) -> None:
+    path = write_study(tmp_path, [
+        {"name": "ok_page", "after": ["xss_page"]},
+        {"name": "xss_page", "after": ["ok_page"]},
+        {"name": "missing_one", "path": str(tmp_path / "missing_one.ipynb"),
+         "after": ["nobody"]}])
+    study = st.apply_overrides(st.load_study(path), {"warehouse": str(tmp_path / "no.duckdb")})
+    with pytest.raises(st.StudyError) as info:
+        st.validate(study)
+    text = str(info.value)
+    assert f"notebook missing_one: file {tmp_path / 'missing_one.ipynb'} does not exist" in text
+    assert "after: 'nobody' is not in the study" in text
+    assert "ok_page, xss_page depend on each other in a cycle" in text
+    assert "no.duckdb does not exist" in text
+
+
+def test_cli_refuses_before_anything_runs(tmp_path: Path, tiny_warehouse: Path) -> None:
+    from click.testing import CliRunner
+
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(st.run_command, [
+        str(path), "--warehouse", str(tiny_warehouse), "--reports", str(reports),
+        "-p", "ok_page.min_rows=lots"])
+    assert result.exit_code == 2
+    assert "ok_page" in result.output and "min_rows" in result.output
+    assert not reports.exists()
+
+
+def test_swap_into_place_replaces_whole_folder(tmp_path: Path) -> None:
+    target, build = tmp_path / "2026-W47", tmp_path / ".2026-W47.building-1"
+    target.mkdir()
+    (target / "old.html").write_text("old")
+    build.mkdir()
+    (build / "new.html").write_text("new")
+    st._swap_into_place(build, target)
+    assert sorted(p.name for p in target.iterdir()) == ["new.html"]
+    assert not build.exists()
+    fresh = tmp_path / ".2026-W48.building-1"
+    fresh.mkdir()
+    st._swap_into_place(fresh, tmp_path / "2026-W48")
+    assert (tmp_path / "2026-W48").is_dir() and not fresh.exists()
+
+
+def test_interrupted_run_keeps_previous_report(tmp_path: Path, tiny_warehouse: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    plan = st.validate(st.apply_overrides(st.load_study(path),
+                                          {"warehouse": str(tiny_warehouse)}))
+    week_dir = tmp_path / "reports" / "保温杯" / "2026-W47"
+    week_dir.mkdir(parents=True)
+    (week_dir / "index.html").write_text("the good report")
+
+    def half_written(plan, build, context, jobs, progress):
+        (build / "ok_page.html").write_text("half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(st, "_execute_all", half_written)
+    with pytest.raises(KeyboardInterrupt):
+        st.run_study(plan, tmp_path / "reports", jobs=1, progress=False)
+    assert (week_dir / "index.html").read_text() == "the good report"
+    assert sorted(p.name for p in week_dir.parent.iterdir()) == ["2026-W47"]
+
+
+def test_code_version_is_git_or_package() -> None:
+    version = st.code_version()
+    assert version and (version.startswith("research") or " " not in version)
+
+
+# ------------------------------------------------------------------ whole runs (kernels)
+
+@pytest.fixture(scope="module")
+def failed_run(tmp_path_factory: pytest.TempPathFactory, tiny_warehouse: Path) -> dict:
+    """One CLI run: ok_page, failing_page, xss_page (after ok_page), 2 at once."""
+    from click.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("study")
+    path = write_study(folder, [{"name": "ok_page", "parameters": {"min_rows": 2}},
+                                {"name": "failing_page"},
+                                {"name": "xss_page", "after": ["ok_page"]}])
+    reports = folder / "reports"
+    result = CliRunner().invoke(st.run_command, [
+        str(path), "--warehouse", str(tiny_warehouse), "--reports", str(reports),
+        "--competitors", "店A,店B", "-p", "share_floor=0.5", "--no-progress"])
+    week_dir = reports / "保温杯" / "2026-W47"
+    return {"result": result, "reports": reports, "week": week_dir, "study": path,
+            "manifest": json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))}
+
+
+@pytest.mark.slow
+def test_failing_notebook_does_not_stop_the_study(failed_run: dict) -> None:
+    result, m = failed_run["result"], failed_run["manifest"]
+    assert result.exit_code == 1, result.output
+    assert "FAILED failing_page — ValueError: no usable rows for week 2026-W47" in result.output
+    assert f"Report: {failed_run['week'] / 'index.html'}" in result.output
+    status = {p["name"]: p["status"] for p in m["pages"]}
+    assert status == {"ok_page": "ok", "failing_page": "failed", "xss_page": "ok"}
+    assert m["status"] == "failed"
+    err = next(p for p in m["pages"] if p["name"] == "failing_page")["error"]
+    assert err["ename"] == "ValueError" and "raise ValueError" in err["source"]
+    # the page after ok_page read the result ok_page wrote into the shared results/
+    xss = (failed_run["week"] / "xss_page.html").read_text(encoding="utf-8")
+    assert "written by the page this one runs after): 3" in xss
+    page = (failed_run["week"] / "failing_page.html").read_text(encoding="utf-8")
+    assert "This page did not finish" in page and "no usable rows for week 2026-W47" in page
+    assert 'id="failed-step"' in page and 'raise ValueError(f"no usable rows' in page
+    assert "this line ran" in page and "never printed" not in page
+    index = (failed_run["week"] / "index.html").read_text(encoding="utf-8")
+    assert index.count('class="badge badge-failed"') == 2  # the study and the failing page
+    top = (failed_run["reports"] / "index.html").read_text(encoding="utf-8")
+    assert "2026-W47" in top and "failed: failing_page" in top
+
+
+@pytest.mark.slow
+def test_manifest_and_notebooks_carry_parameters_provenance_version(failed_run: dict) -> None:
+    import nbformat
+
+    m = failed_run["manifest"]
+    assert m["week"] == "2026-W47" and m["week_start"] == "2026-11-16"
+    assert [f["content_hash"] for f in m["provenance"]] == [f"{1:064x}", f"{2:064x}"]
+    assert re.fullmatch(r"[0-9a-f]{7,40}(-dirty)?|research .+", m["code_version"])
+    ok = next(p for p in m["pages"] if p["name"] == "ok_page")
+    assert ok["parameters"]["min_rows"] == 2 and ok["parameters"]["share_floor"] == 0.5
+    assert ok["parameters"]["competitors"] == ["店A", "店B"]
+    assert ok["parameters"]["output_dir"] == str(failed_run["week"])
+    assert set(ok["timings"]) == {"kernel_start_s", "execution_s", "render_s", "total_s"}
+    assert ok["summary"] == f"3 keywords for {SHOP} in 2026-W47"
+    assert {r["name"]: r["rows"] for r in m["results"]} == {"ok_counts": 3, "titles": 4}
+    nb = nbformat.read(failed_run["week"] / "notebooks" / "ok_page.ipynb", as_version=4)
+    meta = nb.metadata["research"]
+    assert meta["page"]["parameters"]["min_rows"] == 2
+    assert meta["provenance"][0]["file_name"] == "keywords_export.csv"
+    assert meta["code_version"] == m["code_version"]
+    html = (failed_run["week"] / "ok_page.html").read_text(encoding="utf-8")
+    assert f"{1:064x}"[:16] in html and m["code_version"] in html
+
+
+@pytest.mark.slow
+def test_script_titles_are_escaped_through_the_whole_study(failed_run: dict) -> None:
+    reports = failed_run["reports"]
+    pages = list(reports.rglob("*.html"))
+    assert len(pages) == 5  # three pages, the week index, the top index
+    for path in pages:
+        text = path.read_text(encoding="utf-8")
+        assert "<script" not in text.lower(), path  # no script at all, from data or template
+        assert "<img src=x" not in text, path
+        assert "Content-Security-Policy" in text
+    xss = (failed_run["week"] / "xss_page.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in xss
+    assert "&lt;img src=x onerror=alert(2)&gt;" in xss
+    index = (failed_run["week"] / "index.html").read_text(encoding="utf-8")
+    assert "Top title &lt;script&gt;alert(1)&lt;/script&gt;" in index  # the page's summary
+    assert "我们的店&lt;b&gt;" in index  # the shop, from the parameters and summaries
+
+
+@pytest.mark.slow
+def test_rerun_replaces_the_week_atomically(failed_run: dict, tiny_warehouse: Path) -> None:
+    from click.testing import CliRunner
+
+    again = failed_run["study"].parent / "again"
+    again.mkdir()
+    path = write_study(again, [{"name": "ok_page"}])
+    result = CliRunner().invoke(st.run_command, [
+        str(path), "--warehouse", str(tiny_warehouse), "--reports",
+        str(failed_run["reports"]), "--week", "2026-W47", "--sequential", "--no-progress"])
+    assert result.exit_code == 0, result.output
+    week = failed_run["week"]
+    assert sorted(p.name for p in week.glob("*.html")) == ["index.html", "ok_page.html"]
+    assert json.loads((week / "manifest.json").read_text(encoding="utf-8"))["status"] == "ok"
+    assert [p.name for p in week.parent.iterdir()] == ["2026-W47"]  # no build folders left
+    assert not (week / "results" / "titles.csv").exists()
+    top = (failed_run["reports"] / "index.html").read_text(encoding="utf-8")
+    assert "failed: failing_page" not in top and "badge-ok" in top
