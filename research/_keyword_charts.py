@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from research.keywords import KeywordReport
+from research.keywords import KeywordReport, event_weeks
 
 __all__ = ["small_multiples", "modifier_heatmap", "growth_vs_competition", "event_chart"]
 
@@ -124,10 +124,16 @@ def event_chart(report: KeywordReport, keywords: list[str] | None = None, n: int
     panel = report.panel
     if keywords is None:
         keywords = report.metrics.nlargest(n, "popularity_mean_daily")["keyword"].tolist()
+    keywords = [k for k in keywords if k in set(panel.terms)]
+    if not keywords:
+        fig, ax = plt.subplots(figsize=(6, 1.5))
+        ax.text(0.5, 0.5, "no terms to show", ha="center", va="center")
+        ax.set_axis_off()
+        return fig
     fig, axes = plt.subplots(len(keywords), 1, figsize=(11, 2.4 * max(1, len(keywords))),
                              squeeze=False, sharex=True)
     index = {t: i for i, t in enumerate(panel.terms)}
-    ev = report.events
+    ev = event_weeks(panel, keywords)
     for ax, term in zip(axes[:, 0], keywords, strict=False):
         ax.plot(panel.weeks, panel.level[index[term]], color="C0", lw=1.2)
         e = ev[ev["keyword"] == term]

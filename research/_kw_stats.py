@@ -20,7 +20,7 @@ import warnings
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from scipy import stats
+from scipy.special import stdtrit
 
 __all__ = ["change_over", "yoy_change", "trend", "seasonal_excess", "unusual_weeks",
            "first_seen", "MAD_SCALE"]
@@ -95,7 +95,7 @@ def trend(level: np.ndarray, weeks: int = 13, conf: float = 0.95) -> dict[str, n
         se = np.sqrt(ssr / (n - 2) / sxx)
     bad = n < 3
     slope[bad], se[bad] = np.nan, np.nan
-    tcrit = stats.t.ppf(0.5 + conf / 2, np.maximum(n - 2, 1))
+    tcrit = stdtrit(np.maximum(n - 2, 1), 0.5 + conf / 2)
     return {"slope": slope, "se": se, "n": n, "pct": np.expm1(slope),
             "lo": np.expm1(slope - tcrit * se), "hi": np.expm1(slope + tcrit * se)}
 

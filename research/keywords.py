@@ -177,6 +177,27 @@ class KeywordReport:
     notes: list[str] = field(default_factory=list)
     dictionary: str = ""
 
+    def results(self) -> dict[str, pd.DataFrame]:
+        """The result tables by CSV name: keyword_metrics, style_terms, core_keywords."""
+        return {"keyword_metrics": self.metrics, "style_terms": self.style_terms,
+                "core_keywords": self.core}
+
+    def summary(self) -> str:
+        """One plain sentence for the study's index page."""
+        m = self.metrics
+        core = self.core.loc[self.core["role"] == "core", "keyword"].tolist()
+        rising = rising_terms(m)["keyword"].head(3).tolist()
+        parts = [f"{self.panel.category} {self.panel.week}: {len(m):,} terms"]
+        n_r, n_f = int((m["direction"] == "rising").sum()), int((m["direction"] == "falling").sum())
+        parts.append(f"{n_r} rising and {n_f} falling against their season"
+                     + (f" (top: {', '.join(rising)})" if rising else ""))
+        n_b = int(m["is_breakout"].sum())
+        if n_b:
+            parts.append(f"{n_b} new breakout term(s)")
+        parts.append(f"core keywords: {', '.join(core)}" if core
+                     else "no term passes the screens for a core keyword")
+        return "; ".join(parts) + "."
+
 
 # ---------------------------------------------------------------------------------- loading
 
@@ -415,24 +436,29 @@ def modifier_shares(panel: WeeklyPanel, segments: pd.DataFrame) -> pd.DataFrame:
     seg = segments.set_index("keyword").reindex(pd.Index(panel.terms, name="keyword"))
     kinds = [k for k in seg.columns if k in MODIFIER_KINDS or k not in
              ("segments", "core", "other_words", "term_kind")]
-    pairs = []
-    for kind in kinds:
-        col = seg[kind].fillna("")
-        for value in sorted({v for cell in col for v in str(cell).split("+") if v}):
-            pairs.append((kind, value, col.str.split("+").apply(lambda xs, v=value: v in xs)
-                          .to_numpy(bool)))
     columns = ["modifier_kind", "modifier", "week", "week_start", "index_share", "n_terms"]
-    if not pairs or not len(panel.weeks):
+    labels: list[tuple[str, str]] = []
+    rows_t: list[np.ndarray] = []
+    rows_k: list[np.ndarray] = []
+    for kind in kinds:
+        values = seg[kind].fillna("").astype(str).reset_index(drop=True).str.split("+").explode()
+        values = values[values != ""]
+        codes, uniques = pd.factorize(values, sort=True)
+        rows_t.append(values.index.to_numpy())
+        rows_k.append(codes + len(labels))
+        labels += [(kind, str(u)) for u in uniques]
+    if not labels or not len(panel.weeks):
         return pd.DataFrame(columns=columns)
-    member = np.vstack([p[2] for p in pairs]).astype(float)
+    member = np.zeros((len(labels), len(panel.terms)))
+    member[np.concatenate(rows_k), np.concatenate(rows_t)] = 1.0
     total = panel.index_sum.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
         share = (member @ panel.index_sum) / np.where(total > 0, total, np.nan)
     counts = member @ (panel.days > 0)
     k, m = share.shape
     return pd.DataFrame({
-        "modifier_kind": np.repeat([p[0] for p in pairs], m),
-        "modifier": np.repeat([p[1] for p in pairs], m),
+        "modifier_kind": np.repeat([p[0] for p in labels], m),
+        "modifier": np.repeat([p[1] for p in labels], m),
         "week": np.tile(panel.week_labels, k),
         "week_start": np.tile(panel.weeks.to_numpy(), k),
         "index_share": share.ravel(),
