@@ -19,6 +19,7 @@ Columns beyond the contract (allowed: "the code may add columns, never drop thes
 - ``market_daily.orders``, ``market_daily.payment_amount`` — real counts and money where the
   source has them (public data) rather than indices.
 - ``audience.buyers`` — the buyer count behind a share, where known.
+- ``sales.freight`` — freight paid by the buyer (Olist); not the seller's cost.
 - ``sales.shop``, ``sales.price`` — our shop's name and the item's selling price that day.
 - ``events`` — promotion and event calendar rows (date, name, kind), forecast inputs.
 """
@@ -213,6 +214,7 @@ SALES = Table(
         _c("shop", "text", "店铺", "店铺名称"),
         _c("price", "float", "价格", "售价", lo=0),
         _c("currency", "text", "币种", "货币"),
+        _c("freight", "float", "运费", lo=0),
     ),
     ("date", "item_id"),
     ("units", "ad_spend", "refunds"),

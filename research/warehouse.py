@@ -241,7 +241,9 @@ def log_ingest(con: duckdb.DuckDBPyConnection, *, file_name: str, content_hash: 
 
 def next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
     """Reserve the id of the next ingest-log entry."""
-    return int(con.execute("SELECT nextval('ingest_id_seq')").fetchone()[0])
+    # fetchall: a half-read result would keep the connection busy (DuckDB 2.0 then refuses
+    # to register a DataFrame on it)
+    return int(con.execute("SELECT nextval('ingest_id_seq')").fetchall()[0][0])
 
 
 def read(table_name: str, warehouse: str | os.PathLike[str] | None = None, *,
