@@ -83,7 +83,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MIN_LISTINGS", "TRICK_KEYWORDS", "round_points", "snap_to_round", "auto_edges",
     "band_labels", "assign_bands", "hhi", "top_share", "price_point", "weighted_quantile",
-    "items_source", "detect_trick_prices", "band_metrics", "band_shares_sum_to_one",
+    "items_source", "detect_trick_prices", "price_histogram", "band_metrics", "band_shares_sum_to_one",
     "band_movement", "price_positions", "recommend_price", "price_distribution",
     "PriceStudy", "analyse_prices", "price_quantiles", "resolve_snapshot", "order_value_distribution",
     "our_shop_from_sales", "price_study", "positions_summary", "plot_distribution", "plot_bands", "plot_movement",
@@ -160,7 +160,8 @@ def weighted_quantile(values: np.ndarray, weights: np.ndarray | None,
 
 
 def auto_edges(prices: Sequence[float] | np.ndarray, units: Sequence[float] | None = None,
-               n_bands: int = 8, min_share: float = 0.03) -> list[float]:
+               n_bands: int = 8, min_share: float = 0.03,
+               counts: Sequence[float] | None = None) -> list[float]:
     """Choose interior band edges from the data, at round price points.
 
     Adjacent clustering on the round-point ladder: every round point strictly inside the
@@ -176,14 +177,15 @@ def auto_edges(prices: Sequence[float] | np.ndarray, units: Sequence[float] | No
     [39.0, 49.0, 79.0]
     """
     p = np.asarray(prices, dtype=float)
-    u = np.ones_like(p) if units is None else np.nan_to_num(np.asarray(units, dtype=float))
-    keep = np.isfinite(p) & (p > 0)
-    p, u = p[keep], u[keep]
-    if len(p) < 2:
+    c = np.ones_like(p) if counts is None else np.asarray(counts, dtype=float)
+    u = c.copy() if units is None else np.nan_to_num(np.asarray(units, dtype=float))
+    keep = np.isfinite(p) & (p > 0) & (c > 0)
+    p, u, c = p[keep], u[keep], c[keep]
+    if c.sum() < 2 or p.min() == p.max():
         return []
     edges = [e for e in round_points(p.min(), p.max()).tolist() if p.min() < e < p.max()]
     idx = np.searchsorted(np.asarray(edges), p, side="left")
-    n = np.bincount(idx, minlength=len(edges) + 1).astype(float)
+    n = np.bincount(idx, weights=c, minlength=len(edges) + 1).astype(float)
     w_units = np.bincount(idx, weights=u, minlength=len(edges) + 1)
     n, w_units = list(n / n.sum()), list(w_units / w_units.sum() if w_units.sum() > 0 else n)
     while len(edges):
@@ -405,56 +407,86 @@ def _band_case(edges: Sequence[float], column: str = "price") -> str:
     return f"CASE {whens} ELSE {len(e)} END"
 
 
+def price_histogram(con: duckdb.DuckDBPyConnection, clean: str = "_px_clean") -> pd.DataFrame:
+    """Clean listings aggregated per snapshot and price: listings ``n``, units ``u``, revenue
+    ``r``, revenue-computed ``rc``, zero-sales ``z``, Tmall ``tm`` (of ``tn`` known).
+
+    Every band metric but shops, concentration and median sales is a sum over this table, so
+    the listings are scanned once for them whatever the edges.
+    """
+    frame = con.execute(f"""SELECT snapshot_date, price, count(*) AS n, sum(sales_30d) AS u,
+            sum(revenue) AS r, count(*) FILTER (WHERE revenue_computed) AS rc,
+            count(*) FILTER (WHERE sales_30d = 0) AS z,
+            sum(CAST(is_tmall AS DOUBLE)) AS tm, count(is_tmall) AS tn
+        FROM {clean} GROUP BY ALL ORDER BY snapshot_date, price""").df()
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    return frame
+
+
+def _hist_median(values: np.ndarray, counts: np.ndarray) -> float:
+    """Median of values repeated ``counts`` times, interpolated as ``quantile_cont(0.5)``."""
+    total = counts.sum()
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(counts)
+    pos = (total - 1) / 2
+    lo = values[np.searchsorted(cum, math.floor(pos) + 1)]
+    hi = values[np.searchsorted(cum, math.ceil(pos) + 1)]
+    return float(lo + (hi - lo) * (pos - math.floor(pos)))
+
+
+def _per_band(hist: pd.DataFrame, edges: Sequence[float]) -> pd.DataFrame:
+    h = hist.assign(band=assign_bands(hist["price"], edges))
+    agg = h.groupby(["snapshot_date", "band"]).agg(
+        listings=("n", "sum"), units=("u", "sum"), revenue=("r", "sum"),
+        revenue_computed_listings=("rc", "sum"), zero_sales_listings=("z", "sum"),
+        tm=("tm", "sum"), tn=("tn", "sum"))
+    agg["tmall_share"] = agg["tm"] / agg["tn"].where(agg["tn"] > 0)
+    med, wmed = {}, {}
+    for key, g in h.groupby(["snapshot_date", "band"], sort=False):
+        price, n, u = g["price"].to_numpy(), g["n"].to_numpy(), g["u"].to_numpy()
+        med[key] = _hist_median(price, n)
+        wmed[key] = weighted_quantile(price, u, [0.5])[0]
+    agg["median_price"] = pd.Series(med)
+    agg["units_weighted_median_price"] = pd.Series(wmed)
+    return agg.drop(columns=["tm", "tn"])
+
+
 def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
                  clean: str = "_px_clean", currency: str = "CNY",
-                 strong_share: float = 0.15, thin_share: float = 0.03) -> pd.DataFrame:
+                 strong_share: float = 0.15, thin_share: float = 0.03,
+                 hist: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per band per snapshot metrics of the clean listings (columns: module docstring).
 
     Every band of every snapshot is present, empty ones with zero listings. ``flag`` marks an
     empty or thin band (listing share < ``thin_share``) next to a strong one (units share ≥
-    ``strong_share``). Calls :func:`band_shares_sum_to_one`.
+    ``strong_share``). Calls :func:`band_shares_sum_to_one`. ``hist`` is
+    :func:`price_histogram` when already computed.
     """
     case = _band_case(edges)
     los, his = _band_bounds(edges)
     labels = band_labels(edges)
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_banded AS
-        SELECT snapshot_date, shop_h, price, sales_30d, revenue, revenue_computed, is_tmall,
-               {case} AS band
-        FROM {clean}""")
-    frame = con.execute("""
-        WITH shop_band AS (
-            SELECT snapshot_date, band, shop_h, sum(revenue) AS r FROM _px_banded GROUP BY ALL),
-        conc AS (
-            SELECT snapshot_date, band, count(*) AS shops,
-                   sum(r) FILTER (WHERE rn <= 3) / nullif(sum(r), 0) AS top3_shop_share,
-                   CASE WHEN sum(r) > 0 THEN 10000 * sum(r * r) / (sum(r) * sum(r)) END AS hhi
-            FROM (SELECT *, row_number() OVER (PARTITION BY snapshot_date, band
-                                               ORDER BY r DESC) AS rn FROM shop_band)
-            GROUP BY ALL),
-        price_units AS (
-            SELECT snapshot_date, band, price, sum(sales_30d) AS u
-            FROM _px_banded WHERE sales_30d > 0 GROUP BY ALL),
-        wmed AS (
-            SELECT snapshot_date, band, min(price) FILTER (WHERE cu >= tot / 2) AS wmed
-            FROM (SELECT *, sum(u) OVER (PARTITION BY snapshot_date, band ORDER BY price
-                                         ROWS UNBOUNDED PRECEDING) AS cu,
-                         sum(u) OVER (PARTITION BY snapshot_date, band) AS tot FROM price_units)
-            GROUP BY ALL),
-        agg AS (
-            SELECT snapshot_date, band, count(*) AS listings, sum(sales_30d) AS units,
-                   sum(revenue) AS revenue, count(*) FILTER (WHERE revenue_computed)
-                       AS revenue_computed_listings,
-                   median(sales_30d) AS median_sales_30d,
-                   count(*) FILTER (WHERE sales_30d = 0) AS zero_sales_listings,
-                   avg(CAST(is_tmall AS DOUBLE)) AS tmall_share, median(price) AS median_price
-            FROM _px_banded GROUP BY ALL)
-        SELECT a.*, c.shops, c.top3_shop_share, c.hhi, w.wmed AS units_weighted_median_price
-        FROM agg a JOIN conc c USING (snapshot_date, band)
-        LEFT JOIN wmed w USING (snapshot_date, band)""").df()
+    hist = price_histogram(con, clean) if hist is None else hist
+    sums = _per_band(hist, edges)
+    conc = con.execute(f"""SELECT snapshot_date, band, count(*) AS shops,
+            list_sum(max(r, 3)) / nullif(sum(r), 0) AS top3_shop_share,
+            CASE WHEN sum(r) > 0 THEN 10000 * sum(r * r) / (sum(r) * sum(r)) END AS hhi
+        FROM (SELECT snapshot_date, {case} AS band, shop_h, sum(revenue) AS r
+              FROM {clean} GROUP BY ALL) GROUP BY ALL""").df()
+    sales = con.execute(f"""SELECT snapshot_date, {case} AS band, sales_30d, count(*) AS n
+        FROM {clean} GROUP BY ALL ORDER BY ALL""").df()
+    meds = {(pd.Timestamp(k[0]), int(k[1])): _hist_median(g["sales_30d"].to_numpy(),
+                                                          g["n"].to_numpy())
+            for k, g in sales.groupby(["snapshot_date", "band"], sort=False)}
+    conc["snapshot_date"] = pd.to_datetime(conc["snapshot_date"])
+    conc["band"] = conc["band"].astype(int)
+    frame = sums.join(conc.set_index(["snapshot_date", "band"]), how="left").reset_index()
+    frame["median_sales_30d"] = [meds.get((d, b), np.nan)
+                                 for d, b in zip(frame["snapshot_date"], frame["band"],
+                                                 strict=True)]
     snaps = sorted(con.execute("SELECT DISTINCT snapshot_date FROM _px_all").df()
                    ["snapshot_date"].pipe(pd.to_datetime))
     grid = pd.MultiIndex.from_product([snaps, range(len(labels))], names=["snapshot_date", "band"])
-    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
     frame["band"] = frame["band"].astype(int)
     out = frame.set_index(["snapshot_date", "band"]).reindex(grid).reset_index()
     for c in ("listings", "units", "revenue", "revenue_computed_listings", "shops",
@@ -693,8 +725,10 @@ def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *, bins
                                           "listing_share", "units_share", "revenue_share"]]
 
 
-def price_quantiles(price: np.ndarray, units: np.ndarray, revenue: np.ndarray) -> pd.DataFrame:
-    """Quartiles of price weighted by listings, by 30-day units and by revenue.
+def price_quantiles(price: np.ndarray, units: np.ndarray, revenue: np.ndarray,
+                    counts: np.ndarray | None = None) -> pd.DataFrame:
+    """Quartiles of price weighted by listings, by 30-day units and by revenue (``counts``:
+    listings per price when the inputs are a histogram).
 
     Examples
     --------
@@ -703,7 +737,7 @@ def price_quantiles(price: np.ndarray, units: np.ndarray, revenue: np.ndarray) -
     [20.0, 40.0, 40.0]
     """
     rows = []
-    for name, w in (("listings", None), ("units (sales-weighted)", units),
+    for name, w in (("listings", counts), ("units (sales-weighted)", units),
                     ("revenue (sales-weighted)", revenue)):
         q = weighted_quantile(price, w, [0.25, 0.5, 0.75])
         rows.append({"weighted_by": name, "p25": q[0], "median": q[1], "p75": q[2]})
@@ -848,16 +882,18 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                         f"money is shown in {cur}")
     if len(data_cur) > 1:
         warnings.append(f"mixed currencies on the snapshot: {', '.join(data_cur)}")
-    p = con.execute(f"""SELECT price, sales_30d, revenue FROM {clean}
-        WHERE snapshot_date = ?""", [dstr]).fetchnumpy()
-    quantiles = price_quantiles(p["price"], p["sales_30d"], p["revenue"])
+    hist = price_histogram(con, clean)
+    h = hist[hist["snapshot_date"] == day]
+    quantiles = price_quantiles(h["price"].to_numpy(), h["u"].to_numpy(), h["r"].to_numpy(),
+                                h["n"].to_numpy())
     if edges:
         used, source = _clean_edges(edges), "explicit (parameter)"
     else:
-        used = auto_edges(p["price"], p["sales_30d"], n_bands)
+        used = auto_edges(h["price"].to_numpy(), h["u"].to_numpy(), n_bands,
+                          counts=h["n"].to_numpy())
         source = (f"automatic: round price points, adjacent bands merged (lightest first) "
                   f"to at most {n_bands} bands each holding ≥ 3% of listings or units")
-    bands = band_metrics(con, used, clean=clean, currency=cur)
+    bands = band_metrics(con, used, clean=clean, currency=cur, hist=hist)
     counts = con.execute("""SELECT snapshot_date, count(*) FILTER (WHERE code = 0)
             AS clean_listings, count(*) FILTER (WHERE code > 0) AS excluded,
             count(*) FILTER (WHERE code = 0 AND sales_30d = 0) AS zero_sales,
