@@ -20,9 +20,10 @@ Workbench choices (each is stated in the report beside its number)
 - Shop-level rows (empty ``item_id``) are used; a shop with item-level rows only has them
   summed per channel and day (an upper bound: a visitor who saw two items counts twice).
 - **Heading**: ordinary least squares on the last ``weeks`` (8) weekly values of average
-  daily UV, projected ``horizon`` weeks ahead with an 80 % prediction interval (statsmodels
-  OLS); "rising" / "falling" when the slope's 80 % interval excludes zero. A placeholder
-  until the forecast engine (``research.forecast``) is wired in behind :func:`heading`.
+  daily UV, projected ``horizon`` weeks ahead with an 80 % prediction interval (the OLS
+  formulas, equal to statsmodels' ``obs_ci``); "rising" / "falling" when the slope's 80 %
+  interval excludes zero. ``engine="forecast"`` swaps the line and interval for the
+  project's forecasting engine (``research.forecast``); the direction stays the 8-week slope.
 - **Attributes**: price band (quartiles of the snapshot's listing prices), size, color,
   material, function, style. Multi-valued cells (``保温,保冷``) count for each value. Shares
   are of listings / of ``sales_30d`` units with a known value of the attribute.
@@ -68,6 +69,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -76,6 +78,9 @@ from research.changepoints import CHANNEL_LABELS
 from research.checks import shares_sum_to_one
 from research.schema import CHANNEL_ALIASES, CHANNEL_GROUPS, CHANNELS
 from research.weeks import week_start
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = [
     "ATTRIBUTES",
@@ -90,6 +95,12 @@ __all__ = [
     "attribute_sales",
     "advantages",
     "competitor_profile",
+    "profile_or_empty",
+    "CompetitorStudy",
+    "competitor_study",
+    "plot_structure",
+    "plot_set_share",
+    "plot_heading",
 ]
 
 #: attributes compared between our listings and the competitors'
@@ -281,11 +292,13 @@ def channel_structure(traffic: pd.DataFrame, shops: ShopSet | None = None,
     keys = ["shop", "week_start", "week"]
     days = t.groupby(keys)["date"].nunique().rename("days")
     src = t.groupby("shop")["source"].first()
-    g = (t.groupby([*keys, "channel"])
-         .agg(uv_sum_daily=("visitors", "sum"), buyers=("buyers", lambda s: s.sum(min_count=1)),
-              payment_amount=("payment_amount", lambda s: s.sum(min_count=1)),
-              trade_index_sum=("trade_index", lambda s: s.sum(min_count=1)),
+    g = (t.groupby([*keys, "channel"], observed=True)
+         .agg(uv_sum_daily=("visitors", "sum"), buyers=("buyers", "sum"),
+              buyers_n=("buyers", "count"), payment_amount=("payment_amount", "sum"),
+              payment_n=("payment_amount", "count"), trade_index_sum=("trade_index", "sum"),
               trade_days=("trade_index", "count")))
+    g["buyers"] = g["buyers"].where(g["buyers_n"] > 0)
+    g["payment_amount"] = g["payment_amount"].where(g["payment_n"] > 0)
     # every channel the shop reports, in every week it reports
     chans = t.groupby("shop")["channel"].unique()
     full = days.reset_index().merge(
@@ -354,9 +367,10 @@ def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
     keys = ["shop", "week_start", "week"]
     out = (t.groupby(keys)
            .agg(days=("date", "nunique"), uv=("visitors", "sum"),
-                payment_amount=("payment_amount", lambda s: s.sum(min_count=1)),
+                payment_amount=("payment_amount", "sum"), payment_n=("payment_amount", "count"),
                 trade_n=("trade_index", "count"))
            .reset_index())
+    out["payment_amount"] = out["payment_amount"].where(out["payment_n"] > 0)
     out["uv_avg_daily"] = out["uv"] / out["days"]
     wk = out.groupby("week_start")
     out["uv_share"] = out["uv"] / wk["uv"].transform("sum")
@@ -370,20 +384,31 @@ def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
 
 
 def _ols_trend(y: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, ...]:
-    import statsmodels.api as sm
+    """Linear trend y = a + b·t by least squares: forecast, prediction interval, slope CI.
 
-    x = np.arange(len(y), dtype=float)
-    fit = sm.OLS(y, sm.add_constant(x)).fit()
-    new = np.arange(len(y), len(y) + horizon, dtype=float)
-    pred = fit.get_prediction(sm.add_constant(new, has_constant="add")).summary_frame(
-        alpha=1 - level)
-    lo_s, hi_s = fit.conf_int(alpha=1 - level)[1]
-    return (pred["mean"].to_numpy(), pred["obs_ci_lower"].to_numpy(),
-            pred["obs_ci_upper"].to_numpy(), float(fit.params[1]), float(lo_s), float(hi_s))
+    The textbook formulas (the same numbers as statsmodels' ``OLS.get_prediction`` with
+    ``obs_ci``): ŷ ± t(n−2) · s · √(1 + 1/n + (t₀ − t̄)² / Σ(t − t̄)²).
+    """
+    from scipy.special import stdtrit  # Student t quantile (scipy.stats is slow to import)
+
+    n = len(y)
+    x = np.arange(n, dtype=float)
+    xm = x.mean()
+    sxx = float(((x - xm) ** 2).sum())
+    slope = float(((x - xm) * (y - y.mean())).sum() / sxx)
+    icpt = float(y.mean() - slope * xm)
+    resid = y - (icpt + slope * x)
+    s = float(np.sqrt((resid ** 2).sum() / (n - 2))) if n > 2 else 0.0
+    q = float(stdtrit(n - 2, 0.5 + level / 2)) if n > 2 else float("nan")
+    new = np.arange(n, n + horizon, dtype=float)
+    mean = icpt + slope * new
+    half = q * s * np.sqrt(1 + 1 / n + (new - xm) ** 2 / sxx)
+    se_b = s / np.sqrt(sxx)
+    return mean, mean - half, mean + half, slope, slope - q * se_b, slope + q * se_b
 
 
 def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
-            level: float = 0.8) -> pd.DataFrame:
+            level: float = 0.8, engine: str = "ols") -> pd.DataFrame:
     """Short-horizon trend of each shop's total and paid traffic, with intervals.
 
     Method (documented placeholder for the forecast engine): OLS of weekly average daily UV
@@ -397,6 +422,10 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
     weeks, horizon : int
     level : float
         Interval coverage (0.8 = 80 %).
+    engine : {"ols", "forecast"}
+        ``forecast`` uses :func:`research.forecast.forecast` (model chosen by backtest, 80 %
+        interval) on all the weekly history instead; a series it cannot handle falls back to
+        OLS, and ``method`` says which was used.
 
     Returns
     -------
@@ -425,13 +454,20 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
                 continue
             mean, lo, hi, slope, s_lo, s_hi = _ols_trend(y, horizon, level)
             direction = "rising" if s_lo > 0 else "falling" if s_hi < 0 else "flat"
+            used = method
+            if engine == "forecast":
+                full = wide[(wide["shop"] == shop)].set_index("week_start")[series]
+                got = _engine_forecast(full.sort_index(), horizon)
+                if got is not None:
+                    mean, lo, hi = got
+                    used = "research.forecast engine (80 % interval); slope: " + method
             last = g["week_start"].iloc[-1]
             for h in range(horizon):
                 rows.append({"shop": shop, "role": role, "series": series,
                              "week_start": last + pd.Timedelta(weeks=h + 1), "kind": "forecast",
                              "uv_avg_daily": max(mean[h], 0.0), "lo": max(lo[h], 0.0),
                              "hi": max(hi[h], 0.0), "slope_per_week": slope,
-                             "direction": direction})
+                             "direction": direction, "method": used})
     out = pd.DataFrame(rows)
     if out.empty:
         return pd.DataFrame(columns=cols)
@@ -440,10 +476,28 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
             out[col] = np.nan
     out["week_start"] = pd.to_datetime(out["week_start"])
     out["week"] = _weeks(out["week_start"])[1]
-    out["method"] = method
-    out[["slope_per_week", "direction"]] = (
-        out.groupby(["shop", "series"])[["slope_per_week", "direction"]].transform("last"))
+    if "method" not in out:
+        out["method"] = np.nan
+    out[["slope_per_week", "direction", "method"]] = (
+        out.groupby(["shop", "series"])[["slope_per_week", "direction", "method"]]
+        .transform("last"))
+    out["method"] = out["method"].fillna(method)
     return out[cols]
+
+
+def _engine_forecast(series: pd.Series, horizon: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    try:
+        from research.forecast import forecast
+    except ImportError:
+        return None
+    if len(series) < 12:
+        return None
+    try:
+        fc = forecast(series.astype(float), horizon=horizon, freq="W", levels=(80,)).forecast
+    except Exception:  # the engine failing falls back to the stated OLS
+        return None
+    return (fc["point"].to_numpy(), fc["lo80"].to_numpy(), fc["hi80"].to_numpy())
 
 
 def _latest(items: pd.DataFrame) -> pd.DataFrame:
@@ -632,3 +686,217 @@ def competitor_profile(items: pd.DataFrame, shops: ShopSet,
                     row[f"top_{attr}"] = str(top.index[0])
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+# ----------------------------------------------------------------------------- the study
+@dataclass
+class CompetitorStudy:
+    """Everything the competitor page shows, for one study week.
+
+    Attributes
+    ----------
+    shops : ShopSet
+    week : str
+    start, end : Timestamp
+        Days studied (``end`` = the Sunday of ``week``; nothing later is read).
+    channels, set_share, events, heading, attributes, advantages, profile, unknown : DataFrame
+        See the module docstring for their columns.
+    notes : list of str
+        Sentences on what was used, chosen or could not be computed.
+    """
+
+    shops: ShopSet
+    week: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    sensitivity: float
+    currency: str
+    channels: pd.DataFrame
+    set_share: pd.DataFrame
+    events: pd.DataFrame
+    heading: pd.DataFrame
+    attributes: pd.DataFrame
+    advantages: pd.DataFrame
+    profile: pd.DataFrame
+    unknown: pd.DataFrame
+    traffic: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def results(self) -> dict[str, pd.DataFrame]:
+        """Result tables by CSV name."""
+        return {"competitor_channels": self.channels, "competitor_set_share": self.set_share,
+                "competitor_events": self.events, "competitor_heading": self.heading,
+                "competitor_attributes": self.attributes, "advantages": self.advantages,
+                "competitor_profile": self.profile,
+                "competitor_unknown_channels": self.unknown}
+
+    def summary(self) -> str:
+        """One sentence for the study index."""
+        recent = self.events[self.events["date"] >= self.end - pd.Timedelta(days=27)] \
+            if len(self.events) else self.events
+        adv = ", ".join(f"{a}={v}" for a, v in zip(self.advantages["attribute"].head(3),
+                                                   self.advantages["value"].head(3),
+                                                   strict=True)) or "none found"
+        return (f"{len(self.shops.competitors)} competitors, {self.week}: {len(self.events)} "
+                f"traffic moves since {self.start:%Y-%m-%d} ({len(recent)} in the last 4 weeks); "
+                f"advantages: {adv}.")
+
+
+def competitor_study(warehouse: str | object, *, category: str = "", week: str = "",
+                     start: str = "", shop: str = "", competitors: Sequence[str] = (),
+                     top_n: int = 5, sensitivity: float = 1.0, currency: str = "CNY",
+                     trend_engine: str = "ols") -> CompetitorStudy:
+    """Read the warehouse and build every table of the competitor page.
+
+    Parameters
+    ----------
+    warehouse : path-like
+    category : str
+        Category of the ``items`` rows (empty = all).
+    week : str
+        ISO week; empty = the last complete week in ``traffic`` (or ``items``).
+    start : str
+        First day studied; empty = 52 weeks before the week's Sunday.
+    shop, competitors, top_n
+        See :func:`resolve_shops`.
+    sensitivity : float
+        Change-point sensitivity (see :func:`research.changepoints.detect_level_shifts`).
+    currency : str
+        Currency of the money columns.
+    trend_engine : {"ols", "forecast"}
+        See :func:`heading`.
+    """
+    from research.changepoints import detect_moves
+    from research.warehouse import read
+    from research.weeks import last_complete_week, week_bounds
+
+    traffic = read("traffic", warehouse)
+    items = read("items", warehouse, category=category or None)
+    events = read("events", warehouse)
+    sales = read("sales", warehouse, columns=["shop"])
+    notes: list[str] = []
+    if not week:
+        dates = traffic["date"] if len(traffic) else items["snapshot_date"]
+        if len(dates) == 0:
+            raise ValueError("the warehouse has no traffic and no items rows: nothing to study")
+        week = last_complete_week(dates)
+    end = week_bounds(week)[1]
+    lo, end = study_window(end, start)
+    traffic = traffic[(traffic["date"] >= lo) & (traffic["date"] <= end)]
+    items = items[items["snapshot_date"] <= end]
+    shops = resolve_shops(traffic, items, shop, competitors, top_n, sales)
+    notes.append(f"Competitors: {shops.rule}.")
+    if not shops.ours:
+        notes.append("Our shop is not known (no shop parameter, no shop in our sales rows): "
+                     "shown as a competitor-only comparison.")
+    if shops.no_traffic:
+        notes.append("No traffic rows for " + "、".join(shops.no_traffic) + ": their channel "
+                     "structure, share and moves cannot be shown.")
+    if shops.not_in_items:
+        notes.append("No listings in items for " + "、".join(shops.not_in_items) + ": no "
+                     "attribute comparison for them.")
+    t = traffic[traffic["shop"].isin(shops.shops)]
+    channels = channel_structure(t, shops)
+    share = set_share(t, shops)
+    moves = detect_moves(shop_rows(t), events, start=lo, end=end, sensitivity=sensitivity)
+    moves.insert(2, "role", moves["shop"].map(shops.role))
+    head = heading(channels[channels["week_start"] <= end], engine=trend_engine)
+    attrs = attribute_sales(items, shops)
+    adv = advantages(attrs)
+    missing = [a for a in ATTRIBUTES if a not in set(attrs.get("attribute", []))]
+    if missing:
+        notes.append("Attributes missing from the items data: " + ", ".join(missing) + ".")
+    if len(adv) < 3:
+        notes.append(f"Only {len(adv)} attribute value(s) meet the advantage rule; the plan "
+                     "needs three, and none is invented.")
+    if "unit_cost" not in items or items["unit_cost"].isna().all():
+        notes.append("Competitors' unit cost is not in the data.")
+    unknown = unknown_channels(t)
+    if len(unknown):
+        notes.append("Channel names the contract does not know were counted as 'other': "
+                     + "、".join(sorted(unknown["channel_raw"].astype(str).unique())) + ".")
+    return CompetitorStudy(shops, week, lo, end, sensitivity, currency, channels, share, moves,
+                           head, attrs, adv, profile_or_empty(items, shops), unknown, t, notes)
+
+
+def profile_or_empty(items: pd.DataFrame, shops: ShopSet) -> pd.DataFrame:
+    """:func:`competitor_profile`, or an empty frame when there are no shops."""
+    return competitor_profile(items, shops) if shops.shops else pd.DataFrame(
+        columns=["shop", "role", "listings"])
+
+
+# ----------------------------------------------------------------------------- charts
+def plot_structure(channels: pd.DataFrame, week: str) -> Figure | None:
+    """Channel shares (left) and average daily UV by channel (right) of each shop in ``week``,
+    ours first."""
+    import matplotlib.pyplot as plt
+
+    w = channels[channels["week"] == week]
+    if w.empty:
+        return None
+    shops = list(dict.fromkeys(w.sort_values("role", ascending=False)["shop"]))
+    share = w.pivot_table(index="shop", columns="channel", values="share", aggfunc="sum")
+    level = w.pivot_table(index="shop", columns="channel", values="uv_avg_daily", aggfunc="sum")
+    order = [c for c in CHANNELS if c in share.columns]
+    share, level = share.reindex(index=shops, columns=order), level.reindex(index=shops,
+                                                                           columns=order)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 0.5 * len(shops) + 2), sharey=True)
+    colors = plt.get_cmap("tab10").colors
+    for ax, frame, label in ((axes[0], share, "访客占比 share of the shop's daily UV"),
+                             (axes[1], level, "日均访客 average daily UV")):
+        left = np.zeros(len(shops))
+        for i, c in enumerate(order):
+            vals = frame[c].fillna(0).to_numpy()
+            ax.barh(range(len(shops)), vals, left=left, color=colors[i % 10],
+                    label=CHANNEL_LABELS.get(c, c))
+            left += vals
+        ax.set_xlabel(label)
+    axes[0].set_yticks(range(len(shops)), shops)
+    axes[0].invert_yaxis()
+    axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    fig.suptitle(f"流量结构 · traffic structure, {week}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_set_share(share: pd.DataFrame) -> Figure | None:
+    """Each shop's share of the set's daily UV, week by week."""
+    import matplotlib.pyplot as plt
+
+    if share.empty:
+        return None
+    fig, ax = plt.subplots(figsize=(11, 3.8))
+    for (shop, role), g in share.groupby(["shop", "role"]):
+        ax.plot(g["week_start"], g["uv_share"], lw=2.5 if role == "ours" else 1.2,
+                label=f"{shop}{'（我们）' if role == 'ours' else ''}")
+    ax.set_ylabel("访客份额 share of the set's UV")
+    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    ax.set_title("竞争集访客份额 · share of the competitive set's visitors")
+    fig.tight_layout()
+    return fig
+
+
+def plot_heading(head: pd.DataFrame, max_shops: int = 6) -> Figure | None:
+    """Total and paid average daily UV: the weeks used and the trend ahead with its interval."""
+    import matplotlib.pyplot as plt
+
+    if head.empty:
+        return None
+    shops = list(dict.fromkeys(head.sort_values("role", ascending=False)["shop"]))[:max_shops]
+    fig, axes = plt.subplots(len(shops), 1, figsize=(10, 2.2 * len(shops)), squeeze=False)
+    for ax, shop in zip(axes[:, 0], shops, strict=True):
+        for series, color in (("total", "tab:blue"), ("paid", "tab:red")):
+            g = head[(head["shop"] == shop) & (head["series"] == series)]
+            act, fc = g[g["kind"] == "actual"], g[g["kind"] == "forecast"]
+            ax.plot(act["week_start"], act["uv_avg_daily"], color=color, marker="o", ms=3,
+                    label=f"{'全部 total' if series == 'total' else '付费 paid'}")
+            if len(fc):
+                ax.plot(fc["week_start"], fc["uv_avg_daily"], color=color, ls="--")
+                ax.fill_between(fc["week_start"], fc["lo"], fc["hi"], color=color, alpha=0.15)
+        d = head[(head["shop"] == shop) & (head["series"] == "total")]["direction"].dropna()
+        ax.set_title(f"{shop} — total {d.iloc[0] if len(d) else 'n/a'}", fontsize=9)
+        ax.set_ylabel("日均UV")
+        ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig

@@ -312,6 +312,16 @@ def test_heading_linear_trend():
     assert len(out[(out["series"] == "total") & (out["kind"] == "actual")]) == 8
 
 
+def test_ols_trend_matches_statsmodels_numbers():
+    # reference numbers from statsmodels OLS get_prediction(...).summary_frame(alpha=0.2)
+    mean, lo, hi, slope, s_lo, s_hi = comp._ols_trend(
+        np.array([3.0, 5, 4, 7, 8, 7, 10, 11]), 4, 0.8)
+    assert mean == pytest.approx([11.75, 12.833, 13.917, 15.0], abs=1e-3)
+    assert lo == pytest.approx([9.989, 10.947, 11.889, 12.82], abs=1e-3)
+    assert hi == pytest.approx([13.511, 14.72, 15.944, 17.18], abs=1e-3)
+    assert (slope, s_lo, s_hi) == pytest.approx((1.0833, 0.869, 1.2976), abs=1e-4)
+
+
 def test_heading_too_short():
     one = pd.DataFrame({"shop": ["A"], "role": ["competitor"],
                         "week_start": [pd.Timestamp("2026-11-16")], "channel": ["direct"],
