@@ -289,11 +289,16 @@ def read(table_name: str, warehouse: str | os.PathLike[str] | None = None, *,
     if where:
         conds.append(f"({where})")
         args.extend(params or [])
-    sql = f'SELECT {", ".join(c if c == "*" else f"{chr(34)}{c}{chr(34)}" for c in cols)} ' \
-          f'FROM "{table_name}"'
-    if conds:
-        sql += " WHERE " + " AND ".join(conds)
     with open_read(warehouse) as con:
+        have = {r[0] for r in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ?",
+            [table_name]).fetchall()}
+        # a warehouse made before a column joined the contract lacks it: read it as missing
+        select = ", ".join(c if c == "*" else f'"{c}"' if c in have else f'NULL AS "{c}"'
+                           for c in cols)
+        sql = f'SELECT {select} FROM "{table_name}"'
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
         frame = con.execute(sql, args).df()
     for col in frame.columns:
         if table_name in TABLES and col in TABLES[table_name].names \
