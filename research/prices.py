@@ -383,9 +383,12 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
         FROM _px_all WHERE code = 0 GROUP BY snapshot_date""")
     final = """CASE WHEN a.code > 0 THEN a.code WHEN ln(a.price) > q.hi THEN 4
                     WHEN ln(a.price) < q.lo THEN 5 ELSE 0 END"""
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_codes AS
-        SELECT a.* REPLACE ({final} AS code) FROM _px_all a LEFT JOIN _px_q q USING (snapshot_date)""")
-    con.execute("CREATE OR REPLACE TEMP VIEW _px_clean AS SELECT * FROM _px_codes WHERE code = 0")
+    # outliers are few: mark them in place, so the clean view needs no join
+    con.execute("""UPDATE _px_all a SET code = CASE WHEN ln(a.price) > q.hi THEN 4 ELSE 5 END
+        FROM _px_q q WHERE a.snapshot_date = q.snapshot_date AND a.code = 0
+          AND (ln(a.price) > q.hi OR ln(a.price) < q.lo)""")
+    con.execute("CREATE OR REPLACE TEMP VIEW _px_codes AS SELECT * FROM _px_all")
+    con.execute("CREATE OR REPLACE TEMP VIEW _px_clean AS SELECT * FROM _px_all WHERE code = 0")
     reason = "CASE code " + " ".join(
         f"WHEN {c} THEN {_literal(t.format(ph=placeholder_max, k=k))}"
         for c, t in _REASONS.items()) + " END"
