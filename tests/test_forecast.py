@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,3 +186,117 @@ def test_forecast_many_in_parallel_matches_single():
     assert got == pytest.approx(single.forecast["point"].to_numpy())
     assert {"model", "origin", "mase", "smape", "coverage80", "coverage95"} <= set(
         many.backtest.columns)
+
+
+# ---------------------------------------------------------------- outlook and notebook
+
+
+def _synthetic_sales() -> pd.DataFrame:
+    """Two items, daily, with planted 双11 (×4) and 618 (×2) uplifts."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2024-09-02", "2026-11-22", freq="D")
+    cal = promotion_calendar(days.min(), days.max())
+    d11 = days.isin(cal[cal["name"] == "双11"]["date"])
+    rows = []
+    for item, base, price, cost in [("1001", 30, 89.0, 40.0), ("1002", 15, 129.0, 60.0)]:
+        lam = base * np.where(d11, 4.0, 1.0)
+        units = rng.poisson(lam)
+        rows.append(pd.DataFrame({"date": days, "item_id": item, "units": units,
+                                  "revenue": units * price, "unit_cost": cost,
+                                  "ad_spend": units * price * 0.1, "refunds": units * price * 0.02,
+                                  "shop": "我们的店"}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_shop_outlook_identities_and_double11():
+    from research.forecast import shop_outlook, weekly_shop_series
+
+    sales = _synthetic_sales()
+    weekly = weekly_shop_series(sales, "我们的店", end=pd.Timestamp("2026-10-18"))
+    # plain-pandas check of the weekly roll-up
+    first = sales[(sales["date"] >= "2024-09-02") & (sales["date"] <= "2024-09-08")]
+    assert weekly["units"].iloc[0] == first["units"].sum()
+    assert weekly["cost"].iloc[0] == pytest.approx((first["units"] * first["unit_cost"]).sum())
+    assert weekly.index.max() == pd.Timestamp("2026-10-12")
+    out = shop_outlook(weekly, horizon=9, platform_fee_rate=0.05)
+    p = out.forecast.pivot(index="date", columns="series", values="point")
+    assert p["profit"].to_numpy() == pytest.approx(
+        (p["revenue"] - p["cost"] - p["ad_spend"] - p["refunds"] - p["platform_fees"]).to_numpy())
+    assert out.assumptions["ad_ratio"] == pytest.approx(0.1)
+    assert p.loc["2026-11-02", "units"] > 2.5 * p.loc["2026-10-19", "units"]
+    t = out.totals.set_index("metric")
+    assert t.loc["units", "two_month_total"] == pytest.approx(p["units"].sum())
+    assert (t["low"] <= t["two_month_total"]).all() and (t["two_month_total"] <= t["high"]).all()
+    assert (t["low95"] <= t["low"]).all()
+
+
+@pytest.mark.realdata
+def test_m4_weekly_smoke(real_data):
+    tr = pd.read_csv(real_data / "m4" / "Weekly-train.csv", nrows=5)
+    te = pd.read_csv(real_data / "m4" / "Weekly-test.csv", nrows=5)
+    for i in range(5):
+        y = tr.iloc[i, 1:].dropna().to_numpy(float)
+        out = forecast_array(y, 13, 52, max_history=260)
+        test = te.iloc[i, 1:].to_numpy(float)
+        assert len(out["point"]) == 13 and np.isfinite(out["point"]).all()
+        # independent check of our sMAPE against a plain formula
+        f = out["point"]
+        assert smape(test, f) == pytest.approx(
+            np.mean(2 * np.abs(test - f) / (np.abs(test) + np.abs(f))) * 100)
+
+
+@pytest.mark.realdata
+def test_m5_and_uci_smoke(real_data):
+    sales = pd.read_csv(real_data / "m5" / "sales_train_validation_10series.csv", nrows=1)
+    cal = pd.read_csv(real_data / "m5" / "calendar.csv", parse_dates=["date"])
+    days = [c for c in sales.columns if c.startswith("d_")][-400:]
+    y = pd.Series(sales.iloc[0][days].to_numpy(float),
+                  index=pd.DatetimeIndex(cal.set_index("d").loc[days, "date"]))
+    ev = cal[["date", "event_name_1"]].dropna().rename(columns={"event_name_1": "name"})
+    res = forecast(y, horizon=28, events=ev, calendar=False)
+    assert len(res.forecast) == 28 and res.model
+    inv = pd.read_csv(real_data / "uci_online_retail_ii_invoices" / "online_retail_ii_invoices.csv")
+    inv = inv.drop_duplicates("invoice_id")
+    inv["date"] = pd.to_datetime(inv["invoice_date"], format="%m/%d/%y %H:%M").dt.normalize()
+    daily = inv.groupby("date")["total_price"].sum()
+    res = forecast(daily, horizon=14, freq="D", calendar=False)
+    assert np.isfinite(res.forecast["point"]).all()
+    assert any("interpolation" in n for n in res.notes)  # Sundays/holidays have no invoices
+
+
+@pytest.mark.slow
+def test_notebook_runs_on_a_warehouse(tmp_path):
+    import papermill as pm
+
+    from research.warehouse import connect, store
+
+    wh = tmp_path / "w.duckdb"
+    sales = _synthetic_sales()
+    days = pd.date_range("2024-09-02", "2026-11-22", freq="D")
+    traffic = pd.concat([pd.DataFrame({"date": days, "shop": s, "item_id": "",
+                                       "channel": "organic_search", "channel_raw": "手淘搜索",
+                                       "visitors": 1000 + 100 * k})
+                         for k, s in enumerate(["我们的店", "对手A", "对手B"])])
+    market = pd.DataFrame({"date": days, "category": "保温杯", "trade_index": 5000.0})
+    with connect(wh) as con:
+        store(con, "sales", sales)
+        store(con, "traffic", traffic)
+        store(con, "market_daily", market)
+    ev = tmp_path / "ev.csv"
+    ev.write_text("start,end,name\n2026-12-01,2026-12-03,店庆\n", encoding="utf-8")
+    nb = Path(__file__).resolve().parent.parent / "notebooks" / "forecast.ipynb"
+    pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name="python3",
+                        cwd=str(tmp_path), parameters={
+                            "warehouse": str(wh), "output_dir": str(tmp_path), "week": "2026-W42",
+                            "items": ["1001"], "event_file": str(ev), "ad_spend_plan": 0.0})
+    res = tmp_path / "results"
+    fc = pd.read_csv(res / "forecast.csv", encoding="utf-8-sig")
+    assert list(fc.columns) == ["series", "date", "point", "lo80", "hi80", "lo95", "hi95", "model"]
+    assert {"units", "revenue", "profit", "trade_index (average daily index)"} <= set(fc["series"])
+    assert pd.to_datetime(fc["date"]).min() == pd.Timestamp("2026-10-19")  # no peeking
+    bt = pd.read_csv(res / "backtest.csv", encoding="utf-8-sig")
+    assert {"series", "model", "origin", "MASE", "sMAPE", "coverage80", "coverage95"} <= set(
+        bt.columns)
+    ol = pd.read_csv(res / "outlook.csv", encoding="utf-8-sig")
+    assert list(ol.columns[:4]) == ["metric", "two-month total", "low", "high"]
+    assert (tmp_path / "summaries" / "forecast.txt").exists()
