@@ -43,8 +43,9 @@ import pandas as pd
 from research.warehouse import connect, open_read
 
 __all__ = ["ApprovalError", "PlanStatus", "bundle_hash", "bundle_files", "record", "status",
-           "write_status", "resolve_report", "list_plans", "ROLES", "STATUS_LABELS",
-           "STATUS_START", "STATUS_END"]
+           "status_html", "draft_status", "write_status", "resolve_report", "list_plans",
+           "latest_approved", "parse_role", "ROLES", "STATUS_LABELS", "STATUS_START",
+           "STATUS_END"]
 
 ROLES = {"director": "运营总监", "chairman": "董事长"}
 STATUS_LABELS = {"draft": "草稿", "director": "总监已审核", "chairman": "董事长已批准",
@@ -97,9 +98,22 @@ class PlanStatus:
         return [d for d in self.decisions if d["stale"]]
 
     def as_dict(self) -> dict:
-        """A JSON-ready form (for ``approval.json`` and the index)."""
+        """A JSON-ready form (for ``approval.json`` and the index).
+
+        ``signatures`` repeats the decisions as one sentence each, the form the report
+        indexes show (:mod:`research.report`).
+        """
         return {"status": self.status, "code": self.code, "bundle_hash": self.bundle_hash,
-                "decisions": self.decisions}
+                "decisions": self.decisions,
+                "signatures": [_sentence(d) for d in self.decisions]}
+
+
+def _sentence(d: dict) -> str:
+    text = (f"{d['role_label']} {d['name']} {'批准' if d['decision'] == 'approve' else '驳回'}"
+            f" {d['decided_at']}")
+    if d.get("comment"):
+        text += f"：{d['comment']}"
+    return text + ("（已过期：报告已变更）" if d.get("stale") else "")
 
 
 def bundle_files(week_dir: str | os.PathLike[str]) -> list[Path]:
@@ -222,8 +236,7 @@ def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], 
         Unknown role, chairman before director, approving twice, a rejection without a
         comment.
     """
-    if role not in ROLES:
-        raise ApprovalError(f"unknown role {role!r}: expected one of {', '.join(ROLES)}")
+    role = parse_role(role)
     if decision not in ("approve", "reject"):
         raise ApprovalError(f"unknown decision {decision!r}: expected approve or reject")
     if not name.strip():
@@ -255,6 +268,28 @@ def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], 
     after = status(root, warehouse)
     write_status(root, after)
     return after
+
+
+def parse_role(role: str) -> str:
+    """``director``/``chairman``, also given as 运营总监/总监/董事长 (any case).
+
+    Raises
+    ------
+    ApprovalError
+        For any other name.
+
+    Examples
+    --------
+    >>> parse_role("董事长"), parse_role(" Director ")
+    ('chairman', 'director')
+    """
+    key = str(role).strip().lower()
+    aliases = {"director": "director", "运营总监": "director", "总监": "director",
+               "chairman": "chairman", "董事长": "chairman"}
+    if key not in aliases:
+        raise ApprovalError(f"unknown role {role!r}: expected director (运营总监) or "
+                            f"chairman (董事长)")
+    return aliases[key]
 
 
 def status_html(state: PlanStatus) -> str:
@@ -292,6 +327,8 @@ def list_plans(warehouse: str | os.PathLike[str], reports_root: str | os.PathLik
     """Every study week under ``reports_root`` with its approval status."""
     rows = []
     for manifest in sorted(Path(reports_root).glob("*/*/manifest.json")):
+        if manifest.parent.name.startswith(".") or manifest.parent.parent.name.startswith("."):
+            continue  # a study being built, or scratch
         state = status(manifest.parent, warehouse)
         last = state.decisions[-1] if state.decisions else None
         rows.append({"report": state.report, "status": state.status, "code": state.code,
@@ -300,3 +337,41 @@ def list_plans(warehouse: str | os.PathLike[str], reports_root: str | os.PathLik
                               if last else ""), "path": str(manifest.parent)})
     return pd.DataFrame(rows, columns=["report", "status", "code", "decisions", "stale",
                                        "last", "path"])
+
+
+def draft_status(warehouse: str | os.PathLike[str], category: str, week: str) -> PlanStatus:
+    """The status of a study week while it is being built (shown by the plan summary page).
+
+    A new run is a new bundle (its manifest carries the run time), so it starts as 草稿 and
+    every earlier decision on the same category and week is listed as stale — never carried
+    over. After the run, :func:`status` of the published folder says the same.
+    """
+    key = f"{category}/{week}"
+    decisions = _decisions(warehouse, key)
+    listed = [{"role": r.role, "role_label": ROLES.get(r.role, r.role), "name": r.name,
+               "decision": r.decision, "comment": r.comment or "",
+               "decided_at": f"{pd.Timestamp(r.decided_at):%Y-%m-%d %H:%M}", "stale": True}
+              for r in decisions.itertuples()] if len(decisions) else []
+    return PlanStatus(key, STATUS_LABELS["draft"], "draft", "", listed)
+
+
+def latest_approved(warehouse: str | os.PathLike[str], reports_root: str | os.PathLike[str],
+                    category: str, before_week: str) -> tuple[Path, PlanStatus] | None:
+    """The latest plan of ``category`` from a week before ``before_week`` that the chairman
+    approved and whose signatures are still valid (bundle unchanged), or ``None``.
+
+    Returns
+    -------
+    (Path, PlanStatus) or None
+        The week folder and its status.
+    """
+    plans = list_plans(warehouse, reports_root)
+    if plans.empty:
+        return None
+    prefix = f"{category}/"
+    ok = plans[plans["report"].str.startswith(prefix) & (plans["code"] == "chairman")]
+    ok = ok[ok["report"].str[len(prefix):] < before_week]
+    if ok.empty:
+        return None
+    best = ok.sort_values("report").iloc[-1]
+    return Path(best["path"]), status(best["path"], warehouse)

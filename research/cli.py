@@ -114,9 +114,9 @@ def sample(out_dir: Path, seed: int) -> None:
 _PLUGINS = [
     ("research.study", "run_command", "run"),
     ("research.sources", "import_command", "import-public"),
-    ("research.plan", "approve_command", "approve"),
-    ("research.plan", "reject_command", "reject"),
-    ("research.plan", "plan_group", "plan"),
+    ("research.plan_cli", "approve_command", "approve"),
+    ("research.plan_cli", "reject_command", "reject"),
+    ("research.plan_cli", "plan_group", "plan"),
 ]
 
 

@@ -37,28 +37,33 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from research.checks import CheckFailed
-from research.weeks import iso_week, week_start
+from research.weeks import iso_week, week_bounds, week_start
 
 __all__ = [
     "MONEY_METRICS", "PLAN_METRICS", "history_rates", "traffic_targets", "weekday_profile",
     "event_uplift", "daily_plan", "weekly_from_daily", "monthly_from_daily",
     "plan_totals_agree", "write_plan_xlsx", "plan_vs_actual", "actuals_weekly",
+    "OUTLOOK_SERIES", "weekly_targets_from_forecast", "OperatingPlan", "build_plan",
+    "plan_fee_rate", "compare_with_plan", "revised_outlook",
 ]
 
 #: additive plan metrics (split over days, summed over weeks and months)
-PLAN_METRICS = ["units", "revenue", "cost", "ad_spend", "refunds", "profit", "buyers",
-                "uv_sum_daily"]
-MONEY_METRICS = ["revenue", "cost", "ad_spend", "refunds", "profit"]
+PLAN_METRICS = ["units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit",
+                "buyers", "uv_sum_daily"]
+MONEY_METRICS = ["revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit"]
+#: the shop-outlook series of :mod:`research.forecast` that become plan targets
+OUTLOOK_SERIES = ["units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit"]
 LABELS = {
     "date": "日期", "week": "周", "week_start": "周一", "month": "月份", "days": "天数",
     "units": "件数", "revenue": "支付金额(元)", "cost": "商品成本(元)", "ad_spend": "推广花费(元)",
-    "refunds": "退款(元)", "profit": "利润(元)", "buyers": "支付买家数",
+    "refunds": "退款(元)", "platform_fees": "平台费用(元)", "profit": "利润(元)", "buyers": "支付买家数",
     "uv_sum_daily": "访客数(日UV之和)", "uv_avg_daily": "日均访客数", "conversion": "支付转化率",
     "aov": "客单价(元)", "roi": "投产比ROI", "event": "活动",
 }
@@ -335,11 +340,13 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
 
 # --------------------------------------------------------------------------- plan vs actual
 
-def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None) -> pd.DataFrame:
-    """Our weekly actuals: units, revenue, cost, ad spend, refunds, profit, buyers, UV.
+def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None,
+                   platform_fee_rate: float = 0.0) -> pd.DataFrame:
+    """Our weekly actuals: units, revenue, cost, ad spend, refunds, fees, profit, buyers, UV.
 
-    Profit = revenue − units × unit cost − ad spend − refunds (platform fees not included,
-    as in the plan's profit unless a fee rate was set there).
+    Profit = revenue − units × unit cost − ad spend − refunds − ``platform_fee_rate`` ×
+    revenue: the same definition as the plan's profit when the plan's fee rate is passed
+    (:func:`plan_fee_rate`); the sales export has no fee column, so fees are estimated.
     """
     s = sales.copy()
     s["cost"] = s["units"] * s["unit_cost"].fillna(0) if "unit_cost" in s else 0.0
@@ -353,13 +360,16 @@ def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None) -> p
                                   visitors=("visitors", lambda x: x.sum(min_count=1)))
     if traffic_visitors is not None and daily["visitors"].isna().all():
         daily["visitors"] = traffic_visitors.reindex(daily.index)
-    daily["profit"] = daily["revenue"] - daily["cost"] - daily["ad_spend"] - daily["refunds"]
+    daily["platform_fees"] = daily["revenue"] * platform_fee_rate
+    daily["profit"] = (daily["revenue"] - daily["cost"] - daily["ad_spend"] - daily["refunds"]
+                       - daily["platform_fees"])
     daily = daily.reset_index()
     daily["week"] = daily["date"].map(iso_week)
     weekly = daily.groupby("week", as_index=False).agg(
         days=("date", "count"), units=("units", "sum"), revenue=("revenue", "sum"),
         cost=("cost", "sum"), ad_spend=("ad_spend", "sum"), refunds=("refunds", "sum"),
-        profit=("profit", "sum"), buyers=("buyers", "sum"),
+        platform_fees=("platform_fees", "sum"), profit=("profit", "sum"),
+        buyers=("buyers", lambda x: x.sum(min_count=1)),
         uv_sum_daily=("visitors", lambda x: x.sum(min_count=1)))
     return _ratios(weekly)
 
@@ -413,4 +423,213 @@ def plan_vs_actual(plan_weekly: pd.DataFrame, actual_weekly: pd.DataFrame, throu
                          "cum_target": cum_t if additive else np.nan,
                          "cum_actual": cum_a if additive else np.nan,
                          "cum_progress": progress, "flag": flag})
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- the plan
+
+def weekly_targets_from_forecast(forecast: pd.DataFrame, level: int = 80) -> pd.DataFrame:
+    """The weekly targets: the shop outlook's point forecasts, one column per metric.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        The forecast notebook's ``results/forecast.csv`` (``series, date, point, lo80, hi80,
+        …``; ``date`` is the Monday of the week). Only the shop-outlook series
+        (:data:`OUTLOOK_SERIES`) are used; competitor and item series are ignored.
+    level : int
+        The range kept beside each target (``<metric>_lo`` / ``<metric>_hi``).
+
+    Returns
+    -------
+    DataFrame
+        ``week, week_start`` and each metric with its range; empty when the forecast has no
+        shop outlook.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"series": ["units", "revenue"], "date": ["2026-11-23"] * 2,
+    ...                   "point": [10.0, 900.0], "lo80": [8.0, 700.0], "hi80": [12.0, 1100.0]})
+    >>> weekly_targets_from_forecast(f)[["week", "units", "revenue_hi"]].values.tolist()
+    [['2026-W48', 10.0, 1100.0]]
+    """
+    if forecast is None or forecast.empty or "series" not in forecast:
+        return pd.DataFrame(columns=["week", "week_start"])
+    f = forecast[forecast["series"].astype(str).isin(OUTLOOK_SERIES)].copy()
+    if f.empty:
+        return pd.DataFrame(columns=["week", "week_start"])
+    f["date"] = pd.to_datetime(f["date"])
+    wide = f.pivot_table(index="date", columns="series", values="point", aggfunc="first")
+    parts = [wide[[m for m in OUTLOOK_SERIES if m in wide.columns]]]
+    for side in ("lo", "hi"):
+        col = f"{side}{int(level)}"
+        if col in f:
+            rng = f.pivot_table(index="date", columns="series", values=col, aggfunc="first")
+            parts.append(rng.rename(columns=lambda c, s=side: f"{c}_{s}"))
+    out = pd.concat(parts, axis=1).sort_index().reset_index(names="week_start")
+    out.columns.name = None
+    out.insert(0, "week", out["week_start"].map(iso_week))
+    return out
+
+
+@dataclass
+class OperatingPlan:
+    """The plan of one study week: rates held, weekday profile, promotion uplift, targets.
+
+    Attributes
+    ----------
+    targets : DataFrame
+        Weekly targets from the outlook with their ranges and the traffic targets.
+    daily, weekly, monthly : DataFrame
+        The day/week/month plan (weekly and monthly are sums of the daily plan).
+    rates : dict
+        :func:`history_rates` (客单价 and conversion held).
+    profile : Series
+        Weekday weights.
+    uplift : dict
+        Promotion name → uplift used for its days.
+    notes : list of str
+        What could not be computed and the choices made.
+    """
+
+    targets: pd.DataFrame
+    daily: pd.DataFrame
+    weekly: pd.DataFrame
+    monthly: pd.DataFrame
+    rates: dict
+    profile: pd.Series
+    uplift: dict
+    notes: list[str] = field(default_factory=list)
+
+
+def build_plan(forecast: pd.DataFrame, sales: pd.DataFrame, traffic_visitors: pd.Series | None,
+               events: pd.DataFrame | None, end: pd.Timestamp, history_weeks: int = 8,
+               level: int = 80) -> OperatingPlan:
+    """Turn the shop outlook into the day/week/month operating plan.
+
+    Parameters
+    ----------
+    forecast : DataFrame
+        ``results/forecast.csv`` of the forecast notebook.
+    sales : DataFrame
+        Our ``sales`` rows (only days up to ``end`` are used).
+    traffic_visitors : Series, optional
+        Our daily UV from ``traffic`` (index date), when ``sales`` has no visitors.
+    events : DataFrame, optional
+        Event days (``date``, ``name``) covering the history and the plan period.
+    end : Timestamp
+        The study week's Sunday.
+    history_weeks : int
+        Weeks of history for 客单价, conversion and the weekday profile.
+    level : int
+        Range kept beside the targets.
+
+    Returns
+    -------
+    OperatingPlan
+        Checked with :func:`plan_totals_agree`.
+    """
+    end = pd.Timestamp(end)
+    sales = sales[sales["date"] <= end]
+    notes: list[str] = []
+    targets = weekly_targets_from_forecast(forecast, level)
+    targets = targets[targets["week_start"] > end].reset_index(drop=True)
+    if targets.empty or "revenue" not in targets:
+        raise ValueError("the forecast has no shop outlook after the study week: no targets")
+    for m in OUTLOOK_SERIES:
+        if m not in targets:
+            targets[m] = 0.0 if m in ("refunds", "platform_fees") else np.nan
+    rates = history_rates(sales, traffic_visitors, end, history_weeks)
+    if not np.isfinite(rates["aov"]):
+        notes.append("our sales have no buyers: 客单价, buyers and visitor targets are not set")
+    elif not np.isfinite(rates["conversion"]):
+        notes.append("no visitor counts in sales or traffic: conversion and visitor targets "
+                     "are not set")
+    targets = traffic_targets(targets, rates["aov"], rates["conversion"])
+    ev = events if events is not None and len(events) else pd.DataFrame(columns=["date", "name"])
+    ev = ev.assign(date=pd.to_datetime(ev["date"]))
+    profile = weekday_profile(sales, end, history_weeks, event_days=ev["date"][ev["date"] <= end])
+    uplift = event_uplift(sales, ev, end)
+    period = ev[(ev["date"] >= targets["week_start"].min())
+                & (ev["date"] <= targets["week_start"].max() + pd.Timedelta(days=6))]
+    daily = daily_plan(targets, profile, period, uplift)
+    weekly = weekly_from_daily(daily)
+    keep = ["week", *[c for c in targets.columns if c.endswith(("_lo", "_hi"))]]
+    weekly = weekly.merge(targets[keep], on="week", how="left")
+    monthly = monthly_from_daily(daily)
+    plan_totals_agree(daily, weekly, monthly)
+    return OperatingPlan(targets, daily, weekly, monthly, rates, profile, uplift, notes)
+
+
+def plan_fee_rate(plan_weekly: pd.DataFrame) -> float:
+    """The platform-fee share of revenue a plan assumed (0 when it has no fee column)."""
+    if "platform_fees" not in plan_weekly or "revenue" not in plan_weekly:
+        return 0.0
+    revenue = float(plan_weekly["revenue"].sum())
+    return float(plan_weekly["platform_fees"].sum()) / revenue if revenue > 0 else 0.0
+
+
+def compare_with_plan(plan_weekly: pd.DataFrame, sales: pd.DataFrame,
+                      traffic_visitors: pd.Series | None, through_week: str,
+                      threshold: float = 0.15) -> pd.DataFrame:
+    """Plan against actual up to the Sunday of ``through_week`` (nothing later is read).
+
+    The actual profit uses the plan's own fee rate (:func:`plan_fee_rate`), so target and
+    actual are the same quantity. Returns :func:`plan_vs_actual`'s frame.
+    """
+    end = week_bounds(through_week)[1]
+    sales = sales[sales["date"] <= end]
+    tv = traffic_visitors[traffic_visitors.index <= end] if traffic_visitors is not None else None
+    actual = actuals_weekly(sales, tv, plan_fee_rate(plan_weekly))
+    return plan_vs_actual(plan_weekly, actual, through_week, threshold)
+
+
+def revised_outlook(plan_weekly: pd.DataFrame, compared: pd.DataFrame,
+                    forecast_weekly: pd.DataFrame, through_week: str) -> pd.DataFrame:
+    """Where the plan period will end: actual so far plus the new forecast for the rest.
+
+    Parameters
+    ----------
+    plan_weekly : DataFrame
+        The approved plan's weekly targets.
+    compared : DataFrame
+        :func:`plan_vs_actual` (or :func:`compare_with_plan`) up to ``through_week``.
+    forecast_weekly : DataFrame
+        :func:`weekly_targets_from_forecast` of this week's forecast (made with data up to
+        ``through_week``).
+    through_week : str
+
+    Returns
+    -------
+    DataFrame
+        Per additive metric: plan_total, actual_to_date, weeks_left, forecast_rest (Σ of the
+        new weekly points over the plan weeks left), forecast_rest_lo/hi (Σ of the weekly
+        range ends: wider than the range of the sum), projected_total (actual_to_date +
+        forecast_rest), projected_progress (projected ÷ plan total), needed_per_week (what
+        each week left must bring to meet the plan) and forecast_per_week.
+    """
+    rest_weeks = [w for w in plan_weekly["week"] if w > through_week]
+    fw = forecast_weekly.set_index("week") if len(forecast_weekly) else pd.DataFrame()
+    rows = []
+    for metric in ("units", "revenue", "profit", "ad_spend"):
+        if metric not in plan_weekly:
+            continue
+        plan_total = float(plan_weekly[metric].sum())
+        done = compared[compared["metric"] == metric]
+        actual = float(done["actual"].sum(min_count=1)) if len(done) else 0.0
+        actual = 0.0 if not np.isfinite(actual) else actual
+        have = [w for w in rest_weeks if len(fw) and w in fw.index and metric in fw]
+        rest = float(fw.loc[have, metric].sum()) if have and len(have) == len(rest_weeks) \
+            else (0.0 if not rest_weeks else np.nan)
+        lo = float(fw.loc[have, f"{metric}_lo"].sum()) if have and f"{metric}_lo" in fw else np.nan
+        hi = float(fw.loc[have, f"{metric}_hi"].sum()) if have and f"{metric}_hi" in fw else np.nan
+        projected = actual + rest
+        left = len(rest_weeks)
+        rows.append({"metric": metric, "plan_total": plan_total, "actual_to_date": actual,
+                     "weeks_done": len(done), "weeks_left": left, "forecast_rest": rest,
+                     "forecast_rest_lo": lo, "forecast_rest_hi": hi,
+                     "projected_total": projected,
+                     "projected_progress": projected / plan_total if plan_total else np.nan,
+                     "needed_per_week": (plan_total - actual) / left if left else np.nan,
+                     "forecast_per_week": rest / left if left else np.nan})
     return pd.DataFrame(rows)

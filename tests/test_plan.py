@@ -18,7 +18,7 @@ from research.checks import CheckFailed
 def _history(weeks: int = 10) -> pd.DataFrame:
     """Our sales: revenue 100/day on weekdays, 200 on weekends; 10 buyers/day; 200 UV/day."""
     days = pd.date_range("2026-09-07", periods=7 * weeks)  # a Monday
-    rev = np.where(days.weekday >= 5, 200.0, 100.0)
+    rev = np.where(days.day_of_week >= 5, 200.0, 100.0)
     return pd.DataFrame({"date": days, "item_id": "a", "units": rev / 10, "revenue": rev,
                          "buyers": rev / 10, "visitors": 200.0, "unit_cost": 4.0,
                          "ad_spend": 10.0, "refunds": 0.0})
@@ -212,3 +212,99 @@ def test_refusals(bundle: tuple[Path, Path], tmp_path: Path) -> None:
     assert approvals.resolve_report(week / "index.html") == week.resolve()
     listed = approvals.list_plans(wh, tmp_path / "reports")
     assert listed[["report", "status"]].values.tolist() == [["保温杯/2026-W47", "草稿"]]
+
+
+# --------------------------------------------------------------------------- the plan from the outlook
+
+def _forecast_csv(start: str = "2026-11-23", weeks: int = 9) -> pd.DataFrame:
+    """A forecast.csv as the forecast notebook writes it (plus a competitor series to ignore)."""
+    dates = pd.date_range(start, periods=weeks, freq="7D")
+    rows = []
+    for i, d in enumerate(dates):
+        rev = 7000.0 + 100 * i
+        vals = {"units": rev / 100, "revenue": rev, "cost": rev * 0.4, "ad_spend": rev * 0.1,
+                "refunds": rev * 0.02, "platform_fees": rev * 0.05}
+        vals["profit"] = rev - sum(v for k, v in vals.items() if k not in ("units", "revenue"))
+        for series, point in vals.items():
+            rows.append({"series": series, "date": f"{d:%Y-%m-%d}", "point": point,
+                         "lo80": point * 0.9, "hi80": point * 1.1, "lo95": point * 0.8,
+                         "hi95": point * 1.2, "model": "theta"})
+        rows.append({"series": "visitors · 某店", "date": f"{d:%Y-%m-%d}", "point": 1e6,
+                     "lo80": 1, "hi80": 2, "lo95": 1, "hi95": 2, "model": "ses"})
+    return pd.DataFrame(rows)
+
+
+def test_weekly_targets_from_forecast_keeps_the_shop_outlook_only() -> None:
+    targets = plan.weekly_targets_from_forecast(_forecast_csv())
+    assert targets["week"].tolist()[:2] == ["2026-W48", "2026-W49"]
+    assert set(plan.OUTLOOK_SERIES) <= set(targets.columns)
+    assert targets.loc[0, "revenue"] == 7000.0 and targets.loc[0, "revenue_hi"] == pytest.approx(7700.0)
+    assert not any("visitors" in c for c in targets.columns)
+    assert plan.weekly_targets_from_forecast(pd.DataFrame()).empty
+
+
+def test_build_plan_traffic_targets_and_totals() -> None:
+    sales = _history(10)  # ends Sunday 2026-11-15; aov 10, conversion 90/1400
+    end = sales["date"].max()
+    events = pd.DataFrame({"date": pd.to_datetime(["2026-12-12"]), "name": ["双12"]})
+    op = plan.build_plan(_forecast_csv("2026-11-16"), sales, None, events, end, history_weeks=4)
+    w = op.weekly.set_index("week")
+    # 支付金额 = 访客数 × 支付转化率 × 客单价, held rates
+    assert w.loc["2026-W47", "buyers"] == pytest.approx(7000.0 / 10)
+    assert w.loc["2026-W47", "uv_sum_daily"] == pytest.approx(700 / (90 / 1400))
+    assert w.loc["2026-W47", "uv_avg_daily"] == pytest.approx(700 / (90 / 1400) / 7)
+    assert w.loc["2026-W47", "roi"] == pytest.approx(10.0)
+    assert w.loc["2026-W47", "revenue_lo"] == pytest.approx(6300.0)
+    # weekend days carry twice the weekday revenue (the history's profile)
+    d = op.daily.set_index("date")
+    assert d.loc["2026-11-21", "revenue"] == pytest.approx(2 * d.loc["2026-11-18", "revenue"])
+    assert op.daily["revenue"].sum() == pytest.approx(_forecast_csv()["point"][
+        _forecast_csv()["series"] == "revenue"].sum())
+    assert op.monthly["revenue"].sum() == pytest.approx(op.weekly["revenue"].sum())
+    assert op.uplift == {}  # 双12 never seen in this history: no uplift invented
+    # a forecast without a shop outlook gives no plan
+    with pytest.raises(ValueError, match="no shop outlook"):
+        plan.build_plan(pd.DataFrame({"series": ["trade_index"], "date": ["2026-11-23"],
+                                      "point": [1.0]}), sales, None, events, end)
+
+
+def test_compare_with_plan_uses_the_plans_fee_rate_and_reads_nothing_later() -> None:
+    target = plan.weekly_targets_from_forecast(_forecast_csv())
+    target = plan.traffic_targets(target, 100.0, 0.05)
+    days = pd.date_range("2026-11-23", periods=28)  # four weeks of actuals exactly on plan
+    rev = np.repeat(target["revenue"].to_numpy()[:4] / 7, 7)
+    sales = pd.DataFrame({"date": days, "item_id": "a", "units": rev / 100, "revenue": rev,
+                          "buyers": rev / 100, "visitors": rev / 5, "unit_cost": 40.0,
+                          "ad_spend": rev * 0.1, "refunds": rev * 0.02})
+    assert plan.plan_fee_rate(target) == pytest.approx(0.05)
+    out = plan.compare_with_plan(target, sales, None, "2026-W50")
+    assert sorted(set(out["week"])) == ["2026-W48", "2026-W49", "2026-W50"]
+    profit = out[out["metric"] == "profit"]
+    np.testing.assert_allclose(profit["variance"], 0.0, atol=1e-9)  # fees counted on both sides
+    assert not out["flag"].any()
+    revised = plan.revised_outlook(target, out, target, "2026-W50")
+    r = revised.set_index("metric").loc["revenue"]
+    assert r["weeks_left"] == 6 and r["projected_progress"] == pytest.approx(1.0)
+    assert r["needed_per_week"] == pytest.approx(target["revenue"].iloc[3:].mean())
+
+
+def test_draft_status_and_latest_approved(bundle: tuple[Path, Path]) -> None:
+    week, wh = bundle
+    reports = week.parent.parent
+    assert approvals.latest_approved(wh, reports, "保温杯", "2026-W48") is None
+    approvals.record(wh, week, "director", "approve", "王总监")
+    assert approvals.latest_approved(wh, reports, "保温杯", "2026-W48") is None  # not yet signed
+    approvals.record(wh, week, "chairman", "approve", "李董")
+    folder, state = approvals.latest_approved(wh, reports, "保温杯", "2026-W48")
+    assert folder == week and state.code == "chairman"
+    assert approvals.latest_approved(wh, reports, "保温杯", "2026-W47") is None  # not before
+    assert approvals.latest_approved(wh, reports, "焖烧杯", "2026-W48") is None
+    draft = approvals.draft_status(wh, "保温杯", "2026-W47")
+    assert draft.status == "草稿" and [d["stale"] for d in draft.decisions] == [True, True]
+    assert "已过期" in approvals.status_html(draft)
+    assert approvals.parse_role("董事长") == "chairman"
+    with pytest.raises(approvals.ApprovalError, match="unknown role"):
+        approvals.parse_role("boss")
+    # an edit after the signature: no longer an approved plan
+    (week / "results" / "core_keywords.csv").write_text("keyword\n焖烧杯\n", encoding="utf-8")
+    assert approvals.latest_approved(wh, reports, "保温杯", "2026-W48") is None
