@@ -75,7 +75,7 @@ def weekly_shop_series(sales: pd.DataFrame, shop: str = "", items: Sequence[str]
         s = s[s["date"] <= pd.Timestamp(end)]
     if s.empty:
         return pd.DataFrame(columns=["units", "revenue", "cost", "ad_spend", "refunds"])
-    s["week"] = s["date"] - pd.to_timedelta(s["date"].dt.weekday, unit="D")
+    s["week"] = s["date"] - pd.to_timedelta(s["date"].dt.day_of_week, unit="D")
     cost = s["units"] * s["unit_cost"] if "unit_cost" in s else np.nan
     s = s.assign(cost=cost)
     agg = {}
@@ -102,10 +102,10 @@ def weekly_mean(frame: pd.DataFrame, date_col: str, value_col: str,
     f[date_col] = pd.to_datetime(f[date_col])
     if end is not None:
         f = f[f[date_col] <= pd.Timestamp(end)]
-    f["week"] = f[date_col] - pd.to_timedelta(f[date_col].dt.weekday, unit="D")
+    f["week"] = f[date_col] - pd.to_timedelta(f[date_col].dt.day_of_week, unit="D")
     keys = ["week"] + ([by] if by else [])
     daily = f.groupby([date_col] + ([by] if by else []))[value_col].sum().reset_index()
-    daily["week"] = daily[date_col] - pd.to_timedelta(daily[date_col].dt.weekday, unit="D")
+    daily["week"] = daily[date_col] - pd.to_timedelta(daily[date_col].dt.day_of_week, unit="D")
     out = daily.groupby(keys).agg(value=(value_col, "mean"), days=(date_col, "nunique"))
     return out[out["days"] == 7].reset_index().drop(columns="days")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from research.calendar import CNY_DATES
+from research.promotions import CNY_DATES
 
 __all__ = ["START", "END", "CATEGORY", "WEEKDAY", "days", "promotion_windows",
            "demand_multiplier", "season", "pct", "thousands", "sig3", "date_text",
@@ -38,7 +38,7 @@ def promotion_windows(start: pd.Timestamp = START, end: pd.Timestamp = END
                       ) -> list[tuple[str, pd.Timestamp, pd.Timestamp, str]]:
     """Promotion and holiday windows that touch ``start .. end``: (name, first, last, kind).
 
-    The windows are those of :mod:`research.calendar` (618: 1–18 June; 双11: 1–11 November;
+    The windows are those of :mod:`research.promotions` (618: 1–18 June; 双11: 1–11 November;
     双12: 10–12 December; 年货节: CNY − 30 … CNY − 10 days; 春节: CNY ± 7 days, a holiday
     when couriers stop, kind 节假日).
     """

@@ -19,7 +19,7 @@ How a forecast is made
    seasonality and the calendar, AR(1) errors) — see :mod:`research._forecast_models` — and
    ``combination``, the mean of the three best by backtest (M4's lesson: combinations win).
 3. Calendar inputs (618, 双11, 双12, 年货节, 春节, analyst and warehouse events — see
-   :mod:`research.calendar`): each event's multiplicative effect is estimated against a
+   :mod:`research.promotions`): each event's multiplicative effect is estimated against a
    rolling-median baseline of the non-event periods and divided out before the smoothing
    models run; forecasts are multiplied back by the effect of the future event periods. The
    regression carries the events as regressors directly. The backtest is run again without
@@ -62,7 +62,7 @@ import numpy as np
 import pandas as pd
 
 from research import _forecast_models as fm
-from research.calendar import event_regressors, normalise_events, promotion_calendar
+from research.promotions import event_regressors, normalise_events, promotion_calendar
 from research.metrics_accuracy import mase_scale, smape
 
 __all__ = ["ForecastResult", "ManyResult", "forecast", "forecast_many", "forecast_array",
@@ -442,7 +442,7 @@ def _calendar_frame(events: pd.DataFrame | str | os.PathLike | None) -> pd.DataF
     if events is None:
         return None
     if isinstance(events, (str, os.PathLike)):
-        from research.calendar import read_event_file
+        from research.promotions import read_event_file
         return read_event_file(events) if str(events) else None
     return normalise_events(events)
 

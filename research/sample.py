@@ -38,7 +38,7 @@ truth.json keys
 - ``our_shop``; ``competitors`` (the six shops with traffic exports; the first is the rising
   leader, the second runs the affiliate campaign, the third shifts to paid search).
 - ``promotions``: ``[{name, start, end}]`` — 年货节, 618, 双11, 双12 windows touching the range
-  (those of :mod:`research.calendar`); ``holidays``: the same for 春节 (couriers stop, sales
+  (those of :mod:`research.promotions`); ``holidays``: the same for 春节 (couriers stop, sales
   fall; in events.csv with 类型 节假日).
 - ``keywords``: ``rising``/``falling`` (terms that move against their season from
   ``change_start``: × ``rising_factor`` / × ``falling_factor`` of their seasonal level by the

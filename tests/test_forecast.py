@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.calendar import (
+from research.promotions import (
     CNY_DATES,
     event_regressors,
     promotion_calendar,
