@@ -429,23 +429,26 @@ def concentration(shops: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def concentration_direction(conc: pd.DataFrame, min_change: float = 100.0) -> str | None:
+def concentration_direction(conc: pd.DataFrame, min_change: float = 0.10) -> str | None:
     """Say whether the category is concentrating, from the first to the last snapshot's HHI.
 
-    A move of less than ``min_change`` HHI points (0–10,000 scale; a workbench choice) is
+    A relative move of the HHI smaller than ``min_change`` (10 %; a workbench choice — a
+    fixed number of HHI points would call a fragmented market's doubling "stable") is
     "stable". ``None`` with fewer than two snapshots.
 
     Examples
     --------
-    >>> concentration_direction(pd.DataFrame({"hhi": [1500.0, 1800.0]}))
+    >>> concentration_direction(pd.DataFrame({"hhi": [133.0, 206.0]}))
     'concentrating'
+    >>> concentration_direction(pd.DataFrame({"hhi": [1500.0, 1550.0]}))
+    'stable'
     """
     if len(conc) < 2:
         return None
-    move = float(conc["hhi"].iloc[-1] - conc["hhi"].iloc[0])
-    if abs(move) < min_change:
+    first, last = float(conc["hhi"].iloc[0]), float(conc["hhi"].iloc[-1])
+    if not first > 0 or abs(last / first - 1) < min_change:
         return "stable"
-    return "concentrating" if move > 0 else "fragmenting"
+    return "concentrating" if last > first else "fragmenting"
 
 
 def rising_leader(shops: pd.DataFrame, top_n: int = 10) -> dict[str, Any] | None:
