@@ -282,23 +282,6 @@ def test_price_study_on_a_warehouse(tmp_path):
     assert len(study.movement) == len(study.edges) + 1
 
 
-@pytest.mark.slow
-def test_notebook_runs_on_a_seeded_warehouse(tmp_path):
-    pm = pytest.importorskip("papermill")
-    wh = _seeded_warehouse(tmp_path / "w.duckdb")
-    pm.execute_notebook(str(NB), str(tmp_path / "out.ipynb"),
-                        parameters={"warehouse": str(wh), "output_dir": str(tmp_path),
-                                    "unit_cost": 40.0, "edges": [29, 49, 79, 99, 129]},
-                        kernel_name="python3", cwd=str(tmp_path))
-    bands = pd.read_csv(tmp_path / "results" / "price_bands.csv", encoding="utf-8-sig")
-    rec = pd.read_csv(tmp_path / "results" / "price_recommendation.csv", encoding="utf-8-sig")
-    pos = pd.read_csv(tmp_path / "results" / "price_positions.csv", encoding="utf-8-sig")
-    assert bands["snapshot_date"].nunique() == 3 and len(bands) == 3 * 6
-    assert rec.loc[rec["role"] == "recommended", "band_label"].tolist() == ["99–129"]
-    assert "shop03" in set(pos["shop"])
-    assert "99–129" in (tmp_path / "summaries" / "price_bands.txt").read_text(encoding="utf-8")
-
-
 def test_explicit_edges_with_zero_and_sentinel_are_interior_only():
     assert px.band_labels([0, 29, 39, 1e9]) == ["≤29", "29–39", ">39"]
     assert px.assign_bands([5, 35, 5e8], [0, 29, 39, float("inf")]).tolist() == [0, 1, 2]
@@ -425,3 +408,47 @@ def test_public_listings_bands_match_plain_pandas(real_data, module, folder, cur
     _compare(study, _independent_bands(items[items["category"] == category], study.edges))
     rec = study.recommendation
     assert (rec["currency"] == currency).all() and (rec["role"] == "recommended").sum() == 1
+
+
+def _run_notebook(tmp_path: Path, **parameters: object) -> dict[str, pd.DataFrame]:
+    pm = pytest.importorskip("papermill")
+    pm.execute_notebook(str(NB), str(tmp_path / "out.ipynb"),
+                        parameters={"output_dir": str(tmp_path), **parameters},
+                        kernel_name="python3", cwd=str(tmp_path))
+    return {name: pd.read_csv(tmp_path / "results" / f"{name}.csv", encoding="utf-8-sig")
+            for name in ("price_bands", "price_recommendation", "price_positions")}
+
+
+@pytest.mark.slow
+def test_notebook_on_the_sample_market(truth, sample_warehouse, tmp_path):
+    lo, hi = truth["prices"]["underserved_band"]
+    out = _run_notebook(tmp_path, warehouse=str(sample_warehouse), category=truth["category"],
+                        week="2026-W47", competitors=truth["competitors"][:3],
+                        unit_cost=truth["prices"]["unit_cost_ok"], min_margin=0.3,
+                        min_band_share=0.05, edges=truth["prices"]["band_edges"])
+    bands, rec, pos = out["price_bands"], out["price_recommendation"], out["price_positions"]
+    assert bands["snapshot_date"].nunique() == len(truth["items"]["snapshots"])
+    win = rec[rec["role"] == "recommended"].iloc[0]
+    assert (win.price_lo, win.price_hi) == (lo, hi) and (rec["currency"] == "CNY").all()
+    assert set(pos["shop"]) == {truth["our_shop"], *truth["competitors"][:3]}
+    text = (tmp_path / "summaries" / "price_bands.txt").read_text(encoding="utf-8")
+    assert win.band_label in text
+    html = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
+    assert "image/png" in html and "Traceback" not in html
+
+
+@pytest.mark.slow
+@pytest.mark.realdata
+def test_notebook_on_olist(real_data, tmp_path):
+    from research.sources import import_public
+
+    wh = tmp_path / "olist.duckdb"
+    import_public("olist", real_data / "olist", wh)
+    out = _run_notebook(tmp_path, warehouse=str(wh), category="cama_mesa_banho",
+                        snapshot="2017-11-30", unit_cost=20.0, min_margin=0.3,
+                        min_band_share=0.05, edges=[29, 49, 79, 99, 129, 199], currency="CNY")
+    bands, rec = out["price_bands"], out["price_recommendation"]
+    assert (bands["currency"] == "BRL").all() and (rec["currency"] == "BRL").all()
+    assert pd.to_datetime(bands["snapshot_date"]).max() == pd.Timestamp("2017-11-30")
+    assert len(bands) == bands["snapshot_date"].nunique() * 7
+    assert (rec["role"] == "recommended").sum() == 1
