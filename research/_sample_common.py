@@ -93,7 +93,7 @@ def season(index: pd.DatetimeIndex, amplitude: float | np.ndarray, peak_doy: flo
 
     ``amplitude`` may be an array (one per series); the result is then (series, days).
     """
-    doy = np.asarray(index.dayofyear, dtype=float)
+    doy = np.asarray(index.day_of_year, dtype=float)
     wave = np.cos(2 * np.pi * (doy - peak_doy) / 365.25)
     amp = np.asarray(amplitude, dtype=float)
     return np.exp(np.multiply.outer(amp, wave)) if amp.ndim else np.exp(amp * wave)

@@ -127,10 +127,10 @@ def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFram
         if t in terms:
             peak[terms.index(t)] = 190.0
     years = np.asarray((idx - idx[0]).days, dtype=float) / 365.25
-    seas = np.exp(amp[:, None] * np.cos(2 * np.pi * (np.asarray(idx.dayofyear, float)[None, :]
+    seas = np.exp(amp[:, None] * np.cos(2 * np.pi * (np.asarray(idx.day_of_year, float)[None, :]
                                                       - peak[:, None]) / 365.25))
     promo = demand_multiplier(idx)
-    week = WEEKDAY[idx.dayofweek]
+    week = WEEKDAY[idx.day_of_week]
     sigma = 0.05 + 0.6 / np.sqrt(level)
     noise = np.exp(rng.normal(0.0, 1.0, (n, nd)) * sigma[:, None])
     pop = level[:, None] * seas * np.exp(trend[:, None] * years[None, :]) * promo[None, :] \
@@ -162,7 +162,7 @@ def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFram
     shape = (n, nd)
     online_drift = np.exp(np.cumsum(rng.normal(0.0004, 0.004, shape), axis=1))
     online = np.round(level[:, None] * supply_ratio[:, None] * online_drift).astype(np.int64)
-    online[b] = np.round(np.clip(since, 0, None) * 40 + 300).astype(np.int64)
+    online[b] = np.round(np.clip(since, 0, None) * 600 + 2000).astype(np.int64)  # sellers pile in
     click_rate = np.clip(ctr[:, None] * np.exp(rng.normal(0, 0.04, shape)), 0.05, 0.99)
     promo_cvr = np.where(promo > 1.3, 1.3, 1.0)
     conv = np.clip(cvr[:, None] * promo_cvr[None, :] * np.exp(rng.normal(0, 0.08, shape)),

@@ -62,7 +62,7 @@ def build_sales(rng: np.random.Generator, ours: pd.DataFrame) -> tuple[pd.DataFr
     2026-W46."""
     idx = days()
     promo = demand_multiplier(idx)
-    expected = (season(idx, 0.45) * WEEKDAY[idx.dayofweek] * promo ** 1.7
+    expected = (season(idx, 0.45) * WEEKDAY[idx.day_of_week] * promo ** 1.7
                 * np.exp(0.15 * np.asarray((idx - idx[0]).days) / 365.25))
     short = np.where(idx >= BEHIND_START, 1.0 - SHORTFALL, 1.0)
     discount = np.where(promo > 1.3, 0.85, np.where(promo > 1.0, 0.95, 1.0))
@@ -106,7 +106,7 @@ def build_traffic(rng: np.random.Generator, sales: pd.DataFrame) -> tuple[pd.Dat
     mix0 = np.array([0.35, 0.12, 0.08, 0.02, 0.2, 0.05, 0.09, 0.06, 0.03])
     conv = np.array([0.03, 0.025, 0.012, 0.035, 0.012, 0.06, 0.1, 0.02, 0.015])
     promo = demand_multiplier(idx) ** 1.2
-    base = season(idx, 0.3) * WEEKDAY[idx.dayofweek] * promo
+    base = season(idx, 0.3) * WEEKDAY[idx.day_of_week] * promo
     ramp_time = np.asarray((idx - idx[0]).days, dtype=float)
     rows = []
     truth_quiet = []
@@ -120,7 +120,7 @@ def build_traffic(rng: np.random.Generator, sales: pd.DataFrame) -> tuple[pd.Dat
             a = names.index("淘宝客")
             lam[a] = 40.0 * base
             on = (idx >= AFFILIATE["start"]) & (idx < AFFILIATE["drop"])
-            lam[a, on] += AFFILIATE["uplift"] * WEEKDAY[idx.dayofweek[on]] \
+            lam[a, on] += AFFILIATE["uplift"] * WEEKDAY[idx.day_of_week[on]] \
                 * np.exp(rng.normal(0, 0.05, on.sum()))
         if shop == PAID_SHIFT["shop"]:
             o, p = names.index("手淘搜索"), names.index("直通车")

@@ -281,12 +281,12 @@ def _market_daily(rng: np.random.Generator) -> pd.DataFrame:
     nd = len(idx)
     promo = demand_multiplier(idx)
     growth = np.exp(0.1 * np.asarray((idx - idx[0]).days) / 365.25)
-    visitors = np.round(2.2e6 * season(idx, 0.35) * WEEKDAY[idx.dayofweek] * promo ** 1.2
+    visitors = np.round(2.2e6 * season(idx, 0.35) * WEEKDAY[idx.day_of_week] * promo ** 1.2
                         * growth * np.exp(rng.normal(0, 0.03, nd))).astype(np.int64)
     buyers = np.round(visitors * 0.042 * np.where(promo > 1.3, 1.25, 1.0)
                       * np.exp(rng.normal(0, 0.03, nd))).astype(np.int64)
     payment = buyers * 92.0 * np.exp(rng.normal(0, 0.04, nd))
-    popularity = sig3(380_000 * season(idx, 0.4) * WEEKDAY[idx.dayofweek] * promo * growth
+    popularity = sig3(380_000 * season(idx, 0.4) * WEEKDAY[idx.day_of_week] * promo * growth
                       * np.exp(rng.normal(0, 0.03, nd)))
     online = np.round(1.2e6 * np.exp(np.cumsum(rng.normal(0.0003, 0.002, nd)))).astype(np.int64)
     return pd.DataFrame({"date": idx, "category": CATEGORY,
