@@ -49,36 +49,45 @@ def small_multiples(report: KeywordReport, n: int = 12, ncols: int = 4) -> Figur
     return fig
 
 
-def modifier_heatmap(report: KeywordReport, weeks: int = 26, top: int = 25) -> Figure:
-    """Modifier × week heatmap of each modifier's share of the category's summed daily index.
+def modifier_heatmap(report: KeywordReport, weeks: int = 52, top: int = 24) -> Figure:
+    """Modifier × week heatmap: each modifier's share of the category's summed daily index,
+    relative to its own mean share over the weeks shown (so gains and losses stand out).
 
-    Shows the ``top`` modifiers by recent share over the last ``weeks`` weeks.
+    Rows are the ``top`` modifiers with the largest change in
+    :attr:`KeywordReport.modifier_change` (gainers first, then losers); the mean share itself
+    is in the row label.
     """
     import seaborn as sns
 
     shares = report.style_terms
-    fig, ax = plt.subplots(figsize=(11, 0.32 * min(top, max(4, shares["modifier"].nunique()))
-                                    + 1.8))
-    if shares.empty:
+    change = report.modifier_change
+    if shares.empty or change.empty:
+        fig, ax = plt.subplots(figsize=(6, 1.5))
         ax.text(0.5, 0.5, "no modifiers found", ha="center", va="center")
         ax.set_axis_off()
         return fig
-    shares = shares.assign(label=shares["modifier_kind"] + ": " + shares["modifier"])
-    wide = shares.pivot_table(index="label", columns="week", values="index_share",
-                              aggfunc="first")
-    wide = wide.iloc[:, -weeks:]
-    wide = wide.loc[wide.iloc[:, -4:].mean(axis=1).sort_values(ascending=False).index[:top]]
-    sns.heatmap(wide * 100, ax=ax, cmap="YlGnBu", cbar_kws={"label": "% of summed daily index"},
-                linewidths=0.2)
+    order = change.reindex(change["change_pp"].abs().sort_values(ascending=False).index)
+    order = order.head(top).sort_values("change_pp", ascending=False)
+    wide = shares.pivot_table(index=["modifier_kind", "modifier"], columns="week",
+                              values="index_share", aggfunc="first").iloc[:, -weeks:]
+    wide = wide.loc[list(zip(order["modifier_kind"], order["modifier"], strict=True))]
+    mean = wide.mean(axis=1)
+    rel = (wide.div(mean, axis=0) - 1) * 100
+    rel.index = [f"{k}: {v} ({s:.1%})" for (k, v), s in zip(wide.index, mean, strict=True)]
+    fig, ax = plt.subplots(figsize=(12, 0.3 * len(rel) + 2))
+    lim = float(np.nanmax(np.abs(rel.to_numpy()))) if rel.size else 1.0
+    sns.heatmap(rel, ax=ax, cmap="RdBu_r", center=0, vmin=-lim, vmax=lim, linewidths=0.1,
+                cbar_kws={"label": "share vs its own mean over these weeks, %"})
     ax.set_xlabel("ISO week")
-    ax.set_ylabel("modifier")
-    ax.set_title("Share of the category's summed daily 搜索人气 (an index sum, not searches)",
+    ax.set_ylabel("modifier (mean share of the summed daily index)")
+    ax.set_title("Modifier share of the category's summed daily 搜索人气 (an index sum, not "
+                 "searches), relative to its mean — biggest gainers on top, losers below",
                  fontsize=10)
     fig.tight_layout()
     return fig
 
 
-def growth_vs_competition(report: KeywordReport, label: int = 10) -> Figure:
+def growth_vs_competition(report: KeywordReport, label: int = 6) -> Figure:
     """Growth (against the seasonal baseline) vs competition (在线商品数), bubble = level.
 
     Falls back to growth vs level when the data has no 在线商品数. Core keywords are ringed
@@ -106,11 +115,12 @@ def growth_vs_competition(report: KeywordReport, label: int = 10) -> Figure:
         ax.annotate(str(r["keyword"]), (r[xcol], r[growth_col] * 100), fontsize=8,
                     xytext=(4, 3), textcoords="offset points")
     ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=50)
     ax.axhline(0, color="0.4", lw=0.8)
     ax.set_xlabel("在线商品数 (competing items, log scale)" if has_items
                   else "搜索人气, mean daily index (no 在线商品数 in the data)")
-    ax.set_ylabel("growth vs seasonal baseline, %" if growth_col == "seasonal_excess"
-                  else "change over 4 weeks, %")
+    ax.set_ylabel("growth vs seasonal baseline, % (linear to ±50, log beyond)"
+                  if growth_col == "seasonal_excess" else "change over 4 weeks, % (symlog)")
     ax.set_title("Growth against competition (grey: fails the screens; ring: core keyword; "
                  "bubble: level)", fontsize=10)
     if len(picks):

@@ -162,6 +162,21 @@ class Screens:
     min_online_items: int = 50
     shop_is_tmall: bool = False
 
+    def describe(self, available: list[str]) -> str:
+        """Say which screens were applied, given the optional columns the data has."""
+        parts = [f"搜索人气 ≥ {self.min_popularity:g}"]
+        parts.append(f"支付转化率 ≥ {self.min_conversion:.1%}" if "conversion_rate" in available
+                     else "支付转化率: not applied (no data)")
+        if self.shop_is_tmall:
+            parts.append("商城点击占比: not applied (Tmall shop)")
+        else:
+            parts.append(f"商城点击占比 ≤ {self.max_tmall_share:.0%} (non-Tmall shop)"
+                         if "tmall_click_share" in available
+                         else "商城点击占比: not applied (no data)")
+        parts.append(f"在线商品数 ≥ {self.min_online_items:,}" if "online_items" in available
+                     else "在线商品数: not applied (no data)")
+        return "; ".join(parts)
+
 
 @dataclass
 class KeywordReport:
@@ -176,6 +191,7 @@ class KeywordReport:
     events: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     dictionary: str = ""
+    screens: Screens = field(default_factory=Screens)
 
     def results(self) -> dict[str, pd.DataFrame]:
         """The result tables by CSV name: keyword_metrics, style_terms, core_keywords."""
@@ -235,7 +251,6 @@ def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: s
     """
     con = _connect(source)
     try:
-        con.execute("SET enable_progress_bar = false")
         cols = {r[0] for r in con.execute("DESCRIBE keywords").fetchall()}
         if not category:
             row = con.execute("SELECT category FROM keywords GROUP BY 1 ORDER BY count(*) DESC "
@@ -709,4 +724,4 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
         modifier_change=modifier_changes(shares, recent_weeks),
         core=core_keywords(scored, segments, n_core), events=events,
         notes=_notes(panel, scored, screens, diction, recent_weeks),
-        dictionary=diction.source if diction else "")
+        dictionary=diction.source if diction else "", screens=screens)

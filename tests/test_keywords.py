@@ -377,6 +377,11 @@ def test_sample_truth_rising_falling_breakout(sample_report, truth):
     assert not set(kw["seasonal_only"]) & set(rising)
     new = new_terms(m)
     assert kw["breakout"]["term"] in set(new.loc[new["is_breakout"], "keyword"])
+    assert new.set_index("keyword").loc[kw["breakout"]["term"], "breakout_week"] <= \
+        kw["breakout"]["breakout_week"]
+    # the planted blue-ocean terms (demand above supply, good conversion) make the shortlist
+    core = sample_report.core
+    assert set(kw["blue_ocean"]) <= set(core.loc[core["role"] == "core", "keyword"])
 
 
 def test_sample_outputs_are_complete(sample_report):
@@ -479,3 +484,11 @@ def test_notebook_runs_on_a_single_column_google_trends_export(real_data, tmp_pa
     metrics = pd.read_csv(tmp_path / "results" / "keyword_metrics.csv", encoding="utf-8-sig")
     assert len(metrics) == 1
     assert (tmp_path / "results" / "core_keywords.csv").exists()
+
+
+def test_screens_say_which_were_applied():
+    text = Screens(min_conversion=0.02).describe(["conversion_rate"])
+    assert "支付转化率 ≥ 2.0%" in text
+    assert "商城点击占比: not applied (no data)" in text
+    assert "在线商品数: not applied (no data)" in text
+    assert "not applied (Tmall shop)" in Screens(shop_is_tmall=True).describe(["tmall_click_share"])
