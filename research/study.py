@@ -176,7 +176,8 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         path_value = entry.get("path")
         nb_path = (source.parent / path_value) if path_value else NOTEBOOKS_DIR / f"{name}.ipynb"
         after = entry.get("after") or []
-        after_list = [n for n in names if n != name] if after == "all" else _as_list(after)
+        after_list = ([str(n) for n in names if n != name] if after == "all"
+                      else _as_list(after))
         specs.append(NotebookSpec(str(name), nb_path.resolve(),
                                   dict(entry.get("parameters") or {}), tuple(after_list)))
     return Study(str(raw.get("name") or source.stem), str(raw.get("title") or raw.get("name")
@@ -233,10 +234,10 @@ def _base_types(type_name: str | None) -> set[str] | None:
     parts = (match.group(1) + "|None").split("|") if match else text.split("|")
     out = set()
     for part in parts:
-        base = re.sub(r"\[.*\]$", "", part).lower()
+        key = re.sub(r"\[.*\]$", "", part).lower()
         base = {"list": "list", "tuple": "list", "sequence": "list", "dict": "dict",
                 "mapping": "dict", "str": "str", "int": "int", "float": "float",
-                "bool": "bool", "none": "none"}.get(base)
+                "bool": "bool", "none": "none"}.get(key)
         if base is None:
             return None
         out.add(base)
@@ -367,7 +368,8 @@ def _latest_date(warehouse: Path, category: str) -> str | None:
     with open_read(warehouse) as con:
         for sql, args in queries:
             try:
-                value = con.execute(sql, args).fetchone()[0]
+                row = con.execute(sql, args).fetchone()
+                value = row[0] if row else None
             except Exception:  # table absent in an old warehouse: nothing to add
                 continue
             if value is not None:
