@@ -40,10 +40,11 @@ demo: install ## Fresh-machine demo: sample market, ingest, weekly study, print 
 	$(BIN)/research status --warehouse $(WAREHOUSE)
 	@if [ -f $(STUDY) ]; then $(BIN)/research run $(STUDY) --warehouse $(WAREHOUSE); fi
 
-browser: ## Install headless Chromium (Debian) for the browser tests, if missing
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium missing: the browser tests will skip (install Debian's chromium)"; fi; }
+browser: ## Install headless Chromium and a CJK font (Debian) for the browser tests, if missing
+	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	else echo "chromium or a CJK font is missing: the browser tests skip outside CI (install Debian's chromium and fonts-noto-cjk)"; fi
 
 test: install browser ## Install and run every test (what CI runs)
 	$(BIN)/pytest -n 2 --dist loadgroup -q
