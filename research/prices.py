@@ -510,13 +510,7 @@ def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
     out["flag"] = _flags(out, strong_share, thin_share)
     out["currency"] = currency
     band_shares_sum_to_one(out)
-    cols = ["snapshot_date", "band", "band_label", "price_lo", "price_hi", "listings",
-            "listing_share", "units", "units_share", "revenue", "revenue_share",
-            "revenue_computed_listings", "shops", "top3_shop_share", "hhi", "median_sales_30d",
-            "zero_sales_listings", "tmall_share", "demand_per_listing",
-            "revenue_per_listing_index", "median_price", "units_weighted_median_price",
-            "flag", "currency"]
-    return out[cols].sort_values(["snapshot_date", "band"]).reset_index(drop=True)
+    return out[_BAND_COLS].sort_values(["snapshot_date", "band"]).reset_index(drop=True)
 
 
 def _flags(out: pd.DataFrame, strong_share: float, thin_share: float) -> list[str]:
@@ -800,6 +794,11 @@ class PriceStudy:
         return self.bands[self.bands["snapshot_date"] == self.snapshot].reset_index(drop=True)
 
     @property
+    def has_data(self) -> bool:
+        """Whether any listing snapshot was found (else :attr:`warnings` says why)."""
+        return not pd.isna(self.snapshot)
+
+    @property
     def study_listings(self) -> int:
         """Clean listings on the study snapshot."""
         row = self.listings_per_snapshot
@@ -828,6 +827,9 @@ class PriceStudy:
         def money(x: float) -> str:
             return fmt_money(x, self.currency)
 
+        if not self.has_data:
+            return "Price bands not computed: " + (self.warnings[0] if self.warnings
+                                                   else "no listings") + "."
         if not self.charts_ok:
             return (f"Price bands of {self.snapshot.date()}: only {self.study_listings} clean "
                     f"listings, too few to read bands.")
@@ -837,6 +839,31 @@ class PriceStudy:
         return (f"Price bands of {self.snapshot.date()}: recommend band {rec.band_label} at "
                 f"{money(rec.price_point)} (demand per listing {rec.demand_per_listing:.2f}, "
                 f"{rec.units_share:.0%} of units).")
+
+
+_BAND_COLS = ["snapshot_date", "band", "band_label", "price_lo", "price_hi", "listings",
+              "listing_share", "units", "units_share", "revenue", "revenue_share",
+              "revenue_computed_listings", "shops", "top3_shop_share", "hhi",
+              "median_sales_30d", "zero_sales_listings", "tmall_share", "demand_per_listing",
+              "revenue_per_listing_index", "median_price", "units_weighted_median_price",
+              "flag", "currency"]
+
+
+def _empty_study(message: str, currency: str, shop: str) -> PriceStudy:
+    """A study with no listings: empty tables of the right shape and the reason."""
+    empty = pd.DataFrame(columns=_BAND_COLS)
+    return PriceStudy(
+        pd.NaT, currency, [], "none (no listings)", empty, band_movement(empty),
+        pd.DataFrame(columns=["snapshot_date", "role", "shop", "item_id", "title", "price",
+                              "sales_30d", "revenue", "band", "band_label",
+                              "band_demand_per_listing", "currency"]),
+        recommend_price(empty.assign(listings=pd.Series(dtype="int64")), pd.NaT),
+        pd.DataFrame(), pd.DataFrame(columns=["snapshot_date", "shop", "item_id", "title",
+                                              "price", "sales_30d", "trick_reason"]),
+        pd.DataFrame(columns=["snapshot_date", "trick_reason", "listings"]),
+        pd.DataFrame(columns=["snapshot_date", "clean_listings", "excluded", "zero_sales",
+                              "revenue_computed"]),
+        [message], [], shop=shop)
 
 
 def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection | None = None,
@@ -871,7 +898,11 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     """
     con, src = items_source(items, con, category=category)
     all_snaps = [r[0] for r in con.execute(f"SELECT DISTINCT snapshot_date FROM {src}").fetchall()]
-    day = resolve_snapshot(all_snaps, week, snapshot)
+    try:
+        day = resolve_snapshot(all_snaps, week, snapshot)
+    except ValueError as exc:
+        what = f" of category {category}" if category else ""
+        return _empty_study(f"{exc}{what}", currency, shop)
     con, src = items_source(items, con, category=category, until=day)
     clean = detect_trick_prices(con, src)
     dstr = str(day.date())

@@ -452,3 +452,12 @@ def test_notebook_on_olist(real_data, tmp_path):
     assert pd.to_datetime(bands["snapshot_date"]).max() == pd.Timestamp("2017-11-30")
     assert len(bands) == bands["snapshot_date"].nunique() * 7
     assert (rec["role"] == "recommended").sum() == 1
+
+
+def test_no_listings_is_explained_not_a_crash():
+    frame = _frame([("a", 10.0, 1)])
+    for study in (px.analyse_prices(frame, category="别的类目"),
+                  px.analyse_prices(frame, week="2026-W01")):
+        assert not study.has_data and study.bands.empty and study.recommended is None
+        assert study.summary().startswith("Price bands not computed")
+        assert set(study.results()) == {"price_bands", "price_recommendation", "price_positions"}
