@@ -14,6 +14,10 @@ Workbench choices (stated in the plan summary beside the numbers)
   weekday's mean share of its week's revenue over the last ``history_weeks`` weeks without
   promotions), with promotion days weighted by the uplift they showed in our own history
   (mean revenue on that promotion's days ÷ mean revenue of the 14 ordinary days before it).
+  Promotion days use the uplift of the same day of that promotion in our history
+  (:func:`event_day_uplift`: 双11's last day is not its first), and neighbouring weeks that
+  share a promotion have the outlook's total re-split between them by those day weights
+  (:func:`resplit_promotion_weeks`; the two-month total is unchanged).
   The **monthly plan** is the sum of the daily plan by calendar month (a partial month says
   how many days it covers). Daily sums equal the weekly and monthly figures by construction,
   and :func:`plan_totals_agree` checks it.
@@ -51,7 +55,8 @@ __all__ = [
     "event_uplift", "daily_plan", "weekly_from_daily", "monthly_from_daily",
     "plan_totals_agree", "write_plan_xlsx", "plan_vs_actual", "actuals_weekly",
     "OUTLOOK_SERIES", "weekly_targets_from_forecast", "OperatingPlan", "build_plan",
-    "plan_fee_rate", "compare_with_plan", "revised_outlook",
+    "plan_fee_rate", "compare_with_plan", "revised_outlook", "event_day_uplift",
+    "resplit_promotion_weeks",
 ]
 
 #: additive plan metrics (split over days, summed over weeks and months)
@@ -177,8 +182,106 @@ def event_uplift(sales: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp) -
     return out
 
 
+def event_day_uplift(sales: pd.DataFrame, events: pd.DataFrame, end: pd.Timestamp,
+                     future: pd.DataFrame) -> dict[pd.Timestamp, float]:
+    """Uplift of each future promotion day, from the same day of that promotion in our history.
+
+    A promotion's days are numbered from its last day (双11's 11 November is day 0, 10
+    November day −1, …), because its peak is at the end; each history day's uplift is its
+    revenue ÷ the mean revenue of the 14 days before that occurrence began, averaged over
+    the occurrences. A future day whose number was never seen gets the promotion's mean
+    uplift (:func:`event_uplift`), and a promotion never seen gets none (absent).
+
+    Parameters
+    ----------
+    sales, events : DataFrame
+        Our sales and the event days (``date``, ``name``) of the history.
+    end : Timestamp
+        Last day of history.
+    future : DataFrame
+        Event days (``date``, ``name``) of the plan period.
+    """
+    daily = sales.groupby("date")["revenue"].sum()
+    daily = daily[daily.index <= end]
+    seen: dict[tuple[str, int], list[float]] = {}
+    for name, run in _runs(events[events["date"] <= end]):
+        before = daily[(daily.index < run[0]) & (daily.index >= run[0] - pd.Timedelta(days=14))]
+        if len(before) < 7 or before.mean() <= 0:
+            continue
+        for day in run:
+            if day in daily.index and (run[-1] < end or day == run[-1]):
+                seen.setdefault((name, (day - run[-1]).days), []).append(
+                    daily[day] / before.mean())
+    mean = event_uplift(sales, events, end)
+    out: dict[pd.Timestamp, float] = {}
+    for name, run in _runs(future):
+        for day in run:
+            ratios = seen.get((name, (day - run[-1]).days))
+            if ratios:
+                out[day] = float(np.mean(ratios))
+            elif name in mean:
+                out[day] = mean[name]
+    return out
+
+
+def _runs(events: pd.DataFrame) -> list[tuple[str, pd.DatetimeIndex]]:
+    """Each promotion's runs of consecutive days."""
+    out = []
+    if events is None or events.empty:
+        return out
+    for name, grp in events.groupby("name"):
+        dates = pd.DatetimeIndex(sorted(pd.to_datetime(grp["date"]).unique()))
+        cuts = np.where(np.diff(dates.values).astype("timedelta64[D]").astype(int) > 1)[0] + 1
+        out += [(str(name), pd.DatetimeIndex(r)) for r in np.split(dates, cuts)]
+    return out
+
+
+def resplit_promotion_weeks(targets: pd.DataFrame, profile: pd.Series,
+                            day_uplift: dict[pd.Timestamp, float]) -> pd.DataFrame:
+    """Re-split the outlook between neighbouring weeks that share promotion days.
+
+    The weekly forecast treats every promotion day alike (its calendar input is the share of
+    a week's days inside the promotion), so a week holding a promotion's peak day gets too
+    little and its neighbour too much. For each run of consecutive plan weeks containing
+    promotion days, the run's total of every additive metric is kept and re-split by the
+    weeks' Σ of day weights (weekday profile × the day's uplift, :func:`event_day_uplift`).
+    Ranges (``<metric>_lo``/``_hi``) move with their metric. Other weeks are unchanged.
+    """
+    out = targets.copy()
+    if not day_uplift or out.empty:
+        return out
+    starts = list(out["week_start"])
+    has = [any(d + pd.Timedelta(days=k) in day_uplift for k in range(7)) for d in starts]
+    groups, cur = [], []
+    for i, flag in enumerate(has):
+        if flag and cur and starts[i] - starts[cur[-1]] == pd.Timedelta(days=7):
+            cur.append(i)
+        else:
+            if len(cur) > 1:
+                groups.append(cur)
+            cur = [i] if flag else []
+    if len(cur) > 1:
+        groups.append(cur)
+    metrics = [m for m in PLAN_METRICS if m in out and m not in ("buyers", "uv_sum_daily")]
+    for idx in groups:
+        weight = np.array([sum(profile.get(d.weekday(), 1 / 7) * day_uplift.get(d, 1.0)
+                               for d in pd.date_range(starts[i], periods=7)) for i in idx])
+        share = weight / weight.sum()
+        rows = out.index[idx]
+        for m in metrics:
+            old = out.loc[rows, m].to_numpy(dtype=float)
+            new = old.sum() * share
+            out.loc[rows, m] = new
+            ratio = np.divide(new, old, out=np.ones_like(new), where=old != 0)
+            for side in ("_lo", "_hi"):
+                if m + side in out:
+                    out.loc[rows, m + side] = out.loc[rows, m + side].to_numpy(float) * ratio
+    return out
+
+
 def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | None = None,
-               uplift: dict[str, float] | None = None) -> pd.DataFrame:
+               uplift: dict[str, float] | None = None,
+               day_uplift: dict[pd.Timestamp, float] | None = None) -> pd.DataFrame:
     """Split weekly targets into days.
 
     Parameters
@@ -192,6 +295,9 @@ def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | 
         uplift.
     uplift : dict, optional
         Promotion name → uplift (:func:`event_uplift`).
+    day_uplift : dict, optional
+        Date → uplift of that very day (:func:`event_day_uplift`); takes precedence over
+        ``uplift`` for the dates it holds.
 
     Returns
     -------
@@ -208,7 +314,8 @@ def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | 
     for w in weekly.itertuples():
         days = pd.date_range(w.week_start, periods=7)
         weights = np.array([profile.get(d.weekday(), 1 / 7) for d in days], dtype=float)
-        weights *= [(uplift or {}).get(names.get(d, ""), 1.0) for d in days]
+        weights *= [(day_uplift or {}).get(d, (uplift or {}).get(names.get(d, ""), 1.0))
+                    for d in days]
         weights = weights / weights.sum() if weights.sum() > 0 else np.full(7, 1 / 7)
         for d, wt in zip(days, weights, strict=True):
             row = {"date": d, "week": iso_week(d), "event": names.get(d, "")}
@@ -545,14 +652,16 @@ def build_plan(forecast: pd.DataFrame, sales: pd.DataFrame, traffic_visitors: pd
     elif not np.isfinite(rates["conversion"]):
         notes.append("no visitor counts in sales or traffic: conversion and visitor targets "
                      "are not set")
-    targets = traffic_targets(targets, rates["aov"], rates["conversion"])
     ev = events if events is not None and len(events) else pd.DataFrame(columns=["date", "name"])
     ev = ev.assign(date=pd.to_datetime(ev["date"]))
     profile = weekday_profile(sales, end, history_weeks, event_days=ev["date"][ev["date"] <= end])
     uplift = event_uplift(sales, ev, end)
     period = ev[(ev["date"] >= targets["week_start"].min())
                 & (ev["date"] <= targets["week_start"].max() + pd.Timedelta(days=6))]
-    daily = daily_plan(targets, profile, period, uplift)
+    by_day = event_day_uplift(sales, ev, end, period)
+    targets = resplit_promotion_weeks(targets, profile, by_day)
+    targets = traffic_targets(targets, rates["aov"], rates["conversion"])
+    daily = daily_plan(targets, profile, period, uplift, by_day)
     weekly = weekly_from_daily(daily)
     keep = ["week", *[c for c in targets.columns if c.endswith(("_lo", "_hi"))]]
     weekly = weekly.merge(targets[keep], on="week", how="left")

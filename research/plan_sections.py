@@ -177,7 +177,7 @@ def price_section(output_dir: str | os.PathLike[str], unit_cost: float, min_marg
              f"Recommended band {row.get('band_label', '')}, price point "
              f"{fmt_money(price, currency)}; our unit cost is unknown, so no margin."]
     if "reason" in row and isinstance(row["reason"], str) and row["reason"]:
-        lines.append(f"Why: {row['reason']}")
+        lines.append(f"The price page's reason: {row['reason']}")
     table = rec.head(3)[[c for c in ("rank", "role", "band_label", "price_point",
                                      "demand_per_listing", "units_share", "listings")
                          if c in rec]]
@@ -268,7 +268,10 @@ def targets_section(plan: object | None, currency: str = "CNY", page: str = "for
              f"{fmt_share(rates['conversion'], 2)} held at our last {rates['weeks']} weeks' "
              f"values (visitors from {rates['basis']}). Buyers = revenue ÷ 客单价; Σ daily UV = "
              f"buyers ÷ conversion; visitors are shown as average daily UV (weekly UV is not "
-             f"the sum of daily UV). ROI (投产比) = revenue ÷ ad spend."]
+             f"the sum of daily UV). ROI (投产比) = revenue ÷ ad spend. Neighbouring weeks that share a "
+             f"promotion have the outlook's total re-split by our history's day-by-day promotion "
+             f"profile (the weekly forecast treats all promotion days alike); the two-month "
+             f"total is the outlook's."]
     lines += list(plan.notes)  # type: ignore[attr-defined]
     first = w.iloc[0]
     brief = (f"首周日均访客 {fmt_number(first.get('uv_avg_daily'))}，转化率 "

@@ -308,3 +308,25 @@ def test_draft_status_and_latest_approved(bundle: tuple[Path, Path]) -> None:
     # an edit after the signature: no longer an approved plan
     (week / "results" / "core_keywords.csv").write_text("keyword\n焖烧杯\n", encoding="utf-8")
     assert approvals.latest_approved(wh, reports, "保温杯", "2026-W48") is None
+
+
+def test_promotion_peak_day_resplits_neighbouring_weeks() -> None:
+    sales = _history(10)
+    sales.loc[sales["date"] == "2026-10-13", "revenue"] = 200.0  # a two-day promotion,
+    sales.loc[sales["date"] == "2026-10-14", "revenue"] = 500.0  # its peak on the last day
+    past = pd.DataFrame({"date": pd.to_datetime(["2026-10-13", "2026-10-14"]), "name": "双11"})
+    future = pd.DataFrame({"date": pd.to_datetime(["2026-11-29", "2026-11-30"]), "name": "双11"})
+    base = 2 * 900 / 14  # mean revenue of the 14 days before the promotion
+    by_day = plan.event_day_uplift(sales, past, sales["date"].max(), future)
+    assert by_day[pd.Timestamp("2026-11-29")] == pytest.approx(200 / base)
+    assert by_day[pd.Timestamp("2026-11-30")] == pytest.approx(500 / base)
+    targets = pd.DataFrame({"week_start": pd.to_datetime(["2026-11-23", "2026-11-30",
+                                                          "2026-12-07"]),
+                            "revenue": [1000.0, 1000.0, 1000.0], "revenue_hi": [1100.0] * 3})
+    flat = pd.Series(1 / 7, index=range(7))
+    out = plan.resplit_promotion_weeks(targets, flat, by_day)
+    w48, w49 = 6 + 200 / base, 6 + 500 / base  # Σ day weights (×7) of the two weeks
+    assert out.loc[0, "revenue"] == pytest.approx(2000 * w48 / (w48 + w49))
+    assert out.loc[1, "revenue"] == pytest.approx(2000 * w49 / (w48 + w49))
+    assert out.loc[1, "revenue_hi"] == pytest.approx(1100 * out.loc[1, "revenue"] / 1000)
+    assert out.loc[2, "revenue"] == 1000.0  # a week without promotion days is left alone
