@@ -112,6 +112,16 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_LOG_DDL)
 
 
+def _quiet(con: duckdb.DuckDBPyConnection) -> None:
+    """Turn DuckDB's progress bar off (it prints into command output). Inside a Jupyter
+    kernel DuckDB refuses to change the setting without ipywidgets, and shows no bar there
+    anyway, so a refusal is ignored."""
+    try:
+        con.execute("SET enable_progress_bar = false")
+    except duckdb.Error:
+        pass
+
+
 @contextmanager
 def connect(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse read-write, creating the file and its tables if needed.
@@ -125,7 +135,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckD
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target))
     try:
-        con.execute("SET enable_progress_bar = false")
+        _quiet(con)
         ensure_schema(con)
         yield con
     finally:
