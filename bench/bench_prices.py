@@ -93,7 +93,7 @@ def make_warehouse(path: Path, listings: int, seed: float = 0.42) -> Path:
                 SELECT DATE '{day}', CAST(i AS VARCHAR), 'shop' || CAST(i % 20000 AS VARCHAR),
                        CASE WHEN i % 100000 = 1 THEN '拍下改价 保温杯'
                             WHEN i % 100000 = 2 THEN '保温杯 定金链接'
-                            ELSE '保温杯 316不锈钢 大容量 ' || CAST(i % 97 AS VARCHAR) END,
+                            ELSE '保温杯 316不锈钢 大容量 男女士 办公室 ' || CAST(i AS VARCHAR) END,
                        '保温杯',
                        CASE WHEN i % 100000 = 3 THEN 0.01
                             WHEN p > 99 AND p <= 129 AND r > 0.3 THEN round(p * 0.6, 1)

@@ -357,8 +357,9 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
     ``[Q1 − k·IQR, Q3 + k·IQR]`` of its snapshot's rule-clean listings (IQR floored at 0.1;
     only with ≥ 8 listings).
 
-    One pass over ``source`` materialises the narrow numeric temp table ``_px_all`` (shop
-    and item as 64-bit hashes, a rule code), so 20 million rows stay well under a gigabyte;
+    One pass over ``source`` materialises the narrow temp table ``_px_all`` (shop as a
+    64-bit hash, a rule code; item, title and shop text only on rule-flagged rows), so 20
+    million rows stay well under a gigabyte;
     ``_px_q`` holds each snapshot's log-price fences. Views on top: ``_px_codes`` (every
     row with its final ``code``, 0 = clean), ``_px_clean`` (clean rows, with ``shop_h``,
     ``price``, ``sales_30d``, ``revenue`` = revenue_30d else price × sales_30d,
@@ -366,12 +367,18 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
     ``trick_reason``; it re-reads titles, so query it only for few rows).
     """
     rule = _rule_code(placeholder_max, keywords)
+    # text columns are kept only for the few rule-flagged rows (the excluded list)
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_all AS
-        SELECT snapshot_date, hash(item_id) AS item_h, hash(shop) AS shop_h, price,
-               sales_30d, coalesce(revenue_30d, price * sales_30d) AS revenue,
-               revenue_30d IS NULL AS revenue_computed, is_tmall,
-               CAST({rule} AS TINYINT) AS code
-        FROM {source}""")
+        SELECT snapshot_date, shop_h, price, sales_30d, revenue, revenue_computed, is_tmall,
+               code, CASE WHEN code > 0 THEN item_id END AS item_id,
+               CASE WHEN code > 0 THEN title END AS title,
+               CASE WHEN code > 0 THEN shop END AS shop
+        FROM (SELECT snapshot_date, item_id, title, shop, hash(shop) AS shop_h, price,
+                     sales_30d, coalesce(revenue_30d, price * sales_30d) AS revenue,
+                     revenue_30d IS NULL AS revenue_computed, is_tmall,
+                     CAST({rule} AS TINYINT) AS code
+              FROM {source})""")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO _px_rule(price, title) AS {rule}")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_q AS
         SELECT snapshot_date, count(*) AS n,
                CASE WHEN count(*) >= 8 THEN quantile_cont(ln(price), 0.75)
@@ -938,12 +945,18 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
         if r.clean_listings < MIN_LISTINGS:
             warnings.append(f"snapshot {r.snapshot_date.date()} has only {r.clean_listings} clean "
                             f"listings (< {MIN_LISTINGS}): its bands are noise, not charted")
-    excluded = con.execute(f"""SELECT s.snapshot_date, s.shop, s.item_id, s.title, s.price,
-            s.sales_30d, _px_reason(c.code) AS trick_reason
-        FROM (SELECT snapshot_date, item_h, code FROM _px_codes
-              WHERE code > 0 AND snapshot_date = ?) c
-        JOIN {src} s ON s.snapshot_date = c.snapshot_date AND hash(s.item_id) = c.item_h
-        ORDER BY trick_reason, s.price""", [dstr]).df()
+    # rule-flagged rows carry their text; outliers are re-found by the numeric fences
+    excluded = con.execute(f"""
+        SELECT snapshot_date, shop, item_id, title, price, sales_30d,
+               _px_reason(code) AS trick_reason
+        FROM _px_all WHERE code BETWEEN 1 AND 3 AND snapshot_date = ?
+        UNION ALL
+        SELECT s.snapshot_date, s.shop, s.item_id, s.title, s.price, s.sales_30d,
+               _px_reason(CASE WHEN ln(s.price) > q.hi THEN 4 ELSE 5 END)
+        FROM {src} s JOIN _px_q q USING (snapshot_date)
+        WHERE s.snapshot_date = ? AND s.price > 0
+          AND (ln(s.price) > q.hi OR ln(s.price) < q.lo) AND _px_rule(s.price, s.title) = 0
+        ORDER BY trick_reason, price""", [dstr, dstr]).df()
     excluded_counts = con.execute("""SELECT snapshot_date, _px_reason(code) AS trick_reason,
             count(*) AS listings FROM _px_codes WHERE code > 0 GROUP BY ALL ORDER BY ALL""").df()
     study_row = counts[counts["snapshot_date"] == day]
