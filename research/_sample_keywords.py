@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research._sample_common import END, WEEKDAY, days, demand_multiplier, season, sig3
+from research._sample_common import END, WEEKDAY, days, demand_multiplier, sig3
 
 __all__ = ["build_keywords", "PLANTED"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research._sample_common import END, WEEKDAY, days, demand_multiplier, season
+from research._sample_common import WEEKDAY, days, demand_multiplier, season
 
 __all__ = ["OUR_SHOP", "COMPETITORS", "CHANNELS_EXPORTED", "build_our_items", "build_sales",
            "build_traffic", "BEHIND_START", "SHORTFALL"]
@@ -45,7 +45,7 @@ _OURS = [
 ]
 
 
-def build_our_items(rng: np.random.Generator, ids: np.ndarray) -> pd.DataFrame:
+def build_our_items(ids: np.ndarray) -> pd.DataFrame:
     """Our shop's listings (12) with their 12-digit IDs and attributes."""
     cols = ["title", "leaf_category", "price", "material", "size", "function", "style",
             "color", "base_units", "unit_cost", "launch"]
@@ -95,7 +95,7 @@ def _trade_index(money: np.ndarray) -> np.ndarray:
     return np.round(12.0 * np.power(np.maximum(money, 0.0), 0.75)).astype(np.int64)
 
 
-def build_traffic(rng: np.random.Generator, sales: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def build_traffic(rng: np.random.Generator) -> tuple[list[pd.DataFrame], dict]:
     """Daily visitors, buyers and payment (ours) or trade index (competitors) per shop and
     channel, with the planted affiliate start/drop, the paid-search shift and quiet pairs."""
     idx = days()
@@ -109,7 +109,6 @@ def build_traffic(rng: np.random.Generator, sales: pd.DataFrame) -> tuple[pd.Dat
     base = season(idx, 0.3) * WEEKDAY[idx.day_of_week] * promo
     ramp_time = np.asarray((idx - idx[0]).days, dtype=float)
     rows = []
-    truth_quiet = []
     shortfall = np.where(idx >= BEHIND_START, 1.0 - SHORTFALL, 1.0)
     for s, shop in enumerate(shops):
         mix = rng.dirichlet(mix0 * 200)
@@ -174,6 +173,5 @@ def build_traffic(rng: np.random.Generator, sales: pd.DataFrame) -> tuple[pd.Dat
         "unknown_channel": {"shop": COMPETITORS[4], "channel_raw": UNKNOWN_CHANNEL,
                             "channel": "other"},
         "shops": shops,
-        "end": END.date().isoformat(),
     }
     return rows, truth

@@ -53,7 +53,8 @@ truth.json keys
   there were moved out, and those left sell ``band_boost`` × more), ``unit_cost_ok`` (leaves
   ≥ 30 % margin at any price in the band), ``unit_cost_unprofitable`` (above the band's
   prices), ``trick_price_items`` (trick listings on every snapshot: two at 0.01, two at 1 with
-  拍下改价/补差价 titles, one at 9999), ``trick_item_ids``.
+  拍下改价/补差价 titles, one at 9999), ``trick_item_ids``, ``band_boost`` (sales multiplier of
+  listings in the band), ``band_kept_share`` (share of would-be band listings left in it).
 - ``traffic``: ``affiliate`` {shop, channel "affiliate", channel_raw 淘宝客, start, drop
   (first day back at the old level), uplift (extra UV/day in between, before the weekday
   pattern)}; ``paid_shift`` {shop, date (middle of a 7-day ramp), from, to, moved_share
@@ -69,7 +70,8 @@ truth.json keys
   the seasonal expectation from ``behind_start``, the Monday of the first behind week),
   ``items`` (our listings).
 - ``items``: ``snapshots``, ``distinct_items``, ``shops``, ``our_items`` (IDs).
-- ``files``: file name → {table, format, encoding, preamble}.
+- ``files``: file name → {table, format ("csv"/"xlsx"), encoding ("gbk", "utf-8-sig",
+  "utf-8" or "xlsx"), preamble (the lines above the header), rows (data rows)}.
 
 Examples
 --------
@@ -354,11 +356,11 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
     out = _Out(folder)
 
     ids = item_ids(rngs[0], 10_000)
-    ours = build_our_items(rngs[1], ids)
+    ours = build_our_items(ids)
     sales, sales_truth = build_sales(rngs[1], ours)
     items, items_truth = build_items(rngs[2], ours, sales, ids, CATEGORY)
     keywords, kw_truth = build_keywords(rngs[3], CATEGORY)
-    traffic, traffic_truth = build_traffic(rngs[4], sales)
+    traffic, traffic_truth = build_traffic(rngs[4])
     market = _market_daily(rngs[5])
     audience = _audience(rngs[6])
 

@@ -18,11 +18,17 @@ SEED = 7
 
 
 @pytest.fixture(scope="module")
-def market(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict]:
-    out = tmp_path_factory.mktemp("sample_a")
-    info = generate_sample(out, seed=SEED)
-    truth = json.loads((out / "truth.json").read_text(encoding="utf-8"))
-    return out, info, truth
+def market(sample_dir: Path) -> tuple[Path, dict, dict]:
+    """The shared sample (seed 7, generated once per run by conftest), its summary as
+    ``generate_sample`` would return it, and its truth."""
+    assert SEED == 7  # conftest's SAMPLE_SEED
+    truth = json.loads((sample_dir / "truth.json").read_text(encoding="utf-8"))
+    rows: dict[str, int] = {}
+    for meta in truth["files"].values():
+        rows[meta["table"]] = rows.get(meta["table"], 0) + meta["rows"]
+    info = {"files": sorted(truth["files"]), "rows": rows,
+            "truth": str(sample_dir / "truth.json")}
+    return sample_dir, info, truth
 
 
 def _read(folder: Path, name: str, meta: dict) -> pd.DataFrame:
@@ -73,18 +79,20 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_same_seed_same_bytes_other_seed_differs(market, tmp_path: Path) -> None:
     folder, _, _ = market
     again = tmp_path / "again"
-    generate_sample(again, seed=SEED)
+    info = generate_sample(again, seed=SEED)
     assert _digests(again) == _digests(folder)
+    # the summary it returns
+    assert info["truth"] == str(again / "truth.json")
+    assert info["files"] == sorted(p.name for p in folder.iterdir() if p.name != "truth.json")
+    assert info["rows"] == market[1]["rows"]
     other = tmp_path / "other"
     generate_sample(other, seed=SEED + 1)
     differ = [n for n, d in _digests(other).items() if _digests(folder).get(n) != d]
     assert {"kw_2026-11.xlsx", "items_2026-11-22.xlsx", "traffic_1.csv", "truth.json"} <= set(differ)
 
 
-def test_summary_and_truth_layout(market) -> None:
+def test_truth_layout(market) -> None:
     folder, info, truth = market
-    assert info["truth"] == str(folder / "truth.json")
-    assert sorted(info["files"]) == sorted(p.name for p in folder.iterdir() if p.name != "truth.json")
     assert set(info["rows"]) == {"keywords", "items", "traffic", "sales", "market_daily",
                                  "audience", "events"}
     layout = {
