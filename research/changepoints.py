@@ -71,6 +71,10 @@ __all__ = [
 
 #: at least this many series before a common (market) factor is estimated and removed
 MIN_SERIES_COMMON = 8
+#: a mix shift needs both channels' own levels to move by this much (log) …
+MIX_MIN_LEVEL_STEP = float(np.log1p(0.1))
+#: … and by this many standard errors (rising for the gaining, falling for the losing one)
+MIX_MIN_Z = 3.0
 #: Chinese labels of the canonical channel codes, for reports
 CHANNEL_LABELS = {
     "organic_search": "手淘搜索", "paid_search": "直通车", "display": "引力魔方/钻展",
@@ -395,19 +399,27 @@ def _describe(shop: str, label: str, kind: str, date: pd.Timestamp, before: floa
             f"({before:,.0f} → {after:,.0f} average daily UV)")
 
 
-def _level_ratio(level: np.ndarray, keep: np.ndarray, dates: pd.DatetimeIndex,
-                 date: pd.Timestamp, days: int = 28) -> float:
-    """Average daily UV over ``days`` kept days from ``date`` ÷ the ``days`` before it."""
+def _level_step(prepared: np.ndarray, dates: pd.DatetimeIndex, date: pd.Timestamp,
+                days: int = 14) -> float:
+    """The channel's own level change at ``date``, in standard errors: the mean of the
+    prepared (log, deseasonalised) series over ``days`` kept days from ``date`` minus the
+    ``days`` before, ÷ σ·√(2/days), σ from :func:`robust_sigma`; 0 when it moved less than
+    :data:`MIX_MIN_LEVEL_STEP` (log)."""
     pos = int(np.searchsorted(dates, date))
-    ok = keep & ~np.isnan(level)
-    before = level[:pos][ok[:pos]][-days:]
-    after = level[pos:][ok[pos:]][:days]
-    if not len(before) or not len(after):
-        return 1.0
-    return float((after.mean() + 1) / (before.mean() + 1))
+    before = prepared[:pos][~np.isnan(prepared[:pos])][-days:]
+    after = prepared[pos:][~np.isnan(prepared[pos:])][:days]
+    m = min(len(before), len(after))
+    if not m:
+        return 0.0
+    step = float(after[:m].mean() - before[-m:].mean())
+    if abs(step) < MIX_MIN_LEVEL_STEP:
+        return 0.0
+    sigma = max(robust_sigma(prepared), SIGMA_FLOOR)
+    return step / (sigma * np.sqrt(2 / m))
 
 
-def _mix_events(wide: pd.DataFrame, keep: np.ndarray, dates: pd.DatetimeIndex, *,
+def _mix_events(wide: pd.DataFrame, levels: np.ndarray, keep: np.ndarray,
+                dates: pd.DatetimeIndex, *,
                 sensitivity: float, beta: float, min_size: int, min_share_change: float,
                 pair_days: int, min_change: float) -> list[dict]:
     out: list[dict] = []
@@ -415,6 +427,9 @@ def _mix_events(wide: pd.DataFrame, keep: np.ndarray, dates: pd.DatetimeIndex, *
         block = wide[shop]
         if block.shape[1] < 2:
             continue
+        where = np.flatnonzero(wide.columns.get_level_values("shop") == shop)
+        lv = levels[:, where]
+        cols = {c: k for k, c in enumerate(block.columns)}
         total = block.sum(axis=1, min_count=1).to_numpy()
         with np.errstate(all="ignore"):
             shares = block.to_numpy() / np.where(total > 0, total, np.nan)[:, None]
@@ -429,16 +444,14 @@ def _mix_events(wide: pd.DataFrame, keep: np.ndarray, dates: pd.DatetimeIndex, *
         for up in sorted(ups, key=lambda s: s["share_before"] - s["share_after"]):
             # the channel gaining share must have grown itself, not only kept still while
             # another channel fell away
-            if _level_ratio(block[up["channel"]].to_numpy(), keep, dates, up["date"]) \
-                    < 1 + min_change / 3:
+            if _level_step(lv[:, cols[up["channel"]]], dates, up["date"]) < MIX_MIN_Z:
                 continue
             best, best_drop = None, 0.0
             for i, dn in enumerate(downs):
                 if i in used or dn["channel"] == up["channel"] \
                         or abs((dn["date"] - up["date"]).days) > pair_days:
                     continue
-                fell = _level_ratio(block[dn["channel"]].to_numpy(), keep, dates,
-                                    dn["date"]) <= 1 - min_change / 3
+                fell = _level_step(lv[:, cols[dn["channel"]]], dates, dn["date"]) <= -MIX_MIN_Z
                 drop = dn["share_before"] - dn["share_after"]
                 if fell and drop > best_drop:
                     best, best_drop = i, drop
@@ -515,7 +528,7 @@ def detect_moves(traffic: pd.DataFrame, events: pd.DataFrame | None = None, *,
                          "description": _describe(shop, label, ev["kind"], ev["date"],
                                                   ev["uv_before"], ev["uv_after"])})
     if mix:
-        rows += _mix_events(wide, keep, dates, sensitivity=sensitivity, beta=beta,
+        rows += _mix_events(wide, prepared, keep, dates, sensitivity=sensitivity, beta=beta,
                             min_size=min_size, min_share_change=min_share_change,
                             pair_days=pair_days, min_change=min_change)
     out = pd.DataFrame(rows, columns=[*EVENT_COLUMNS, "log_step"])

@@ -43,7 +43,11 @@ daily UV), share (Σ channel daily UV ÷ Σ shop daily UV), buyers (Σ), convers
 
 ``competitor_set_share.csv`` (:func:`set_share`): shop, role, week, week_start, days,
 uv_avg_daily, uv_share (of the set's Σ daily UV), payment_amount, payment_share (among
-shops reporting money), payment_basis, shops_in_set.
+shops reporting money; none when fewer than two do), payment_basis, shops_in_set.
+
+``competitor_items_share.csv`` (:func:`items_share`): snapshot_date, shop, role, listings,
+units_30d, revenue_30d, units_share, revenue_share, shops_in_set — the money side from
+listings when traffic carries only an index.
 
 ``competitor_events.csv`` (:func:`research.changepoints.detect_moves`): shop, channel,
 channel_label, channel_group, date, week, kind (start / drop / step up / step down / mix
@@ -96,6 +100,8 @@ __all__ = [
     "advantages",
     "competitor_profile",
     "profile_or_empty",
+    "items_share",
+    "conversion_by",
     "CompetitorStudy",
     "competitor_study",
     "plot_structure",
@@ -348,11 +354,12 @@ def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
 
     Examples
     --------
-    >>> t = pd.DataFrame({"date": pd.to_datetime(["2026-11-16"] * 2), "shop": ["A", "B"],
-    ...                   "channel": "organic_search", "visitors": [30, 90],
-    ...                   "payment_amount": [100.0, None], "trade_index": [None, 5000.0]})
+    >>> t = pd.DataFrame({"date": pd.to_datetime(["2026-11-16"] * 3), "shop": ["A", "B", "C"],
+    ...                   "channel": "organic_search", "visitors": [30, 90, 80],
+    ...                   "payment_amount": [100.0, 300.0, None],
+    ...                   "trade_index": [None, None, 5000.0]})
     >>> set_share(t)[["shop", "uv_share", "payment_share", "payment_basis"]].values.tolist()
-    [['A', 0.25, 1.0, 'payment_amount'], ['B', 0.75, nan, 'trade_index only (an index: no share)']]
+    [['A', 0.15, 0.25, 'payment_amount'], ['B', 0.45, 0.75, 'payment_amount'], ['C', 0.4, nan, 'trade_index only (an index: no share)']]
     """
     t = shop_rows(_window(traffic, shops, start, end))
     cols = ["shop", "role", "week", "week_start", "days", "uv_avg_daily", "uv_share",
@@ -374,9 +381,13 @@ def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
     out["uv_avg_daily"] = out["uv"] / out["days"]
     wk = out.groupby("week_start")
     out["uv_share"] = out["uv"] / wk["uv"].transform("sum")
-    out["payment_share"] = out["payment_amount"] / wk["payment_amount"].transform("sum")
+    payers = wk["payment_amount"].transform("count")
+    out["payment_share"] = (out["payment_amount"] / wk["payment_amount"].transform("sum")
+                            ).where(payers >= 2)
     out["payment_basis"] = np.where(
-        out["payment_amount"].notna(), "payment_amount",
+        out["payment_amount"].notna(),
+        np.where(payers >= 2, "payment_amount",
+                 "payment_amount (the only shop with money that week: no share)"),
         np.where(out["trade_n"] > 0, "trade_index only (an index: no share)", "none given"))
     out["shops_in_set"] = wk["shop"].transform("nunique")
     out["role"] = out["shop"].map(shops.role) if shops else "competitor"
@@ -688,6 +699,66 @@ def competitor_profile(items: pd.DataFrame, shops: ShopSet,
     return pd.DataFrame(rows)
 
 
+def items_share(items: pd.DataFrame, shops: ShopSet | None = None) -> pd.DataFrame:
+    """Each shop's share of the set's listings, units and revenue, snapshot by snapshot.
+
+    The money side of the set share when traffic has no ``payment_amount``: units are
+    ``sales_30d`` and revenue ``revenue_30d`` (or price × units) — 30-day windows ending on
+    each snapshot, so consecutive weekly snapshots overlap.
+
+    Returns
+    -------
+    DataFrame
+        snapshot_date, shop, role, listings, units_30d, revenue_30d, units_share,
+        revenue_share, shops_in_set.
+
+    Examples
+    --------
+    >>> items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"),
+    ...     "item_id": ["1", "2", "3"], "shop": ["A", "A", "B"], "price": [10.0, 20, 10],
+    ...     "sales_30d": [1, 2, 5]})
+    >>> items_share(items)[["shop", "units_share", "revenue_share"]].values.tolist()
+    [['A', 0.375, 0.5], ['B', 0.625, 0.5]]
+    """
+    cols = ["snapshot_date", "shop", "role", "listings", "units_30d", "revenue_30d",
+            "units_share", "revenue_share", "shops_in_set"]
+    it = items if shops is None else items[items["shop"].isin(shops.shops)]
+    if it.empty:
+        return pd.DataFrame(columns=cols)
+    it = it.assign(_rev=_revenue(it))
+    out = (it.groupby(["snapshot_date", "shop"], as_index=False)
+           .agg(listings=("item_id", "nunique"), units_30d=("sales_30d", "sum"),
+                revenue_30d=("_rev", "sum")))
+    snap = out.groupby("snapshot_date")
+    out["units_share"] = out["units_30d"] / snap["units_30d"].transform("sum").where(
+        lambda v: v > 0)
+    out["revenue_share"] = out["revenue_30d"] / snap["revenue_30d"].transform("sum").where(
+        lambda v: v > 0)
+    out["shops_in_set"] = snap["shop"].transform("nunique")
+    out["role"] = out["shop"].map(shops.role) if shops else "competitor"
+    return out[cols]
+
+
+def conversion_by(frame: pd.DataFrame, by: Sequence[str], buyers: str = "buyers",
+                  visitors: str = "visitors") -> pd.DataFrame:
+    """Conversion per group = Σ buyers ÷ Σ visitors (never a mean of per-row rates).
+
+    The rule :func:`channel_structure` uses for channels, for any grouping (a listing's
+    views against its units sold, a leaf category …). Rows missing either value are left out.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"g": ["a", "a", "b"], "buyers": [1, 9, 0], "visitors": [10, 90, 5]})
+    >>> conversion_by(f, ["g"])["conversion"].tolist()
+    [0.1, 0.0]
+    """
+    ok = frame[frame[buyers].notna() & frame[visitors].notna()]
+    out = ok.groupby(list(by), as_index=False).agg(
+        buyers=(buyers, "sum"), visitors=(visitors, "sum"), rows=(visitors, "size"))
+    out["conversion"] = out["buyers"] / out["visitors"].where(out["visitors"] > 0)
+    return out
+
+
 # ----------------------------------------------------------------------------- the study
 @dataclass
 class CompetitorStudy:
@@ -699,7 +770,8 @@ class CompetitorStudy:
     week : str
     start, end : Timestamp
         Days studied (``end`` = the Sunday of ``week``; nothing later is read).
-    channels, set_share, events, heading, attributes, advantages, profile, unknown : DataFrame
+    channels, set_share, items_share, events, heading, attributes, advantages, profile, \
+unknown : DataFrame
         See the module docstring for their columns.
     notes : list of str
         Sentences on what was used, chosen or could not be computed.
@@ -713,6 +785,7 @@ class CompetitorStudy:
     currency: str
     channels: pd.DataFrame
     set_share: pd.DataFrame
+    items_share: pd.DataFrame
     events: pd.DataFrame
     heading: pd.DataFrame
     attributes: pd.DataFrame
@@ -725,6 +798,7 @@ class CompetitorStudy:
     def results(self) -> dict[str, pd.DataFrame]:
         """Result tables by CSV name."""
         return {"competitor_channels": self.channels, "competitor_set_share": self.set_share,
+                "competitor_items_share": self.items_share,
                 "competitor_events": self.events, "competitor_heading": self.heading,
                 "competitor_attributes": self.attributes, "advantages": self.advantages,
                 "competitor_profile": self.profile,
@@ -815,7 +889,8 @@ def competitor_study(warehouse: str | object, *, category: str = "", week: str =
     if len(unknown):
         notes.append("Channel names the contract does not know were counted as 'other': "
                      + "、".join(sorted(unknown["channel_raw"].astype(str).unique())) + ".")
-    return CompetitorStudy(shops, week, lo, end, sensitivity, currency, channels, share, moves,
+    return CompetitorStudy(shops, week, lo, end, sensitivity, currency, channels, share,
+                           items_share(items, shops), moves,
                            head, attrs, adv, profile_or_empty(items, shops), unknown, t, notes)
 
 
