@@ -18,8 +18,8 @@ How a forecast is made
    (ETS(A,Ad,N)), ``theta``, ``regression`` (log-scale regression on trend, Fourier
    seasonality and the calendar, AR(1) errors) — see :mod:`research._forecast_models` — and
    ``combination``, the mean of the three best by backtest (M4's lesson: combinations win).
-3. Calendar inputs (618, 双11, 双12, 年货节, 春节, analyst and warehouse events — see
-   :mod:`research.promotions`): each event's multiplicative effect is estimated against a
+3. Calendar inputs (618, 双11, 双12, 年货节, 春节, the peak days 6.18 and 11.11, analyst and
+   warehouse events — see :mod:`research.promotions`): each event's multiplicative effect is estimated against a
    rolling-median baseline of the non-event periods and divided out before the smoothing
    models run; forecasts are multiplied back by the effect of the future event periods. The
    regression carries the events as regressors directly. The backtest is run again without
@@ -62,8 +62,8 @@ import numpy as np
 import pandas as pd
 
 from research import _forecast_models as fm
-from research.promotions import event_regressors, normalise_events, promotion_calendar
 from research.metrics_accuracy import mase_scale, smape
+from research.promotions import event_regressors, normalise_events, promotion_calendar
 
 __all__ = ["ForecastResult", "ManyResult", "forecast", "forecast_many", "forecast_array",
            "CANDIDATES", "default_horizon", "season_length", "regularise", "Outlook",
@@ -466,7 +466,8 @@ def forecast(series: pd.Series, horizon: int | None = None, freq: str | None = N
     levels : sequence of float
         Interval levels in percent.
     calendar : bool
-        Use the built-in promotion calendar (618, 双11, 双12, 年货节, 春节).
+        Use the built-in promotion calendar (618, 双11, 双12, 年货节, 春节, and the peak days
+        618当天 and 双11当天 as events of their own).
     name : str, optional
         Series name for the result (default ``series.name``).
     **options
@@ -493,7 +494,7 @@ def forecast(series: pd.Series, horizon: int | None = None, freq: str | None = N
         if freq == "W" and (dates.day_of_week == 6).all():
             starts = alldates - pd.Timedelta(days=6)  # labelled by the week's Sunday
         cal = promotion_calendar(starts.min(), starts.max() + pd.Timedelta(days=6), extra,
-                                 builtin=calendar)
+                                 builtin=calendar, peaks=calendar)
         reg = event_regressors(starts, freq, cal)
         if reg.shape[1]:
             x, cols = reg.to_numpy(), list(reg.columns)

@@ -14,6 +14,12 @@ name          window                                     why
 春节          CNY − 7 days … CNY + 7 days                Spring Festival: couriers stop, sales fall
 ============  =========================================  ==============================
 
+The busiest days are not spread evenly over a window: Taobao/Tmall sales peak on 11.11 and
+6.18 themselves. For forecasting, :func:`promotion_calendar` can add these peak days as
+events of their own (``peaks=True``: ``双11当天`` on 11 November, ``618当天`` on 18 June), so a
+weekly model can tell the week holding the peak day from the other weeks of the window; the
+peak's effect is then estimated on top of its window's.
+
 Chinese New Year (CNY) moves with the lunar calendar; :data:`CNY_DATES` is a hard-coded
 table for 2015–2035 (first day of the first lunar month, Beijing time), so no package is
 needed. Analyst events (a CSV file or a frame with ``date`` or ``start``/``end`` and
@@ -27,6 +33,8 @@ Examples
 ['618', '双11', '双12', '年货节', '春节']
 >>> cal[cal["name"] == "春节"]["date"].min().date()
 datetime.date(2026, 2, 10)
+>>> promotion_calendar("2026-11-01", "2026-11-30", peaks=True).query("kind == 'peak'")["date"].tolist()
+[Timestamp('2026-11-11 00:00:00')]
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["CNY_DATES", "BUILTIN_EVENTS", "promotion_calendar", "read_event_file",
+__all__ = ["CNY_DATES", "BUILTIN_EVENTS", "PEAK_DAYS", "promotion_calendar", "read_event_file",
            "event_regressors", "events_from_warehouse"]
 
 #: Chinese New Year's day (正月初一), 2015–2035
@@ -51,6 +59,9 @@ CNY_DATES: dict[int, str] = {
 }
 
 BUILTIN_EVENTS = ("618", "双11", "双12", "年货节", "春节")
+
+#: peak days added with ``peaks=True``: name → (month, day)
+PEAK_DAYS: dict[str, tuple[int, int]] = {"618当天": (6, 18), "双11当天": (11, 11)}
 
 
 def _windows(year: int) -> list[tuple[str, pd.Timestamp, pd.Timestamp]]:
@@ -118,7 +129,8 @@ def events_from_warehouse(warehouse: str | os.PathLike[str] | None) -> pd.DataFr
 
 
 def promotion_calendar(start: str | pd.Timestamp, end: str | pd.Timestamp,
-                       extra: pd.DataFrame | None = None, builtin: bool = True) -> pd.DataFrame:
+                       extra: pd.DataFrame | None = None, builtin: bool = True,
+                       peaks: bool = False) -> pd.DataFrame:
     """The event days between ``start`` and ``end``: the built-in promotions plus ``extra``.
 
     Parameters
@@ -129,6 +141,9 @@ def promotion_calendar(start: str | pd.Timestamp, end: str | pd.Timestamp,
         Analyst or warehouse events (``date`` or ``start``/``end``, ``name``, ``kind``).
     builtin : bool
         Include the built-in windows (618, 双11, 双12, 年货节, 春节).
+    peaks : bool
+        With ``builtin``, also the peak days of :data:`PEAK_DAYS` as events of their own
+        (kind ``peak``).
 
     Returns
     -------
@@ -142,6 +157,10 @@ def promotion_calendar(start: str | pd.Timestamp, end: str | pd.Timestamp,
             for name, s, e in _windows(year):
                 kind = "holiday" if name == "春节" else "promotion"
                 parts.append(_expand(name, s, e, kind))
+            if peaks:
+                for name, (month, day) in PEAK_DAYS.items():
+                    d = pd.Timestamp(year, month, day)
+                    parts.append(_expand(name, d, d, "peak"))
     if extra is not None and len(extra):
         parts.append(normalise_events(extra))
     if not parts:

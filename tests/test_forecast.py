@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from research.forecast import forecast, forecast_array, forecast_many, regularise
+from research.metrics_accuracy import mase, naive2, owa, seasonal_indices, smape
 from research.promotions import (
     CNY_DATES,
     event_regressors,
     promotion_calendar,
     read_event_file,
 )
-from research.forecast import forecast, forecast_array, forecast_many, regularise
-from research.metrics_accuracy import mase, naive2, owa, seasonal_indices, smape
 
 # ---------------------------------------------------------------- metrics by hand
 
@@ -230,6 +230,96 @@ def test_shop_outlook_identities_and_double11():
     assert (t["low95"] <= t["low"]).all()
 
 
+# ---------------------------------------------------------------- the sample market
+
+
+@pytest.fixture(scope="module")
+def sample_sales(sample_warehouse):
+    from research.warehouse import read
+
+    return read("sales", sample_warehouse)
+
+
+@pytest.fixture(scope="module")
+def sample_events(sample_warehouse):
+    from research.promotions import events_from_warehouse
+
+    return events_from_warehouse(sample_warehouse)
+
+
+def _promotion_days(truth: dict) -> set:
+    windows = truth["promotions"] + truth.get("holidays", [])
+    return {d for p in windows for d in pd.date_range(p["start"], p["end"])}
+
+
+def _has_promotion(monday: pd.Timestamp, days: set) -> bool:
+    return any(monday + pd.Timedelta(days=k) in days for k in range(7))
+
+
+def test_sample_double11_peak_week_is_anticipated(truth, sample_sales, sample_events):
+    """History cut on the Sunday before each 双11 (with a year of history before it): the
+    forecast for the week holding 11.11 is the highest of the nine and well above normal."""
+    from research.forecast import weekly_shop_series
+
+    promo_days = _promotion_days(truth)
+    checked = 0
+    for p in truth["promotions"]:
+        start, peak = pd.Timestamp(p["start"]), pd.Timestamp(p["end"])
+        if p["name"] != "双11" or (start - pd.Timestamp(truth["start"])).days < 365:
+            continue
+        first_monday = start - pd.Timedelta(days=start.weekday())
+        cut = first_monday - pd.Timedelta(days=1)                  # a Sunday
+        weekly = weekly_shop_series(sample_sales, truth["our_shop"], end=cut)
+        assert weekly.index.max() == first_monday - pd.Timedelta(days=7)  # nothing later
+        res = forecast(weekly["units"].astype(float), horizon=9, freq="W", events=sample_events)
+        fc = res.forecast.set_index("date")["point"]
+        assert fc.index[0] == first_monday
+        peak_week = peak - pd.Timedelta(days=peak.weekday())
+        hist = weekly["units"]
+        normal = [w for w in hist.index if not _has_promotion(w, promo_days)][-8:]
+        baseline = float(hist.loc[normal].median())
+        # the planted spike is real in the data (the premise of the test) ...
+        actual = weekly_shop_series(sample_sales, truth["our_shop"],
+                                    end=peak_week + pd.Timedelta(days=6))["units"]
+        assert actual.loc[peak_week] > 1.5 * baseline
+        # ... and the forecast made before the promotion anticipates it
+        assert fc.loc[peak_week] > 1.5 * baseline, (res.model, fc, baseline)
+        assert fc.idxmax() == peak_week, fc
+        quiet = [w for w in fc.index if not _has_promotion(w, promo_days)]
+        assert fc.loc[peak_week] > 1.3 * fc.loc[quiet].median(), fc
+        assert res.event_effects["双11当天"] > 1.0 and res.promotion_gain > 0
+        checked += 1
+    assert checked >= 1
+
+
+def test_sample_backtest_coverage_near_nominal(truth, sample_sales, sample_events):
+    """80 % and 95 % intervals cover about 80 % and 95 % of the backtest actuals, on our
+    shop's totals and top items, weekly and daily (mean over the series, ±10 points)."""
+    from research.forecast import weekly_shop_series
+
+    shop = truth["our_shop"]
+    top = (sample_sales.groupby("item_id")["units"].sum().sort_values(ascending=False)
+           .index[:3].tolist())
+    total = weekly_shop_series(sample_sales, shop)
+    series = {("W", "units"): total["units"], ("W", "revenue"): total["revenue"]}
+    for item in top:
+        series[("W", item)] = weekly_shop_series(sample_sales, shop, [item])["units"]
+    series[("D", "units")] = sample_sales.groupby("date")["units"].sum()
+    for item in top[:2]:
+        series[("D", item)] = sample_sales[sample_sales["item_id"] == item].set_index(
+            "date")["units"]
+    cover: dict = {"W": [], "D": []}
+    for (freq, _), y in series.items():
+        res = forecast(y.astype(float), freq=freq, events=sample_events)
+        chosen = res.backtest[res.backtest["model"] == res.model]
+        assert len(chosen) >= 4
+        cover[freq].append(chosen[["coverage80", "coverage95"]].mean())
+    for freq, rows in cover.items():
+        mean = pd.concat(rows, axis=1).mean(axis=1)
+        assert abs(mean["coverage80"] - 0.80) <= 0.10, (freq, mean)
+        assert abs(mean["coverage95"] - 0.95) <= 0.10, (freq, mean)
+
+
 @pytest.mark.realdata
 def test_m4_weekly_smoke(real_data):
     tr = pd.read_csv(real_data / "m4" / "Weekly-train.csv", nrows=5)
@@ -300,3 +390,88 @@ def test_notebook_runs_on_a_warehouse(tmp_path):
     ol = pd.read_csv(res / "outlook.csv", encoding="utf-8-sig")
     assert list(ol.columns[:4]) == ["metric", "two-month total", "low", "high"]
     assert (tmp_path / "summaries" / "forecast.txt").exists()
+
+
+def _notebook_text(path: Path) -> str:
+    """Every text and HTML output of an executed notebook, tags removed."""
+    import re
+
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    parts = []
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            parts.append(str(data.get("text/html") or data.get("text/plain") or out.get("text", "")))
+    return re.sub(r"<[^>]+>", "", "\n".join(parts))
+
+
+@pytest.mark.slow
+def test_notebook_on_the_sample_for_a_past_week(sample_warehouse, warehouse_copy, truth,
+                                                tmp_path):
+    """The study runner's case: a past week on the full sample. Only data up to that week's
+    Sunday may be used, so the results must equal those of a warehouse cut at that Sunday
+    (run with an empty week), and the forecast starts the Monday after."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import papermill as pm
+
+    from research.warehouse import connect
+    from research.weeks import week_bounds
+
+    week = truth["sales"]["plan_week"]                     # 2026-W44, before the sample's end
+    sunday = week_bounds(week)[1]
+    with connect(warehouse_copy) as con:                   # the same data, ending that Sunday
+        for table, col in [("sales", "date"), ("traffic", "date"), ("market_daily", "date"),
+                           ("keywords", "date"), ("items", "snapshot_date")]:
+            con.execute(f'DELETE FROM "{table}" WHERE "{col}" > ?', [sunday.date()])
+    nb = Path(__file__).resolve().parent.parent / "notebooks" / "forecast.ipynb"
+    common = {"platform_fee_rate": 0.06, "items": ["503274555260"], "top_n": 3}
+    runs = {"full": (sample_warehouse, week), "cut": (warehouse_copy, "")}
+
+    def run(label: str) -> Path:
+        wh, wk = runs[label]
+        out = tmp_path / label
+        # no cwd=: papermill would chdir this whole process while the other run is going
+        pm.execute_notebook(str(nb), str(out / "out.ipynb"), kernel_name="python3",
+                            progress_bar=False, parameters={
+                                **common, "warehouse": str(wh), "output_dir": str(out),
+                                "week": wk})
+        return out
+
+    with ThreadPoolExecutor(2) as pool:
+        full, cut = pool.map(run, ["full", "cut"])
+    res = full / "results"
+    fc = pd.read_csv(res / "forecast.csv", encoding="utf-8-sig", parse_dates=["date"])
+    assert list(fc.columns) == ["series", "date", "point", "lo80", "hi80", "lo95", "hi95", "model"]
+    assert {"units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit",
+            "units · item 503274555260", "trade_index (average daily index)"} <= set(fc["series"])
+    assert sum(s.startswith("visitors · ") for s in fc["series"].unique()) == 3
+    starts = fc.groupby("series")["date"].min()
+    assert (starts == sunday + pd.Timedelta(days=1)).all(), starts   # the Monday after
+    assert (fc.groupby("series").size() == 9).all()
+    assert (fc["lo95"] <= fc["lo80"] + 1e-9).all() and (fc["hi80"] <= fc["hi95"] + 1e-9).all()
+    bt = pd.read_csv(res / "backtest.csv", encoding="utf-8-sig", parse_dates=["origin"])
+    assert list(bt.columns) == ["series", "model", "origin", "MASE", "sMAPE", "coverage80",
+                                "coverage95"]
+    assert bt["origin"].max() <= sunday
+    ol = pd.read_csv(res / "outlook.csv", encoding="utf-8-sig").set_index("metric")
+    assert list(ol.columns) == ["two-month total", "low", "high", "low95", "high95"]
+    t = ol["two-month total"]
+    assert t["profit"] == pytest.approx(
+        t["revenue"] - t["cost"] - t["ad_spend"] - t["refunds"] - t["platform_fees"], rel=1e-9)
+    assert t["platform_fees"] == pytest.approx(0.06 * t["revenue"], rel=1e-9)
+    weekly = fc.pivot(index="date", columns="series", values="point")
+    assert t["units"] == pytest.approx(weekly["units"].sum(), rel=1e-9)
+    assert ((ol["low95"] <= ol["low"]) & (ol["low"] <= t) & (t <= ol["high"])
+            & (ol["high"] <= ol["high95"])).all()
+    text = _notebook_text(full / "out.ipynb")
+    assert "platform fees 6.0% of revenue" in text          # the rate the totals used, stated
+    assert f"Study week {week} (data up to {sunday.date()})" in text
+    # no peeking: the later weeks in the warehouse change nothing
+    for name in ("forecast", "backtest", "outlook"):
+        assert (full / "results" / f"{name}.csv").read_bytes() == (
+            cut / "results" / f"{name}.csv").read_bytes(), name
+    assert (full / "summaries" / "forecast.txt").read_text(encoding="utf-8") == (
+        cut / "summaries" / "forecast.txt").read_text(encoding="utf-8")
