@@ -568,6 +568,11 @@ def plot_timeline(events: pd.DataFrame, start: pd.Timestamp | None = None,
                             fontsize=7)
     ax.set_yticks(range(len(rows)), [f"{s} · {c}" for s, c in rows])
     ax.invert_yaxis()
+    import matplotlib.dates as mdates
+
+    locator = mdates.AutoDateLocator(maxticks=8)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     if start is not None and end is not None:
         ax.set_xlim(start, end)
     ax.set_xlabel("日期 date")

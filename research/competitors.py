@@ -53,10 +53,11 @@ listings when traffic carries only an index.
 channel_label, channel_group, date, week, kind (start / drop / step up / step down / mix
 shift), uv_before, uv_after (average daily UV over ≤ 28 non-promotion days each side),
 change, change_pct, share_before, share_after (mix shifts: the gaining channel's share),
-from_channel, to_channel, z (step ÷ its standard error), description, role.
+from_channel, to_channel, z (step ÷ its standard error), description; ``role`` (ours /
+competitor) after ``channel``.
 
 ``competitor_heading.csv`` (:func:`heading`): shop, role, series (total / paid), week,
-week_start, kind (actual / forecast), uv_avg_daily, lo, hi, slope_per_week, direction,
+week_start, kind (actual / actual (not fitted): a promotion week / forecast), uv_avg_daily, lo, hi, slope_per_week, direction,
 method.
 
 ``competitor_attributes.csv`` (:func:`attribute_sales`): attribute, value, listings,
@@ -394,7 +395,8 @@ def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
     return out.sort_values(["week_start", "shop"])[cols].reset_index(drop=True)
 
 
-def _ols_trend(y: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, ...]:
+def _ols_trend(y: np.ndarray, horizon: int, level: float, x: np.ndarray | None = None,
+               x_new: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Linear trend y = a + b·t by least squares: forecast, prediction interval, slope CI.
 
     The textbook formulas (the same numbers as statsmodels' ``OLS.get_prediction`` with
@@ -403,7 +405,7 @@ def _ols_trend(y: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, .
     from scipy.special import stdtrit  # Student t quantile (scipy.stats is slow to import)
 
     n = len(y)
-    x = np.arange(n, dtype=float)
+    x = np.arange(n, dtype=float) if x is None else np.asarray(x, dtype=float)
     xm = x.mean()
     sxx = float(((x - xm) ** 2).sum())
     slope = float(((x - xm) * (y - y.mean())).sum() / sxx)
@@ -411,7 +413,8 @@ def _ols_trend(y: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, .
     resid = y - (icpt + slope * x)
     s = float(np.sqrt((resid ** 2).sum() / (n - 2))) if n > 2 else 0.0
     q = float(stdtrit(n - 2, 0.5 + level / 2)) if n > 2 else float("nan")
-    new = np.arange(n, n + horizon, dtype=float)
+    new = np.arange(x[-1] + 1, x[-1] + 1 + horizon, dtype=float) if x_new is None \
+        else np.asarray(x_new, dtype=float)
     mean = icpt + slope * new
     half = q * s * np.sqrt(1 + 1 / n + (new - xm) ** 2 / sxx)
     se_b = s / np.sqrt(sxx)
@@ -419,7 +422,8 @@ def _ols_trend(y: np.ndarray, horizon: int, level: float) -> tuple[np.ndarray, .
 
 
 def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
-            level: float = 0.8, engine: str = "ols") -> pd.DataFrame:
+            level: float = 0.8, engine: str = "ols",
+            skip_weeks: Sequence[str] = ()) -> pd.DataFrame:
     """Short-horizon trend of each shop's total and paid traffic, with intervals.
 
     Method (documented placeholder for the forecast engine): OLS of weekly average daily UV
@@ -437,6 +441,9 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
         ``forecast`` uses :func:`research.forecast.forecast` (model chosen by backtest, 80 %
         interval) on all the weekly history instead; a series it cannot handle falls back to
         OLS, and ``method`` says which was used.
+    skip_weeks : sequence of str
+        ISO weeks left out of the fit (promotion weeks: known in advance, not the trend);
+        they are shown as ``actual (not fitted)``; the fit uses the last ``weeks`` others.
 
     Returns
     -------
@@ -448,22 +455,33 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
             "slope_per_week", "direction", "method"]
     if channels.empty:
         return pd.DataFrame(columns=cols)
-    method = f"OLS linear trend, last {weeks} weeks, {level:.0%} prediction interval"
+    method = (f"OLS linear trend, last {weeks} weeks"
+              f"{' outside promotion weeks' if skip_weeks else ''}, "
+              f"{level:.0%} prediction interval")
     c = channels.assign(paid=channels["channel_group"] == "paid")
     total = c.groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum().rename("total")
     paid = c[c["paid"]].groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum()
     wide = pd.concat([total, paid.rename("paid")], axis=1).fillna({"paid": 0.0}).reset_index()
     rows = []
+    wide["week"] = _weeks(wide["week_start"])[1]
+    skip = set(skip_weeks)
     for (shop, role), g in wide.groupby(["shop", "role"], sort=False):
-        g = g.sort_values("week_start").tail(weeks)
+        g = g.sort_values("week_start")
+        g = g.assign(pos=((g["week_start"] - g["week_start"].iloc[-1]).dt.days // 7),
+                     fit=~g["week"].isin(skip))
+        first = g.loc[g["fit"], "week_start"].tail(weeks)
+        g = g[g["week_start"] >= first.iloc[0]] if len(first) else g.tail(weeks)
+        fit = g[g["fit"]]
         for series in ("total", "paid"):
-            y = g[series].to_numpy(float)
-            for ws, v in zip(g["week_start"], y, strict=True):
+            for ws, v, f in zip(g["week_start"], g[series], g["fit"], strict=True):
                 rows.append({"shop": shop, "role": role, "series": series, "week_start": ws,
-                             "kind": "actual", "uv_avg_daily": v})
-            if len(y) < 3:
+                             "kind": "actual" if f else "actual (not fitted)",
+                             "uv_avg_daily": float(v)})
+            if len(fit) < 3:
                 continue
-            mean, lo, hi, slope, s_lo, s_hi = _ols_trend(y, horizon, level)
+            y = fit[series].to_numpy(float)
+            mean, lo, hi, slope, s_lo, s_hi = _ols_trend(
+                y, horizon, level, fit["pos"].to_numpy(float), np.arange(1, horizon + 1))
             direction = "rising" if s_lo > 0 else "falling" if s_hi < 0 else "flat"
             used = method
             if engine == "forecast":
@@ -874,7 +892,11 @@ def competitor_study(warehouse: str | object, *, category: str = "", week: str =
     share = set_share(t, shops)
     moves = detect_moves(shop_rows(t), events, start=lo, end=end, sensitivity=sensitivity)
     moves.insert(2, "role", moves["shop"].map(shops.role))
-    head = heading(channels[channels["week_start"] <= end], engine=trend_engine)
+    promo = pd.Series(pd.to_datetime(events["date"]).dt.normalize().unique())
+    promo_weeks = _weeks(promo)[1].value_counts() if len(promo) else pd.Series(dtype=int)
+    skip = promo_weeks[promo_weeks >= 2].index.tolist()
+    head = heading(channels[channels["week_start"] <= end], engine=trend_engine,
+                   skip_weeks=skip)
     attrs = attribute_sales(items, shops)
     adv = advantages(attrs)
     missing = [a for a in ATTRIBUTES if a not in set(attrs.get("attribute", []))]
@@ -963,9 +985,12 @@ def plot_heading(head: pd.DataFrame, max_shops: int = 6) -> Figure | None:
     for ax, shop in zip(axes[:, 0], shops, strict=True):
         for series, color in (("total", "tab:blue"), ("paid", "tab:red")):
             g = head[(head["shop"] == shop) & (head["series"] == series)]
-            act, fc = g[g["kind"] == "actual"], g[g["kind"] == "forecast"]
+            act, fc = g[g["kind"] != "forecast"], g[g["kind"] == "forecast"]
             ax.plot(act["week_start"], act["uv_avg_daily"], color=color, marker="o", ms=3,
                     label=f"{'全部 total' if series == 'total' else '付费 paid'}")
+            skipped = act[act["kind"] != "actual"]
+            ax.scatter(skipped["week_start"], skipped["uv_avg_daily"], s=40, facecolors="white",
+                       edgecolors=color, zorder=3)
             if len(fc):
                 ax.plot(fc["week_start"], fc["uv_avg_daily"], color=color, ls="--")
                 ax.fill_between(fc["week_start"], fc["lo"], fc["hi"], color=color, alpha=0.15)

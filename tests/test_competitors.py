@@ -335,6 +335,26 @@ def test_heading_linear_trend():
     assert len(out[(out["series"] == "total") & (out["kind"] == "actual")]) == 8
 
 
+def test_heading_skips_promotion_weeks():
+    weeks = pd.date_range("2026-09-07", periods=10, freq="7D")
+    level = 1000 + 50 * np.arange(10.0)
+    level[7] = 5000  # a promotion week
+    frame = pd.DataFrame({"shop": "A", "role": "competitor", "week_start": weeks,
+                          "channel": "organic_search", "channel_group": "free",
+                          "uv_avg_daily": level})
+    promo = comp._weeks(pd.Series([weeks[7]]))[1].tolist()
+    out = comp.heading(frame, weeks=8, horizon=2, skip_weeks=promo)
+    total = out[out["series"] == "total"]
+    assert (total["kind"] == "actual (not fitted)").sum() == 1
+    fc = total[total["kind"] == "forecast"]
+    # the line through the other weeks is exact: 1000 + 50·t, next weeks t = 10, 11
+    assert fc["uv_avg_daily"].tolist() == pytest.approx([1500, 1550])
+    assert fc["slope_per_week"].iloc[0] == pytest.approx(50)
+    assert "outside promotion weeks" in fc["method"].iloc[0]
+    spoiled = comp.heading(frame, weeks=8, horizon=2)
+    assert spoiled[spoiled["kind"] == "forecast"]["uv_avg_daily"].iloc[0] != pytest.approx(1500)
+
+
 def test_ols_trend_matches_statsmodels_numbers():
     # reference numbers from statsmodels OLS get_prediction(...).summary_frame(alpha=0.2)
     mean, lo, hi, slope, s_lo, s_hi = comp._ols_trend(
