@@ -341,10 +341,11 @@ _REASONS = {1: "no price (≤ 0)", 2: "placeholder price (≤ {ph:g})",
 def _rule_code(placeholder_max: float, keywords: Sequence[str]) -> str:
     # ASCII words match case-insensitively; RE2 on the raw title (no lower(): 2× faster)
     words = "|".join(("(?i:" + kw + ")") if kw.isascii() else kw for kw in keywords)
+    title = (f"WHEN title IS NOT NULL AND regexp_matches(title, {_literal(words)}) THEN 3"
+             if words else "")
     return f"""CASE WHEN price IS NULL OR price <= 0 THEN 1
                     WHEN price <= {float(placeholder_max)} THEN 2
-                    WHEN title IS NOT NULL AND regexp_matches(title, {_literal(words)}) THEN 3
-                    ELSE 0 END"""
+                    {title} ELSE 0 END"""
 
 
 def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src", *,
@@ -878,7 +879,8 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                    edges: Sequence[float] = (), n_bands: int = 8, shop: str = "",
                    competitors: Sequence[str] = (), top_n: int = 5, unit_cost: float = 0.0,
                    min_margin: float = 0.3, min_band_share: float = 0.05,
-                   currency: str = "CNY") -> PriceStudy:
+                   currency: str = "CNY",
+                   trick_keywords: Sequence[str] = TRICK_KEYWORDS) -> PriceStudy:
     """Run the whole price-band study for one category and snapshot.
 
     Parameters
@@ -892,6 +894,9 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
         Explicit interior band edges; empty = automatic (:func:`auto_edges`).
     currency : str
         Used only when the data has no ``currency`` column.
+    trick_keywords : sequence of str
+        Title words of deposit / price-change links; empty = no title rule (the title scan
+        is the costliest step on millions of listings).
 
     Examples
     --------
@@ -911,7 +916,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
         what = f" of category {category}" if category else ""
         return _empty_study(f"{exc}{what}", currency, shop)
     con, src = items_source(items, con, category=category, until=day)
-    clean = detect_trick_prices(con, src)
+    clean = detect_trick_prices(con, src, keywords=trick_keywords)
     dstr = str(day.date())
     data_cur = [r[0] for r in con.execute(
         f"""SELECT currency FROM {src} WHERE snapshot_date = ? AND currency IS NOT NULL

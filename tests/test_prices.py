@@ -461,3 +461,8 @@ def test_no_listings_is_explained_not_a_crash():
         assert not study.has_data and study.bands.empty and study.recommended is None
         assert study.summary().startswith("Price bands not computed")
         assert set(study.results()) == {"price_bands", "price_recommendation", "price_positions"}
+
+
+def test_title_rule_can_be_switched_off():
+    study = px.analyse_prices(_market(days=("2026-11-22",)), edges=[49, 99], trick_keywords=())
+    assert set(study.excluded["item_id"]) == {"t1", "t2", "t5"}  # t3, t4: deposit titles kept
