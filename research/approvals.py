@@ -246,6 +246,9 @@ def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], 
     root = Path(week_dir)
     before = status(root, warehouse)
     if decision == "approve":
+        if before.code == "chairman":
+            raise ApprovalError(f"{before.report} is already 董事长已批准 (signed by the "
+                                f"chairman); nothing more to sign for this version")
         if role == "chairman" and before.code != "director":
             raise ApprovalError(
                 f"the chairman can sign only after the operations director: {before.report} "

@@ -166,6 +166,9 @@ def test_director_then_chairman(bundle: tuple[Path, Path]) -> None:
     assert "李董" in (week / "index.html").read_text(encoding="utf-8")
     assert json.loads((week / "approval.json").read_text())["code"] == "chairman"
     assert approvals.status(week, wh).status == "董事长已批准"
+    for role in ("chairman", "director"):  # signing twice is refused, with the reason
+        with pytest.raises(approvals.ApprovalError, match="already 董事长已批准"):
+            approvals.record(wh, week, role, "approve", "李董")
 
 
 def test_rejection_sends_the_plan_back(bundle: tuple[Path, Path]) -> None:
