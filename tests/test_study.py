@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 import yaml
 
+from research import runner
 from research import study as st
+from research.config import PROJECT_ROOT
 from research.warehouse import connect, log_ingest, store
 
 HERE = Path(__file__).resolve().parent
@@ -175,12 +177,12 @@ def test_swap_into_place_replaces_whole_folder(tmp_path: Path) -> None:
     (target / "old.html").write_text("old")
     build.mkdir()
     (build / "new.html").write_text("new")
-    st._swap_into_place(build, target)
+    runner._swap_into_place(build, target)
     assert sorted(p.name for p in target.iterdir()) == ["new.html"]
     assert not build.exists()
     fresh = tmp_path / ".2026-W48.building-1"
     fresh.mkdir()
-    st._swap_into_place(fresh, tmp_path / "2026-W48")
+    runner._swap_into_place(fresh, tmp_path / "2026-W48")
     assert (tmp_path / "2026-W48").is_dir() and not fresh.exists()
 
 
@@ -197,7 +199,7 @@ def test_interrupted_run_keeps_previous_report(tmp_path: Path, tiny_warehouse: P
         (build / "ok_page.html").write_text("half")
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(st, "_execute_all", half_written)
+    monkeypatch.setattr(runner, "_execute_all", half_written)
     with pytest.raises(KeyboardInterrupt):
         st.run_study(plan, tmp_path / "reports", jobs=1, progress=False)
     assert (week_dir / "index.html").read_text() == "the good report"
@@ -321,7 +323,7 @@ def test_weekly_study_on_the_sample_market(sample_warehouse: Path, truth: dict,
     """templates/weekly.yaml on the sample market (notebooks not written yet are left out)."""
     from dataclasses import replace
 
-    study = st.load_study(st.PROJECT_ROOT / "templates" / "weekly.yaml")
+    study = st.load_study(PROJECT_ROOT / "templates" / "weekly.yaml")
     present = [nb for nb in study.notebooks if nb.path.exists()]
     names = {nb.name for nb in present}
     present = [replace(nb, after=tuple(a for a in nb.after if a in names)) for nb in present]
