@@ -50,7 +50,14 @@ from research.schema import (
     Table,
     normalise_header,
 )
-from research.warehouse import StoreResult, connect, log_ingest, next_ingest_id, store
+from research.warehouse import (
+    StoreResult,
+    connect,
+    fetch_one,
+    log_ingest,
+    next_ingest_id,
+    store,
+)
 
 __all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "ExportError",
            "IngestError"]
@@ -325,7 +332,7 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
         agg = ", ".join(
             f"(SELECT count(*) FROM {'_suspect' if ('_absent' in c or '_norm' in c) else '_clean'}"
             f" WHERE {c})" for c, _, _ in checks)
-        counts = con.execute(f"SELECT {agg}").fetchone()
+        counts = fetch_one(con, f"SELECT {agg}")
         for (cond, label, expect), n in zip(checks, counts, strict=True):
             if not n:
                 continue
@@ -345,7 +352,7 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
     values = [c for c in tbl.names if c not in tbl.key and c in mapping]
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _twice AS SELECT {key} FROM _clean
                     GROUP BY ALL HAVING count(*) > 1""")
-    repeats = bool(con.execute("SELECT count(*) FROM _twice").fetchone()[0])
+    repeats = bool(fetch_one(con, "SELECT count(*) FROM _twice")[0])
     if repeats:
         distinct = " OR ".join(
             f'count(DISTINCT coalesce(CAST(c."{v}" AS VARCHAR), \'∅\')) > 1'
@@ -478,7 +485,7 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
         row_expr = "_row"
         if raw.has_data:
             row_expr = _stage(con, raw)
-        if not raw.has_data or con.execute("SELECT count(*) FROM _raw").fetchone()[0] == 0:
+        if not raw.has_data or fetch_one(con, "SELECT count(*) FROM _raw")[0] == 0:
             raise ExportError(f"{path.name}: has a header (row {raw.header_row}) but no data "
                               f"rows; expected at least one row of {tbl.name}")
         _build_clean(con, tbl, mapping, raw.headers, used_defaults, row_expr)

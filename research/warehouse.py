@@ -42,6 +42,7 @@ __all__ = [
     "log_ingest",
     "ingest_log",
     "summary",
+    "fetch_one",
 ]
 
 _SQL_TYPES = {
@@ -218,10 +219,10 @@ def store(con: duckdb.DuckDBPyConnection, table_name: str, frame: pd.DataFrame |
         con.unregister("_store_frame")
     on = " AND ".join(f't."{k}" = i."{k}"' for k in tbl.key)
     same = " AND ".join(f't."{v}" IS NOT DISTINCT FROM i."{v}"' for v in values) or "TRUE"
-    rows, matched, unchanged = con.execute(f"""
+    rows, matched, unchanged = fetch_one(con, f"""
         SELECT (SELECT count(*) FROM _incoming),
                count(*), count(*) FILTER (WHERE {same})
-        FROM "{tbl.name}" t JOIN _incoming i ON {on}""").fetchone()
+        FROM "{tbl.name}" t JOIN _incoming i ON {on}""")
     changed = matched - unchanged
     if changed:
         con.execute(f"""DELETE FROM "{tbl.name}" t USING _incoming i
@@ -247,6 +248,26 @@ def log_ingest(con: duckdb.DuckDBPyConnection, *, file_name: str, content_hash: 
         [ingest_id, file_name, content_hash, result.table, result.rows, result.new,
          result.replaced, result.unchanged, raw_path, source])
     return ingest_id
+
+
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str,
+              params: list[Any] | None = None) -> tuple[Any, ...]:
+    """The one row of a query that always returns exactly one (an aggregate, no GROUP BY).
+
+    DuckDB's ``fetchone`` is typed ``tuple | None``; this states the single row and fails
+    loudly if there is none. The result is read whole (``fetchall``): a half-read result
+    keeps the connection busy.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> fetch_one(duckdb.connect(), "SELECT count(*), max(x) FROM range(3) t(x)")
+    (3, 2)
+    """
+    rows = con.execute(sql, params).fetchall()
+    if not rows:
+        raise RuntimeError(f"query returned no row: {sql.strip()[:120]}")
+    return tuple(rows[0])
 
 
 def next_ingest_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -335,19 +356,19 @@ def summary(warehouse: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     with open_read(warehouse) as con:
         for tbl in TABLES.values():
             info: dict[str, Any] = {
-                "rows": con.execute(f'SELECT count(*) FROM "{tbl.name}"').fetchone()[0]}
+                "rows": fetch_one(con, f'SELECT count(*) FROM "{tbl.name}"')[0]}
             date_col = next((c.name for c in tbl.columns if c.kind == "date"), None)
             if date_col and info["rows"]:
-                lo, hi = con.execute(
-                    f'SELECT min("{date_col}"), max("{date_col}") FROM "{tbl.name}"').fetchone()
+                lo, hi = fetch_one(
+                    con, f'SELECT min("{date_col}"), max("{date_col}") FROM "{tbl.name}"')
                 info["from"], info["to"] = str(lo), str(hi)
             for col in ("category", "shop"):
                 if col in tbl.names and info["rows"]:
                     vals = [r[0] for r in con.execute(
                         f'SELECT DISTINCT "{col}" FROM "{tbl.name}" WHERE "{col}" IS NOT NULL '
                         f'ORDER BY 1 LIMIT 12').fetchall()]
-                    n = con.execute(
-                        f'SELECT count(DISTINCT "{col}") FROM "{tbl.name}"').fetchone()[0]
+                    n = fetch_one(
+                        con, f'SELECT count(DISTINCT "{col}") FROM "{tbl.name}"')[0]
                     info[col + "_count"], info[col + "_examples"] = n, vals
             out["tables"][tbl.name] = info
         out["last_imports"] = con.execute(

@@ -241,7 +241,7 @@ def import_command(name: str, path: Path, warehouse: Path | None, our_seller: st
     module under research/sources/ and in docs/public-data.md. The dataset loads whole or not
     at all; importing it again changes nothing.
     """
-    options: dict[str, object] = _parse_options(extra)
+    options: dict[str, object] = {**_parse_options(extra)}
     if our_seller is not None:
         options["our_seller"] = our_seller
     if snapshot_date is not None:
