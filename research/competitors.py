@@ -72,6 +72,7 @@ competitor_share, evidence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -173,6 +174,14 @@ def resolve_shops(traffic: pd.DataFrame, items: pd.DataFrame, ours: str = "",
     >>> s.competitors, s.rule
     (['A'], 'top 1 shops by visitors in traffic')
     """
+    if isinstance(competitors, str):  # "A,B" or '["A", "B"]' from a command line
+        text = competitors.strip()
+        if text.startswith("["):
+            import json
+
+            competitors = [str(c) for c in json.loads(text)]
+        else:
+            competitors = [c.strip() for c in re.split(_SPLIT, text) if c.strip()]
     if not ours and sales is not None and "shop" in sales and sales["shop"].notna().any():
         ours = str(sales["shop"].dropna().mode().iloc[0])
     t_shops = set(traffic["shop"].dropna().astype(str)) if len(traffic) else set()
@@ -625,7 +634,8 @@ def attribute_sales(items: pd.DataFrame, shops: ShopSet,
     out["units_share"] = out["units"] / out["n_units"].where(out["n_units"] > 0)
     out["demand_index"] = out["units_share"] / out["listing_share"]
     out["competitors"] = len(present)
-    out["competitor_share"] = out["competitors_with"] / len(present) if present else 0.0
+    # no competitor listing at all: "few competitors have it" cannot be judged (NaN)
+    out["competitor_share"] = out["competitors_with"] / len(present) if present else np.nan
     order = {a: i for i, a in enumerate(attributes)}
     out = out.assign(_o=out["attribute"].map(order)).sort_values(
         ["_o", "units"], ascending=[True, False])
@@ -902,6 +912,9 @@ def competitor_study(warehouse: str | object, *, category: str = "", week: str =
     missing = [a for a in ATTRIBUTES if a not in set(attrs.get("attribute", []))]
     if missing:
         notes.append("Attributes missing from the items data: " + ", ".join(missing) + ".")
+    if shops.competitors and len(shops.not_in_items) == len(shops.competitors):
+        notes.append("None of the competitors has listings in items, so whether few "
+                     "competitors offer a value cannot be judged: no advantages are named.")
     if len(adv) < 3:
         notes.append(f"Only {len(adv)} attribute value(s) meet the advantage rule; the plan "
                      "needs three, and none is invented.")

@@ -310,6 +310,16 @@ def test_resolve_shops_defaults():
                           "sales_30d": [5, 1, 2]})
     s = comp.resolve_shops(t[t["shop"] == "A"], items, ours="A", top_n=1)
     assert s.competitors == ["Y"] and "revenue" in s.rule
+    # a list that arrives as text (command line)
+    assert comp.resolve_shops(t, items, competitors='["B", "X"]').competitors == ["B", "X"]
+    assert comp.resolve_shops(t, items, competitors="B, X").competitors == ["B", "X"]
+
+
+def test_no_competitor_listings_means_no_advantages():
+    shops = comp.ShopSet("我们", ["nobody"], "named")
+    attrs = comp.attribute_sales(_items(), shops, ["material"])
+    assert attrs["competitor_share"].isna().all()
+    assert comp.advantages(attrs).empty
 
 
 # --------------------------------------------------------------------------- heading
