@@ -1087,7 +1087,13 @@ def plot_distribution(study: PriceStudy) -> Figure:
     for e in study.edges:
         ax.axvline(e, color="grey", ls="--", lw=0.7)
     ax.set_xscale("log")
-    ax.set_xlabel(f"价格 price ({study.currency}, log scale)")
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    if study.edges:  # ticks at the band edges, in plain numbers rather than 2×10¹
+        ax.xaxis.set_major_locator(FixedLocator(study.edges))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.6g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(f"价格 price ({study.currency}, log scale; ticks at band edges)")
     ax.set_ylabel("占比 share")
     ax.legend()
     ax.set_title(f"价格分布 · price distribution, {study.snapshot.date()}")
@@ -1145,10 +1151,13 @@ def plot_movement(study: PriceStudy) -> Figure:
     piv = study.bands.pivot(index="snapshot_date", columns="band_label", values="units_share")
     piv = piv[[lab for lab in band_labels(study.edges) if lab in piv.columns]]
     fig, ax = plt.subplots(figsize=(10, 4))
-    piv.plot(ax=ax, marker="o")
+    x = np.arange(len(piv))
+    for col in piv.columns:
+        ax.plot(x, piv[col].to_numpy(), marker="o", label=col)
+    ax.set_xticks(x, [d.strftime("%Y-%m-%d") for d in piv.index], rotation=30)
     ax.set_ylabel("销量占比 units share")
     ax.set_xlabel("snapshot")
     ax.set_title("价格带变化 · band units share by snapshot")
-    ax.legend(title="price band", fontsize=8, ncol=2)
+    ax.legend(title="price band", fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
     fig.tight_layout()
     return fig
