@@ -29,6 +29,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,7 +41,7 @@ from research.results import read_result
 __all__ = ["Section", "advantages_section", "keywords_section", "price_section",
            "listings_section", "outlook_section", "targets_section", "our_unit_cost",
            "summary_frame", "show_section", "OUTLOOK_ROWS", "Tracking", "track_plan",
-           "StudyInputs", "study_inputs", "make_plan", "plot_tracking"]
+           "StudyInputs", "study_inputs", "make_plan", "plot_tracking", "reports_root_for"]
 
 #: rows of the two-month outlook shown in the summary, with their Chinese labels
 OUTLOOK_ROWS = {"units": "件数", "revenue": "支付金额", "cost": "商品成本", "ad_spend": "推广花费",
@@ -494,3 +495,24 @@ def plot_tracking(compared: pd.DataFrame, metric: str = "revenue") -> Any:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def reports_root_for(output_dir: str | os.PathLike[str], category: str,
+                     reports_root: str = "") -> Path:
+    """Where earlier study weeks are: ``reports_root`` if given; else, when ``output_dir`` is a
+    week folder of a study (``<root>/<category>/<week or build folder>``), that ``<root>``;
+    else :func:`research.config.default_reports`.
+
+    Examples
+    --------
+    >>> str(reports_root_for("/r/保温杯/.2026-W47.building-12", "保温杯"))
+    '/r'
+    """
+    from research.config import default_reports
+
+    if reports_root:
+        return Path(reports_root)
+    out = Path(output_dir) if output_dir else None
+    if out is not None and out.parent.name == category:
+        return out.parent.parent
+    return default_reports()

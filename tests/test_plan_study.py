@@ -82,8 +82,7 @@ notebooks:
 
 def _run(definition: Path, week: str, wh: Path, reports: Path) -> Path:
     res = _cli("run", str(definition), "--week", week, "--warehouse", str(wh), "--reports",
-               str(reports), "--no-progress", "--sequential",
-               "-p", f"plan_summary.reports_root={reports}", "-p", "plan_summary.listings=12")
+               str(reports), "--no-progress", "--sequential", "-p", "plan_summary.listings=12")
     assert res.exit_code == 0, res.output
     return reports / "保温杯" / week
 
@@ -121,9 +120,8 @@ def test_plan_sign_off_rerun_and_plan_against_actual(warehouse_copy: Path, truth
             assert by_week[wk] == pytest.approx(value, rel=1e-9)
         for mo, value in zip(m["月份"], m[label], strict=True):
             assert by_month[mo] == pytest.approx(value, rel=1e-9)
-    summary = _sheet(book, "概况") if book["概况"].max_row > 2 else None
-    assert summary is not None
     cells = [c.value for c in book["概况"]["B"] if c.value]
+    assert len(cells) >= 6  # one row per section
     # pages not run in this small study are named, not crashed on
     assert any("keyword_trends.html" in str(c) for c in cells)
     weekly_csv = pd.read_csv(week / "results" / "plan_weekly.csv", encoding="utf-8-sig")
