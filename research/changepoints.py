@@ -423,17 +423,21 @@ def _mix_events(wide: pd.DataFrame, levels: np.ndarray, keep: np.ndarray,
                 sensitivity: float, beta: float, min_size: int, min_share_change: float,
                 pair_days: int, min_change: float) -> list[dict]:
     out: list[dict] = []
-    for shop in wide.columns.get_level_values("shop").unique():
-        block = wide[shop]
-        if block.shape[1] < 2:
+    shop_of = wide.columns.get_level_values("shop")
+    values = wide.to_numpy()
+    total = wide.T.groupby(level="shop", sort=False).sum(min_count=1).T
+    with np.errstate(all="ignore"):
+        denom = total[shop_of].to_numpy()
+        all_shares = values / np.where(denom > 0, denom, np.nan)
+    all_prepared = prepare_log_matrix(all_shares, dates, keep, common=False, log=False)
+    for shop in shop_of.unique():
+        where = np.flatnonzero(shop_of == shop)
+        if len(where) < 2:
             continue
-        where = np.flatnonzero(wide.columns.get_level_values("shop") == shop)
+        block = wide[shop]
         lv = levels[:, where]
         cols = {c: k for k, c in enumerate(block.columns)}
-        total = block.sum(axis=1, min_count=1).to_numpy()
-        with np.errstate(all="ignore"):
-            shares = block.to_numpy() / np.where(total > 0, total, np.nan)[:, None]
-        prepared = prepare_log_matrix(shares, dates, keep, common=False, log=False)
+        shares, prepared = all_shares[:, where], all_prepared[:, where]
         ups, downs = [], []
         for j, channel in enumerate(block.columns):
             for s in detect_share_shifts(shares[:, j], dates, prepared[:, j],

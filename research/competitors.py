@@ -257,10 +257,15 @@ def unknown_channels(traffic: pd.DataFrame) -> pd.DataFrame:
 
 
 def _weeks(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
-    start = week_start(dates)
+    """(Monday, ISO week label) of each date — computed once per distinct day."""
+    dates = pd.Series(pd.to_datetime(dates))
+    days = pd.Series(dates.unique())
+    start = week_start(days)
     iso = start.dt.isocalendar()
     label = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    return start, label
+    pos = pd.Index(days).get_indexer(dates)
+    return (pd.Series(start.to_numpy()[pos], index=dates.index),
+            pd.Series(label.to_numpy()[pos], index=dates.index))
 
 
 def channel_structure(traffic: pd.DataFrame, shops: ShopSet | None = None,
