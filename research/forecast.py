@@ -8,7 +8,9 @@ Public API
     lo95, hi95, model``; ``.backtest`` has ``model, origin, mase, smape, coverage80,
     coverage95`` for every candidate at every origin.
 ``forecast_many(frame, id_col, date_col, value_col, ...) -> ManyResult``
-    Many series at once over the machine's cores (a process pool) with a progress bar.
+    Many series at once over the machine's cores (a process pool: ``fork`` from a
+    single-threaded process, ``forkserver`` from a kernel or any threaded one) with a
+    progress bar.
 
 How a forecast is made
 ----------------------
@@ -53,7 +55,9 @@ Examples
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -529,10 +533,28 @@ def _one(args: tuple) -> ForecastResult:
     return forecast(series, name=str(key), **kwargs)
 
 
+def _pool_context(start_method: str | None = None) -> multiprocessing.context.BaseContext:
+    """``fork`` from a single-threaded process; ``forkserver`` when other threads run.
+
+    Forking copies only the calling thread: a lock held at that moment by another thread (a
+    Jupyter kernel's IOPub and heartbeat threads, the study runner's notebook threads, a
+    pytest-xdist worker's I/O thread) stays locked forever in the child, which then hangs on
+    its first write to the redirected stderr (a statsmodels warning is enough).
+    ``forkserver`` (like ``spawn``) needs the caller's main module to be import-safe (the
+    ``if __name__ == "__main__":`` idiom), as kernels, pytest and ``python -m`` are.
+    """
+    if start_method == "fork" or (start_method is None and threading.active_count() == 1):
+        return multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["research.forecast"])
+    return ctx
+
+
 def forecast_many(frame: pd.DataFrame, id_col: str, date_col: str, value_col: str,
                   horizon: int | None = None, freq: str | None = None,
                   events: pd.DataFrame | str | None = None, levels: Sequence[float] = (80, 95),
-                  workers: int | None = None, progress: bool = True, **options) -> ManyResult:
+                  workers: int | None = None, progress: bool = True, min_parallel: int = 8,
+                  start_method: str | None = None, **options) -> ManyResult:
     """Forecast every series of a long frame, in parallel over the cores, with a progress bar.
 
     Parameters
@@ -543,6 +565,13 @@ def forecast_many(frame: pd.DataFrame, id_col: str, date_col: str, value_col: st
         Columns naming the series, the date and the value.
     workers : int, optional
         Processes (default: all cores); 1 runs in this process.
+    min_parallel : int
+        Fewer series than this run in this process (a pool costs more than it saves for a
+        handful of series of about half a second each).
+    start_method : {"fork", "forkserver"}, optional
+        How the pool's processes start; default ``fork`` from a single-threaded process and
+        ``forkserver`` when other threads run (a Jupyter kernel): forking a threaded process
+        can leave a lock held by another thread locked forever in the child.
     progress : bool
         Show a tqdm progress bar (terminal or notebook).
     horizon, freq, events, levels, **options
@@ -562,13 +591,14 @@ def forecast_many(frame: pd.DataFrame, id_col: str, date_col: str, value_col: st
     workers = workers or os.cpu_count() or 1
     results: dict = {}
     bar = tqdm(total=len(jobs), desc="forecasts", disable=not progress)
-    if workers <= 1 or len(jobs) < 4:
+    if workers <= 1 or len(jobs) < max(2, min_parallel):
         for job in jobs:
             results[job[0]] = _one(job)
             bar.update()
     else:
         chunk = max(1, len(jobs) // (workers * 8))
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
+                                 mp_context=_pool_context(start_method)) as pool:
             for job, res in zip(jobs, pool.map(_one, jobs, chunksize=chunk), strict=True):
                 results[job[0]] = res
                 bar.update()

@@ -178,7 +178,8 @@ def test_forecast_many_in_parallel_matches_single():
         y = _weekly_sales(seed=k, weeks=110)
         frames.append(pd.DataFrame({"sku": f"s{k}", "week": y.index, "units": y.to_numpy()}))
     frame = pd.concat(frames, ignore_index=True)
-    many = forecast_many(frame, "sku", "week", "units", horizon=9, workers=2, progress=False)
+    many = forecast_many(frame, "sku", "week", "units", horizon=9, workers=2, progress=False,
+                         min_parallel=2, start_method="fork")
     assert sorted(many.forecast["series"].unique()) == [f"s{k}" for k in range(5)]
     assert len(many.forecast) == 45
     single = forecast(frame[frame["sku"] == "s3"].set_index("week")["units"], horizon=9)
@@ -186,6 +187,67 @@ def test_forecast_many_in_parallel_matches_single():
     assert got == pytest.approx(single.forecast["point"].to_numpy())
     assert {"model", "origin", "mase", "smape", "coverage80", "coverage95"} <= set(
         many.backtest.columns)
+
+
+def test_pool_start_method_follows_the_threads():
+    import threading
+
+    from research.forecast import _pool_context
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()
+    try:  # a kernel always has other threads: no fork there
+        assert _pool_context().get_start_method() == "forkserver"
+    finally:
+        stop.set()
+        helper.join()
+    assert _pool_context("fork").get_start_method() == "fork"
+
+
+@pytest.mark.slow
+def test_forecast_many_from_a_threaded_process_uses_forkserver():
+    import threading
+
+    frame = pd.concat([pd.DataFrame({"sku": f"s{k}", "week": y.index, "units": y.to_numpy()})
+                       for k in range(3) for y in [_weekly_sales(seed=k, weeks=110)]])
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()
+    try:
+        many = forecast_many(frame, "sku", "week", "units", horizon=9, workers=2,
+                             progress=False, min_parallel=2)
+    finally:
+        stop.set()
+        helper.join()
+    single = forecast(frame[frame["sku"] == "s1"].set_index("week")["units"], horizon=9)
+    assert many.results["s1"].forecast["point"].to_numpy() == pytest.approx(
+        single.forecast["point"].to_numpy())
+
+
+def _ipc_kernel_manager():
+    """A kernel manager whose kernel listens on Unix sockets in a private folder.
+
+    The default (TCP) picks free ports by binding port 0 and releasing them, and the kernel
+    binds them seconds later: any other process on the machine (the other xdist worker, the
+    study runner's kernels, other test runs) can take one in between and the kernel dies
+    with "Address already in use".
+    """
+    import tempfile
+
+    from jupyter_client.manager import KernelManager
+    from traitlets import default
+
+    class IPCKernelManager(KernelManager):
+        @default("transport")
+        def _transport_default(self) -> str:
+            return "ipc"
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            return str(Path(tempfile.mkdtemp(prefix="kernel-")) / "ipc")
+
+    return IPCKernelManager
 
 
 # ---------------------------------------------------------------- outlook and notebook
@@ -376,7 +438,8 @@ def test_notebook_runs_on_a_warehouse(tmp_path):
     ev.write_text("start,end,name\n2026-12-01,2026-12-03,店庆\n", encoding="utf-8")
     nb = Path(__file__).resolve().parent.parent / "notebooks" / "forecast.ipynb"
     pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name="python3",
-                        cwd=str(tmp_path), parameters={
+                        kernel_manager_class=_ipc_kernel_manager(), progress_bar=False,
+                        parameters={
                             "warehouse": str(wh), "output_dir": str(tmp_path), "week": "2026-W42",
                             "items": ["1001"], "event_file": str(ev), "ad_spend_plan": 0.0})
     res = tmp_path / "results"
@@ -433,9 +496,11 @@ def test_notebook_on_the_sample_for_a_past_week(sample_warehouse, warehouse_copy
     def run(label: str) -> Path:
         wh, wk = runs[label]
         out = tmp_path / label
+        out.mkdir()
         # no cwd=: papermill would chdir this whole process while the other run is going
         pm.execute_notebook(str(nb), str(out / "out.ipynb"), kernel_name="python3",
-                            progress_bar=False, parameters={
+                            kernel_manager_class=_ipc_kernel_manager(), progress_bar=False,
+                            parameters={
                                 **common, "warehouse": str(wh), "output_dir": str(out),
                                 "week": wk})
         return out
