@@ -107,7 +107,7 @@ def mark_numeric_columns(table_html: str) -> str:
 class _NumericTables(Preprocessor):
     """Right-align the numeric columns of the report tables in HTML outputs."""
 
-    def preprocess_cell(self, cell, resources, index):  # type: ignore[no-untyped-def]
+    def preprocess_cell(self, cell: Any, resources: Any, index: int) -> tuple[Any, Any]:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
             if "text/html" in data and "<table" in data["text/html"]:

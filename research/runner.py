@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 # jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar
 # for ~5 s at import; nbformat never validates IRIs, so that format checker is left out.
+# (a None entry is how Python blocks an import; typeshed types sys.modules values as modules)
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 __all__ = ["run_study", "code_version"]
@@ -165,7 +166,7 @@ def _register_engine() -> str:
 
     class _ReportingEngine(NBClientEngine):
         @classmethod
-        def execute_managed_notebook(cls, nb_man, kernel_name, **kwargs):  # type: ignore[no-untyped-def]
+        def execute_managed_notebook(cls, nb_man: Any, kernel_name: str, **kwargs: Any) -> Any:
             name = kwargs.pop("research_name", "")
             marks = kwargs.pop("research_marks", {})
             events = kwargs.pop("research_events", None)
@@ -174,11 +175,11 @@ def _register_engine() -> str:
             total = len(nb_man.nb.cells)
             emit(("start", name, total))
 
-            def cell_start(cell, cell_index=None, **kw):  # type: ignore[no-untyped-def]
+            def cell_start(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
                 marks.setdefault("first_cell", time.perf_counter())
                 return start(cell, cell_index, **kw)
 
-            def cell_complete(cell, cell_index=None, **kw):  # type: ignore[no-untyped-def]
+            def cell_complete(cell: Any, cell_index: int | None = None, **kw: Any) -> Any:
                 emit(("cell", name, (cell_index or 0) + 1, total))
                 return complete(cell, cell_index, **kw)
 
