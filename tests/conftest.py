@@ -72,7 +72,9 @@ def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory)
         if not (root / "sample_warehouse" / "done").exists():
             shutil.rmtree(path.parent, ignore_errors=True)
             path.parent.mkdir(parents=True)
-            ingest_paths([sample_dir], warehouse=path)
+            results = ingest_paths([sample_dir], warehouse=path)
+            refused = [r.message for r in results if r.outcome != "loaded"]
+            assert not refused, "sample files not loaded:\n" + "\n".join(refused)
             (root / "sample_warehouse" / "done").write_text("ok")
     return path
 
