@@ -207,7 +207,9 @@ def _error_info(exc: BaseException) -> dict[str, Any]:
 def _run_one(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
     """Worker thread: execute one notebook with papermill, annotate it, render its page.
 
-    The kernel runs in its own process; this thread only drives it. ``cwd`` is not passed to
+    The kernel runs in its own process; this thread only drives it. It listens on Unix sockets
+    in a private folder (:mod:`research.kernels`), not on TCP ports picked and released before
+    it binds them, which another process could take in between. ``cwd`` is not passed to
     papermill (it would ``chdir`` the whole process under the other threads): notebooks get
     absolute paths as parameters.
     """
@@ -215,6 +217,7 @@ def _run_one(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
     import papermill as pm
 
     from research import report
+    from research.kernels import engine_kwargs
 
     name, build = task["name"], Path(task["build"])
     out_nb = build / "notebooks" / f"{name}.ipynb"
@@ -226,7 +229,7 @@ def _run_one(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
     try:
         pm.execute_notebook(
             task["path"], str(out_nb), parameters=task["parameters"], kernel_name="python3",
-            engine_name=_register_engine(), progress_bar=False,
+            engine_name=_register_engine(), progress_bar=False, **engine_kwargs(),
             research_name=name, research_marks=marks, research_events=events)
     except Exception as exc:  # any failure becomes the page's error, the study goes on
         error = _error_info(exc)

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from research.forecast import forecast, forecast_array, forecast_many, regularise
+from research.kernels import ipc_kernel_manager
 from research.metrics_accuracy import mase, naive2, owa, seasonal_indices, smape
 from research.promotions import (
     CNY_DATES,
@@ -225,31 +226,6 @@ def test_forecast_many_from_a_threaded_process_uses_forkserver():
         single.forecast["point"].to_numpy())
 
 
-def _ipc_kernel_manager():
-    """A kernel manager whose kernel listens on Unix sockets in a private folder.
-
-    The default (TCP) picks free ports by binding port 0 and releasing them, and the kernel
-    binds them seconds later: any other process on the machine (the other xdist worker, the
-    study runner's kernels, other test runs) can take one in between and the kernel dies
-    with "Address already in use".
-    """
-    import tempfile
-
-    from jupyter_client.manager import KernelManager
-    from traitlets import default
-
-    class IPCKernelManager(KernelManager):
-        @default("transport")
-        def _transport_default(self) -> str:
-            return "ipc"
-
-        @default("ip")
-        def _ip_default(self) -> str:
-            return str(Path(tempfile.mkdtemp(prefix="kernel-")) / "ipc")
-
-    return IPCKernelManager
-
-
 # ---------------------------------------------------------------- outlook and notebook
 
 
@@ -438,7 +414,7 @@ def test_notebook_runs_on_a_warehouse(tmp_path):
     ev.write_text("start,end,name\n2026-12-01,2026-12-03,店庆\n", encoding="utf-8")
     nb = Path(__file__).resolve().parent.parent / "notebooks" / "forecast.ipynb"
     pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name="python3",
-                        kernel_manager_class=_ipc_kernel_manager(), progress_bar=False,
+                        kernel_manager_class=ipc_kernel_manager(), progress_bar=False,
                         parameters={
                             "warehouse": str(wh), "output_dir": str(tmp_path), "week": "2026-W42",
                             "items": ["1001"], "event_file": str(ev), "ad_spend_plan": 0.0})
@@ -499,7 +475,7 @@ def test_notebook_on_the_sample_for_a_past_week(sample_warehouse, warehouse_copy
         out.mkdir()
         # no cwd=: papermill would chdir this whole process while the other run is going
         pm.execute_notebook(str(nb), str(out / "out.ipynb"), kernel_name="python3",
-                            kernel_manager_class=_ipc_kernel_manager(), progress_bar=False,
+                            kernel_manager_class=ipc_kernel_manager(), progress_bar=False,
                             parameters={
                                 **common, "warehouse": str(wh), "output_dir": str(out),
                                 "week": wk})

@@ -5,7 +5,9 @@ warehouse built here; the real weekly study on the sample market is slow-marked.
 from __future__ import annotations
 
 import json
+import os
 import re
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -344,3 +346,101 @@ def test_weekly_study_on_the_sample_market(sample_warehouse: Path, truth: dict,
         charts += "data:image/png;base64," in html
     assert charts >= len(manifest["pages"]) // 2
     assert manifest["results"], "no result tables written"
+
+
+# ------------------------------------------------------------------ kernels on Unix sockets
+
+@pytest.mark.skipif(sys.platform == "win32", reason="ZeroMQ has no ipc transport on Windows")
+def test_ipc_kernel_managers_get_private_short_socket_folders_removed_at_cleanup(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import asyncio
+    import stat
+    import tempfile
+
+    from research.kernels import SOCKET_PATH_LIMIT, ipc_kernel_manager
+
+    long_tmp = tmp_path / ("t" * 100)  # a $TMPDIR too long for socket paths is not used
+    long_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(long_tmp))
+    cls = ipc_kernel_manager()
+    assert cls is ipc_kernel_manager()
+    a, b = cls(kernel_name="python3"), cls(kernel_name="python3")
+    assert a.transport == b.transport == "ipc"
+    folder_a, folder_b = Path(a.ip).parent, Path(b.ip).parent
+    assert folder_a != folder_b and folder_a.is_dir() and folder_b.is_dir()
+    assert long_tmp not in folder_a.parents
+    assert stat.S_IMODE(folder_a.stat().st_mode) == 0o700
+    a.connection_file = str(tmp_path / "a.json")
+    a.write_connection_file()
+    info = json.loads((tmp_path / "a.json").read_text(encoding="utf-8"))
+    assert info["transport"] == "ipc" and info["ip"] == a.ip
+    sockets = [f"{a.ip}-{info[k]}" for k in ("shell_port", "iopub_port", "stdin_port",
+                                              "control_port", "hb_port")]
+    assert len(set(sockets)) == 5
+    assert all(len(os.fsencode(s)) < SOCKET_PATH_LIMIT for s in sockets)
+    asyncio.run(a.cleanup_resources())
+    assert not folder_a.exists() and not (tmp_path / "a.json").exists()
+    assert folder_b.is_dir()  # another kernel's folder is left alone
+    asyncio.run(b.cleanup_resources())
+    assert not folder_b.exists()
+
+
+def test_runner_starts_every_kernel_on_ipc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                           ) -> None:
+    import papermill
+
+    from research.kernels import ipc_kernel_manager
+
+    seen: list[dict] = []
+
+    def fake_execute(*args: object, **kwargs: object) -> None:
+        seen.append(kwargs)
+        raise RuntimeError("kernel not started in this test")
+
+    monkeypatch.setattr(papermill, "execute_notebook", fake_execute)
+    task = {"name": "ok_page", "path": str(NB / "ok_page.ipynb"), "build": str(tmp_path),
+            "parameters": {"min_rows": 2}, "after": [],
+            "context": {"output_dir": str(tmp_path)}}
+    page = runner._run_one(task)
+    assert page["status"] == "failed" and "kernel not started" in page["error"]["summary"]
+    assert len(seen) == 1 and seen[0]["kernel_manager_class"] is ipc_kernel_manager()
+
+
+@pytest.mark.slow
+def test_two_studies_at_once_both_succeed_without_tcp_kernels(tmp_path: Path,
+                                                             tiny_warehouse: Path) -> None:
+    """Two ``research run`` processes, two kernels each, at the same time: every kernel
+    starts (no port taken by another between being picked and being bound) and none runs
+    over TCP (whose kernels print a warning into the run's output)."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    # a private, short $TMPDIR for both runs and their kernels, to see what they leave behind
+    tmp = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp" if os.path.isdir("/tmp") else None))
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    procs = []
+    for label in ("one", "two"):
+        folder = tmp_path / label
+        folder.mkdir()
+        path = write_study(folder, [{"name": "ok_page"}, {"name": "xss_page"}])
+        procs.append(subprocess.Popen(
+            [sys.executable, "-c", "from research.cli import main; main()", "run", str(path),
+             "--warehouse", str(tiny_warehouse), "--reports", str(folder / "reports"),
+             "--no-progress"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=folder, env=env))
+    try:
+        outputs = [p.communicate(timeout=600)[0] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    for label, proc, out in zip(("one", "two"), procs, outputs, strict=True):
+        assert proc.returncode == 0, out
+        assert "without encryption" not in out and "Address already in use" not in out, out
+        manifest = json.loads((tmp_path / label / "reports" / "保温杯" / "2026-W47" /
+                               "manifest.json").read_text(encoding="utf-8"))
+        assert [p["status"] for p in manifest["pages"]] == ["ok", "ok"]
+    leftovers = list(tmp.glob("rk-*"))
+    shutil.rmtree(tmp, ignore_errors=True)
+    assert leftovers == []  # every kernel's socket folder was removed
