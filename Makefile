@@ -47,10 +47,10 @@ browser: ## Install headless Chromium and a CJK font (Debian) for the browser te
 	else echo "chromium or a CJK font is missing: the browser tests skip outside CI (install Debian's chromium and fonts-noto-cjk)"; fi
 
 test: install browser ## Install and run every test (what CI runs)
-	$(BIN)/pytest -n 2 --dist loadgroup -q
+	$(BIN)/pytest -n 2 --dist loadgroup -q --basetemp=.pytest_tmp
 
 test-fast: install ## Run the tests that take seconds (no notebooks, no real data)
-	$(BIN)/pytest -q -m "not slow and not realdata and not browser"
+	$(BIN)/pytest -q -m "not slow and not realdata and not browser" --basetemp=.pytest_tmp
 
 lab: install ## Open JupyterLab with the project's environment as its Python kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
@@ -63,4 +63,4 @@ lint: install ## ruff (style, imports) and mypy on research/
 	$(BIN)/mypy
 
 clean: ## Remove generated data, reports and caches (keeps .venv)
-	rm -rf $(SAMPLE) data/warehouse.duckdb data/warehouse.duckdb.wal data/raw reports/*/ reports/index.html .pytest_cache
+	rm -rf .pytest_tmp $(SAMPLE) data/warehouse.duckdb data/warehouse.duckdb.wal data/raw reports/*/ reports/index.html .pytest_cache
