@@ -166,6 +166,8 @@ def regression(y: np.ndarray, h: int, ctx: Context) -> np.ndarray:
         k = 3 if m <= 7 else min(6, m // 2)
         design = np.column_stack([design, _fourier(t, m, k)])
     if ctx.x_hist is not None and ctx.x_hist.shape[1]:
+        if ctx.x_future is None:
+            raise ValueError("calendar regressors: x_hist given without x_future")
         xs = np.vstack([ctx.x_hist[start:], ctx.x_future])
         keep = np.any(xs[:window] > 0, axis=0)
         design = np.column_stack([design, xs[:, keep]])

@@ -66,8 +66,8 @@ def item_ids(rng: np.random.Generator, n: int) -> np.ndarray:
 
 
 def _choice(rng: np.random.Generator, spec: tuple[list[str], list[float]], n: int) -> np.ndarray:
-    values, p = spec
-    p = np.asarray(p, dtype=float)
+    values, weights = spec
+    p = np.asarray(weights, dtype=float)
     return np.asarray(values, dtype=object)[rng.choice(len(values), n, p=p / p.sum())]
 
 

@@ -7,6 +7,8 @@ planted signals (rising/falling terms, purely seasonal terms, one breakout, blue
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 import numpy as np
 import pandas as pd
 
@@ -27,8 +29,16 @@ FUNCTION = ["带吸管", "车载", "焖烧", "泡茶", "智能测温", "茶水�
 BRANDS = ["象印", "膳魔师", "虎牌", "富光", "哈尔斯", "乐扣乐扣", "希乐", "苏泊尔", "特百惠",
           "物生物", "杯具熊", "名创优品", "星巴克", "希诺"]
 
+class _Planted(TypedDict):
+    rising: list[str]
+    falling: list[str]
+    seasonal_only: list[str]
+    blue_ocean: list[str]
+    breakout: str
+
+
 #: the planted terms (truth.json ``keywords``)
-PLANTED = {
+PLANTED: _Planted = {
     "rising": ["茶水分离杯", "316不锈钢保温杯大容量", "国潮保温杯", "保温杯男士商务"],
     "falling": ["卡通保温杯", "玻璃保温杯", "紫砂保温杯", "保温杯可爱少女心"],
     "seasonal_only": ["保温杯", "保温壶", "焖烧杯", "暖水壶", "保温瓶", "运动水壶"],

@@ -438,7 +438,8 @@ def _mix_events(wide: pd.DataFrame, levels: np.ndarray, keep: np.ndarray,
         lv = levels[:, where]
         cols = {c: k for k, c in enumerate(block.columns)}
         shares, prepared = all_shares[:, where], all_prepared[:, where]
-        ups, downs = [], []
+        ups: list[dict] = []
+        downs: list[dict] = []
         for j, channel in enumerate(block.columns):
             for s in detect_share_shifts(shares[:, j], dates, prepared[:, j],
                                          sensitivity=sensitivity, beta=beta, min_size=min_size,

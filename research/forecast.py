@@ -374,7 +374,7 @@ def forecast_array(y: np.ndarray, h: int, m: int, x: np.ndarray | None = None,
                             for j, v in enumerate(lv)}})
     gain = float("nan")
     effects: dict[int, float] = {}
-    if x is not None and np.any(xh > 0):
+    if xh is not None and np.any(xh > 0):  # xh is None exactly when x is
         _, _, beta = _event_adjust(y, xh, xf, m, max(0.05 * float(np.mean(np.abs(y))), 1e-6))
         if beta is not None:
             effects = {j: float(np.exp(b)) for j, b in enumerate(beta) if b != 0}

@@ -61,6 +61,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -76,6 +77,7 @@ from research._segment import (
     segment_terms,
 )
 from research.config import default_warehouse
+from research.warehouse import fetch_one
 from research.weeks import iso_week, last_complete_week, week_bounds
 
 __all__ = ["WeeklyPanel", "Screens", "KeywordReport", "OPTIONAL_COLUMNS", "load_panel",
@@ -259,8 +261,8 @@ def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: s
                 raise ValueError("the keywords table is empty: load a search-term export first")
             category = str(row[0])
         if not week:
-            last = con.execute("SELECT max(date) FROM keywords WHERE category = ?",
-                               [category]).fetchone()[0]
+            last = fetch_one(con, "SELECT max(date) FROM keywords WHERE category = ?",
+                             [category])[0]
             if last is None:
                 raise ValueError(f"no keyword rows for category {category!r}")
             week = last_complete_week([pd.Timestamp(last)])
@@ -560,7 +562,7 @@ def core_keywords(scored: pd.DataFrame, segments: pd.DataFrame, n: int = 5,
                     overlap[j], closest[j] = jac, cand["keyword"].iloc[i]
     rows = []
     n_pass = int(scored["passes_screens"].sum())
-    for pos, (i, adj, ov, near) in enumerate(picked):
+    for pos, (i, adj_score, ov, near) in enumerate(picked):
         row = cand.iloc[i]
         core = pos < n
         why = _reasons(row, rank_of[row["keyword"]], n_pass)
@@ -569,7 +571,7 @@ def core_keywords(scored: pd.DataFrame, segments: pd.DataFrame, n: int = 5,
                    else "runner-up: lower score; ") + why
         rows.append({"role": "core" if core else "runner_up", "rank": pos + 1,
                      "keyword": row["keyword"], "score": row["score"],
-                     "score_basis": row["score_basis"], "adjusted_score": adj,
+                     "score_basis": row["score_basis"], "adjusted_score": adj_score,
                      "max_overlap": ov, "overlaps_with": near, "reasons": why,
                      **{c: row.get(c, np.nan) for c in cols[9:]}})
     return pd.DataFrame(rows, columns=cols)
@@ -595,7 +597,7 @@ def new_terms(metrics: pd.DataFrame) -> pd.DataFrame:
 
 # -------------------------------------------------------------------------------- events
 
-def event_weeks(panel: WeeklyPanel, keywords: list[str] | None = None, **kwargs: float
+def event_weeks(panel: WeeklyPanel, keywords: list[str] | None = None, **kwargs: Any
                 ) -> pd.DataFrame:
     """Weeks in which a term jumped or dropped against its trailing 8-week level.
 

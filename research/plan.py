@@ -226,7 +226,7 @@ def event_day_uplift(sales: pd.DataFrame, events: pd.DataFrame, end: pd.Timestam
 
 def _runs(events: pd.DataFrame) -> list[tuple[str, pd.DatetimeIndex]]:
     """Each promotion's runs of consecutive days."""
-    out = []
+    out: list[tuple[str, pd.DatetimeIndex]] = []
     if events is None or events.empty:
         return out
     for name, grp in events.groupby("name"):
@@ -252,7 +252,8 @@ def resplit_promotion_weeks(targets: pd.DataFrame, profile: pd.Series,
         return out
     starts = list(out["week_start"])
     has = [any(d + pd.Timedelta(days=k) in day_uplift for k in range(7)) for d in starts]
-    groups, cur = [], []
+    groups: list[list[int]] = []
+    cur: list[int] = []
     for i, flag in enumerate(has):
         if flag and cur and starts[i] - starts[cur[-1]] == pd.Timedelta(days=7):
             cur.append(i)
@@ -306,7 +307,7 @@ def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | 
         to the weekly value.
     """
     metrics = [m for m in PLAN_METRICS if m in weekly.columns]
-    names = {}
+    names: dict[pd.Timestamp, str] = {}
     if events is not None and len(events):
         for row in events.itertuples():
             names.setdefault(pd.Timestamp(row.date), str(row.name))
@@ -314,8 +315,8 @@ def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | 
     for w in weekly.itertuples():
         days = pd.date_range(w.week_start, periods=7)
         weights = np.array([profile.get(d.weekday(), 1 / 7) for d in days], dtype=float)
-        weights *= [(day_uplift or {}).get(d, (uplift or {}).get(names.get(d, ""), 1.0))
-                    for d in days]
+        weights *= np.array([(day_uplift or {}).get(d, (uplift or {}).get(names.get(d, ""), 1.0))
+                             for d in days], dtype=float)
         weights = weights / weights.sum() if weights.sum() > 0 else np.full(7, 1 / 7)
         for d, wt in zip(days, weights, strict=True):
             row = {"date": d, "week": iso_week(d), "event": names.get(d, "")}

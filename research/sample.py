@@ -351,8 +351,8 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    root = np.random.default_rng(seed)
-    rngs = [np.random.default_rng(s) for s in root.bit_generator.seed_seq.spawn(8)]
+    # the same children as default_rng(seed).bit_generator.seed_seq.spawn(8)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     out = _Out(folder)
 
     ids = item_ids(rngs[0], 10_000)
@@ -394,7 +394,7 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
         "keywords": kw_truth,
         "prices": items_truth["prices"],
         "traffic": traffic_truth,
-        "market": {"peak_hour": int(max(hours, key=hours.get).split(":")[0]),
+        "market": {"peak_hour": int(max(hours, key=lambda h: hours[h]).split(":")[0]),
                    "leading_province": "广东", "leading_city": "上海",
                    "rising_leader": leader},
         "advantages": items_truth["advantages"],
