@@ -1,0 +1,513 @@
+"""The DuckDB stage of the price-band study, for :mod:`research.prices`.
+
+Listings exposed as a view (:func:`items_source`), trick prices flagged
+(:func:`detect_trick_prices`), then every per-band aggregate in SQL: the price histogram,
+band metrics, movement between snapshots, our and competitors' positions, the recommended
+band and the price distribution. pandas only sees the small per-band results. The result
+columns and workbench choices are documented in :mod:`research.prices`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from research.checks import shares_sum_to_one
+from research.display import fmt_money
+from research.price_edges import (
+    _band_bounds,
+    _clean_edges,
+    assign_bands,
+    band_labels,
+    price_point,
+    weighted_quantile,
+)
+from research.warehouse import fetch_one
+
+__all__ = [
+    "TRICK_KEYWORDS", "items_source", "detect_trick_prices", "price_histogram", "band_metrics",
+    "band_shares_sum_to_one", "band_movement", "price_positions", "positions_summary",
+    "recommend_price", "price_distribution", "price_quantiles",
+]
+
+#: title words of deposit / price-change / make-up links (拍下改价, 定金 …)
+TRICK_KEYWORDS = ("拍下改价", "改价", "定金", "订金", "预付金", "补差价", "差价", "补拍", "专拍",
+                  "补运费", "邮费补", "不发货", "deposit", "price difference")
+
+_BAND_COLS = ["snapshot_date", "band", "band_label", "price_lo", "price_hi", "listings",
+              "listing_share", "units", "units_share", "revenue", "revenue_share",
+              "revenue_computed_listings", "shops", "top3_shop_share", "hhi",
+              "median_sales_30d", "zero_sales_listings", "tmall_share", "demand_per_listing",
+              "revenue_per_listing_index", "median_price", "units_weighted_median_price",
+              "flag", "currency"]
+
+
+# ----------------------------------------------------------------------------- sources
+def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | None = None,
+                 *, category: str | None = None,
+                 until: str | pd.Timestamp | None = None) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """Expose listings to DuckDB as the temp view ``_px_src`` with the canonical columns.
+
+    Parameters
+    ----------
+    items : DataFrame or str
+        Canonical ``items`` rows, or the name of a relation on ``con`` holding them (e.g.
+        ``"wh.items"`` after ``ATTACH 'warehouse.duckdb' AS wh (READ_ONLY)``).
+    con : duckdb connection, optional
+        A new in-memory connection when omitted.
+    category : str, optional
+        Keep only this category.
+    until : date, optional
+        Keep only snapshots on or before this date (no peeking past the study week).
+
+    Returns
+    -------
+    (connection, "_px_src")
+    """
+    con = con or duckdb.connect()
+    if isinstance(items, pd.DataFrame):
+        con.register("_px_frame", items)
+        items = "_px_frame"
+    have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {items}").fetchall()}
+
+    def col(name: str, sql_type: str) -> str:
+        return f'CAST("{name}" AS {sql_type})' if name in have else f"CAST(NULL AS {sql_type})"
+
+    conds = []  # a view cannot take bound parameters: literals, quotes doubled
+    if category:
+        conds.append("category = " + _literal(category))
+    if until is not None:
+        conds.append(f"CAST(snapshot_date AS DATE) <= DATE '{pd.Timestamp(until).date()}'")
+    where = ("WHERE " + " AND ".join(conds)) if conds else ""
+    sql = f"""SELECT CAST(snapshot_date AS DATE) AS snapshot_date, CAST(item_id AS VARCHAR) AS item_id,
+        CAST(shop AS VARCHAR) AS shop, {col('title', 'VARCHAR')} AS title,
+        CAST(price AS DOUBLE) AS price, CAST(sales_30d AS DOUBLE) AS sales_30d,
+        {col('revenue_30d', 'DOUBLE')} AS revenue_30d, {col('is_tmall', 'BOOLEAN')} AS is_tmall,
+        {col('currency', 'VARCHAR')} AS currency
+        FROM {items} {where}"""
+    con.execute(f"CREATE OR REPLACE TEMP VIEW _px_src AS {sql}")
+    return con, "_px_src"
+
+
+def _literal(text: object) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+_REASONS = {1: "no price (≤ 0)", 2: "placeholder price (≤ {ph:g})",
+             3: "deposit / price-change link (title)", 4: "outlier: ln(price) > Q3 + {k:g}·IQR",
+             5: "outlier: ln(price) < Q1 − {k:g}·IQR"}
+
+
+def _rule_code(placeholder_max: float, keywords: Sequence[str]) -> str:
+    # ASCII words match case-insensitively; RE2 on the raw title (no lower(): 2× faster)
+    words = "|".join(("(?i:" + kw + ")") if kw.isascii() else kw for kw in keywords)
+    title = (f"WHEN title IS NOT NULL AND regexp_matches(title, {_literal(words)}) THEN 3"
+             if words else "")
+    return f"""CASE WHEN price IS NULL OR price <= 0 THEN 1
+                    WHEN price <= {float(placeholder_max)} THEN 2
+                    {title} ELSE 0 END"""
+
+
+def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src", *,
+                        placeholder_max: float = 1.0, k: float = 3.0,
+                        keywords: Sequence[str] = TRICK_KEYWORDS) -> str:
+    """Flag trick prices; return the name of the view of clean listings, ``_px_clean``.
+
+    Rules, in order: no price (≤ 0); placeholder price ≤ ``placeholder_max``; a title naming
+    a deposit / price-change link (:data:`TRICK_KEYWORDS`); ``ln(price)`` outside
+    ``[Q1 − k·IQR, Q3 + k·IQR]`` of its snapshot's rule-clean listings (IQR floored at 0.1;
+    only with ≥ 8 listings).
+
+    One pass over ``source`` materialises the narrow temp table ``_px_all`` (shop as a
+    64-bit hash, a rule code; item, title and shop text only on rule-flagged rows), so 20
+    million rows stay well under a gigabyte;
+    ``_px_q`` holds each snapshot's log-price fences. Views on top: ``_px_codes`` (every
+    row with its final ``code``, 0 = clean), ``_px_clean`` (clean rows, with ``shop_h``,
+    ``price``, ``sales_30d``, ``revenue`` = revenue_30d else price × sales_30d,
+    ``revenue_computed``, ``is_tmall``), and ``_px_flagged`` (the source's columns plus
+    ``trick_reason``; it re-reads titles, so query it only for few rows).
+    """
+    rule = _rule_code(placeholder_max, keywords)
+    # text columns are kept only for the few rule-flagged rows (the excluded list)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_all AS
+        SELECT snapshot_date, shop_h, price, sales_30d, revenue, revenue_computed, is_tmall,
+               code, CASE WHEN code > 0 THEN item_id END AS item_id,
+               CASE WHEN code > 0 THEN title END AS title,
+               CASE WHEN code > 0 THEN shop END AS shop
+        FROM (SELECT snapshot_date, item_id, title, shop, hash(shop) AS shop_h, price,
+                     sales_30d, coalesce(revenue_30d, price * sales_30d) AS revenue,
+                     revenue_30d IS NULL AS revenue_computed, is_tmall,
+                     CAST({rule} AS TINYINT) AS code
+              FROM {source})""")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO _px_rule(price, title) AS {rule}")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_q AS
+        SELECT snapshot_date, count(*) AS n,
+               CASE WHEN count(*) >= 8 THEN quantile_cont(ln(price), 0.75)
+                    + {k} * greatest(quantile_cont(ln(price), 0.75)
+                                     - quantile_cont(ln(price), 0.25), 0.1) END AS hi,
+               CASE WHEN count(*) >= 8 THEN quantile_cont(ln(price), 0.25)
+                    - {k} * greatest(quantile_cont(ln(price), 0.75)
+                                     - quantile_cont(ln(price), 0.25), 0.1) END AS lo
+        FROM _px_all WHERE code = 0 GROUP BY snapshot_date""")
+    final = """CASE WHEN a.code > 0 THEN a.code WHEN ln(a.price) > q.hi THEN 4
+                    WHEN ln(a.price) < q.lo THEN 5 ELSE 0 END"""
+    # outliers are few: mark them in place, so the clean view needs no join
+    con.execute("""UPDATE _px_all a SET code = CASE WHEN ln(a.price) > q.hi THEN 4 ELSE 5 END
+        FROM _px_q q WHERE a.snapshot_date = q.snapshot_date AND a.code = 0
+          AND (ln(a.price) > q.hi OR ln(a.price) < q.lo)""")
+    con.execute("CREATE OR REPLACE TEMP VIEW _px_codes AS SELECT * FROM _px_all")
+    con.execute("CREATE OR REPLACE TEMP VIEW _px_clean AS SELECT * FROM _px_all WHERE code = 0")
+    reason = "CASE code " + " ".join(
+        f"WHEN {c} THEN {_literal(t.format(ph=placeholder_max, k=k))}"
+        for c, t in _REASONS.items()) + " END"
+    final_s = final.replace("a.code", "s.code").replace("a.price", "s.price")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_flagged AS
+        SELECT * EXCLUDE (fc), {reason.replace('code', 'fc')} AS trick_reason FROM (
+            SELECT s.* EXCLUDE (code), {final_s} AS fc
+            FROM (SELECT *, {rule} AS code FROM {source}) s
+            LEFT JOIN _px_q q USING (snapshot_date))""")
+    con.execute(f"CREATE OR REPLACE TEMP MACRO _px_reason(code) AS {reason}")
+    return "_px_clean"
+
+
+def _band_case(edges: Sequence[float], column: str = "price") -> str:
+    e = _clean_edges(edges)
+    if not e:
+        return "0"
+    whens = " ".join(f"WHEN {column} <= {x!r} THEN {i}" for i, x in enumerate(e))
+    return f"CASE {whens} ELSE {len(e)} END"
+
+
+def price_histogram(con: duckdb.DuckDBPyConnection, clean: str = "_px_clean") -> pd.DataFrame:
+    """Clean listings aggregated per snapshot and price: listings ``n``, units ``u``, revenue
+    ``r``, revenue-computed ``rc``, zero-sales ``z``, Tmall ``tm`` (of ``tn`` known).
+
+    Every band metric but shops, concentration and median sales is a sum over this table, so
+    the listings are scanned once for them whatever the edges.
+    """
+    frame = con.execute(f"""SELECT snapshot_date, price, count(*) AS n, sum(sales_30d) AS u,
+            sum(revenue) AS r, count(*) FILTER (WHERE revenue_computed) AS rc,
+            count(*) FILTER (WHERE sales_30d = 0) AS z,
+            sum(CAST(is_tmall AS DOUBLE)) AS tm, count(is_tmall) AS tn
+        FROM {clean} GROUP BY ALL ORDER BY snapshot_date, price""").df()
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    return frame
+
+
+def _hist_median(values: np.ndarray, counts: np.ndarray) -> float:
+    """Median of values repeated ``counts`` times, interpolated as ``quantile_cont(0.5)``."""
+    total = counts.sum()
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(counts)
+    pos = (total - 1) / 2
+    lo = values[np.searchsorted(cum, math.floor(pos) + 1)]
+    hi = values[np.searchsorted(cum, math.ceil(pos) + 1)]
+    return float(lo + (hi - lo) * (pos - math.floor(pos)))
+
+
+def _per_band(hist: pd.DataFrame, edges: Sequence[float]) -> pd.DataFrame:
+    h = hist.assign(band=assign_bands(hist["price"], edges))
+    agg = h.groupby(["snapshot_date", "band"]).agg(
+        listings=("n", "sum"), units=("u", "sum"), revenue=("r", "sum"),
+        revenue_computed_listings=("rc", "sum"), zero_sales_listings=("z", "sum"),
+        tm=("tm", "sum"), tn=("tn", "sum"))
+    agg["tmall_share"] = agg["tm"] / agg["tn"].where(agg["tn"] > 0)
+    med, wmed = {}, {}
+    for key, g in h.groupby(["snapshot_date", "band"], sort=False):
+        price, n, u = g["price"].to_numpy(), g["n"].to_numpy(), g["u"].to_numpy()
+        med[key] = _hist_median(price, n)
+        wmed[key] = weighted_quantile(price, u, [0.5])[0]
+    agg["median_price"] = pd.Series(med)
+    agg["units_weighted_median_price"] = pd.Series(wmed)
+    return agg.drop(columns=["tm", "tn"])
+
+
+def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
+                 clean: str = "_px_clean", currency: str = "CNY",
+                 strong_share: float = 0.15, thin_share: float = 0.03,
+                 hist: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per band per snapshot metrics of the clean listings (columns: module docstring).
+
+    Every band of every snapshot is present, empty ones with zero listings. ``flag`` marks an
+    empty or thin band (listing share < ``thin_share``) next to a strong one (units share ≥
+    ``strong_share``). Calls :func:`band_shares_sum_to_one`. ``hist`` is
+    :func:`price_histogram` when already computed.
+    """
+    case = _band_case(edges)
+    los, his = _band_bounds(edges)
+    labels = band_labels(edges)
+    hist = price_histogram(con, clean) if hist is None else hist
+    sums = _per_band(hist, edges)
+    conc = con.execute(f"""SELECT snapshot_date, band, count(*) AS shops,
+            list_sum(max(r, 3)) / nullif(sum(r), 0) AS top3_shop_share,
+            CASE WHEN sum(r) > 0 THEN 10000 * sum(r * r) / (sum(r) * sum(r)) END AS hhi
+        FROM (SELECT snapshot_date, {case} AS band, shop_h, sum(revenue) AS r
+              FROM {clean} GROUP BY ALL) GROUP BY ALL""").df()
+    sales = con.execute(f"""SELECT snapshot_date, {case} AS band, sales_30d, count(*) AS n
+        FROM {clean} GROUP BY ALL ORDER BY ALL""").df()
+    meds = {(pd.Timestamp(k[0]), int(k[1])): _hist_median(g["sales_30d"].to_numpy(),
+                                                          g["n"].to_numpy())
+            for k, g in sales.groupby(["snapshot_date", "band"], sort=False)}
+    conc["snapshot_date"] = pd.to_datetime(conc["snapshot_date"])
+    conc["band"] = conc["band"].astype(int)
+    frame = sums.join(conc.set_index(["snapshot_date", "band"]), how="left").reset_index()
+    frame["median_sales_30d"] = [meds.get((d, b), np.nan)
+                                 for d, b in zip(frame["snapshot_date"], frame["band"],
+                                                 strict=True)]
+    snaps = sorted(con.execute("SELECT DISTINCT snapshot_date FROM _px_all").df()
+                   ["snapshot_date"].pipe(pd.to_datetime))
+    grid = pd.MultiIndex.from_product([snaps, range(len(labels))], names=["snapshot_date", "band"])
+    frame["band"] = frame["band"].astype(int)
+    out = frame.set_index(["snapshot_date", "band"]).reindex(grid).reset_index()
+    for c in ("listings", "units", "revenue", "revenue_computed_listings", "shops",
+              "zero_sales_listings"):
+        out[c] = out[c].fillna(0)
+    for c in ("listings", "revenue_computed_listings", "shops", "zero_sales_listings"):
+        out[c] = out[c].astype("int64")
+    out["band_label"] = [labels[b] for b in out["band"]]
+    out["price_lo"] = [los[b] for b in out["band"]]
+    out["price_hi"] = [his[b] for b in out["band"]]
+    g = out.groupby("snapshot_date")
+    for what in ("listings", "units", "revenue"):
+        total = g[what].transform("sum")
+        out[f"{'listing' if what == 'listings' else what}_share"] = out[what] / total.where(total > 0)
+    ls = out["listing_share"].where(out["listing_share"] > 0)
+    out["demand_per_listing"] = out["units_share"] / ls
+    out["revenue_per_listing_index"] = out["revenue_share"] / ls
+    out["flag"] = _flags(out, strong_share, thin_share)
+    out["currency"] = currency
+    band_shares_sum_to_one(out)
+    return out[_BAND_COLS].sort_values(["snapshot_date", "band"]).reset_index(drop=True)
+
+
+def _flags(out: pd.DataFrame, strong_share: float, thin_share: float) -> list[str]:
+    flags = []
+    by = {(s, b): r for s, b, r in zip(out["snapshot_date"], out["band"],
+                                       out.itertuples(index=False), strict=True)}
+    for row in out.itertuples(index=False):
+        if row.listings == 0:
+            kind = "empty"
+        elif row.listing_share < thin_share:
+            kind = "thin"
+        else:
+            flags.append("")
+            continue
+        strong = [by[(row.snapshot_date, nb)].band_label for nb in (row.band - 1, row.band + 1)
+                  if (row.snapshot_date, nb) in by
+                  and (by[(row.snapshot_date, nb)].units_share or 0) >= strong_share]
+        flags.append(f"{kind} band next to strong band {' & '.join(strong)}" if strong
+                     else f"{kind} band")
+    return flags
+
+
+def band_shares_sum_to_one(bands: pd.DataFrame) -> None:
+    """Named check: listing, units and revenue shares each sum to one per snapshot."""
+    for col in ("listing_share", "units_share", "revenue_share"):
+        shares_sum_to_one(bands, col, by=["snapshot_date"])
+
+
+# ----------------------------------------------------------------------------- movement
+def band_movement(bands: pd.DataFrame) -> pd.DataFrame:
+    """Units and revenue share of each band on the first and last snapshot, and the change.
+
+    Returns an empty frame when there are fewer than two snapshots (the report says so).
+    Shares use 30-day sales on each snapshot; snapshots closer than 30 days overlap.
+    """
+    cols = ["band", "band_label", "first_snapshot", "last_snapshot", "units_share_first",
+            "units_share_last", "units_share_change", "revenue_share_first",
+            "revenue_share_last", "revenue_share_change", "listing_share_change", "direction"]
+    snaps = sorted(bands["snapshot_date"].unique())
+    if len(snaps) < 2:
+        return pd.DataFrame(columns=cols)
+    first = bands[bands["snapshot_date"] == snaps[0]].set_index("band")
+    last = bands[bands["snapshot_date"] == snaps[-1]].set_index("band")
+    out = pd.DataFrame({"band": last.index, "band_label": last["band_label"].to_numpy()})
+    out["first_snapshot"], out["last_snapshot"] = snaps[0], snaps[-1]
+    for what in ("units_share", "revenue_share"):
+        out[f"{what}_first"] = first[what].reindex(last.index).to_numpy()
+        out[f"{what}_last"] = last[what].to_numpy()
+        out[f"{what}_change"] = out[f"{what}_last"] - out[f"{what}_first"]
+    out["listing_share_change"] = (last["listing_share"] - first["listing_share"]
+                                   .reindex(last.index)).to_numpy()
+    ch = out["units_share_change"]
+    out["direction"] = np.where(ch > 0.005, "gaining", np.where(ch < -0.005, "losing", "flat"))
+    return out[cols]
+
+
+# ----------------------------------------------------------------------------- positions
+def price_positions(con: duckdb.DuckDBPyConnection, edges: Sequence[float], snapshot: object,
+                    *, shop: str = "", competitors: Sequence[str] = (), top_n: int = 5,
+                    bands: pd.DataFrame | None = None, clean: str = "_px_clean",
+                    currency: str = "CNY") -> pd.DataFrame:
+    """Our shop's and competitors' clean listings on the study snapshot, with their band.
+
+    Competitors default to the ``top_n`` shops by revenue on the snapshot, other than ours.
+    """
+    day = str(pd.Timestamp(snapshot).date())
+    comps = [c for c in competitors if c and c != shop]
+    if not comps:
+        top = con.execute(
+            f"""SELECT shop_h, sum(revenue) AS r FROM {clean} WHERE snapshot_date = ?
+                AND shop_h IS DISTINCT FROM hash(?) GROUP BY shop_h ORDER BY r DESC, shop_h
+                LIMIT ?""", [day, shop, int(top_n)]).df()
+        if len(top):
+            names = con.execute(
+                f"""SELECT DISTINCT shop, hash(shop) AS h FROM _px_src WHERE snapshot_date = ?
+                    AND hash(shop) IN ({', '.join(str(int(h)) for h in top['shop_h'])})""",
+                [day]).df()
+            by_hash = dict(zip(names["h"].astype("uint64"), names["shop"], strict=True))
+            comps = [by_hash[h] for h in top["shop_h"].astype("uint64") if h in by_hash]
+    shops = ([shop] if shop else []) + comps
+    cols = ["snapshot_date", "role", "shop", "item_id", "title", "price", "sales_30d", "revenue",
+            "band", "band_label", "band_demand_per_listing", "currency"]
+    if not shops:
+        return pd.DataFrame(columns=cols)
+    marks = ", ".join("?" for _ in shops)
+    frame = con.execute(
+        f"""SELECT snapshot_date, shop, item_id, title, price, sales_30d,
+                   coalesce(revenue_30d, price * sales_30d) AS revenue FROM _px_flagged
+            WHERE trick_reason IS NULL AND snapshot_date = ? AND shop IN ({marks})
+            ORDER BY shop, revenue DESC, item_id""", [day, *shops]).df()
+    frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
+    frame["role"] = np.where(frame["shop"] == shop, "ours", "competitor")
+    frame["band"] = assign_bands(frame["price"], edges)
+    labels = band_labels(edges)
+    frame["band_label"] = [labels[b] for b in frame["band"]]
+    dpl = {}
+    if bands is not None:
+        latest = bands[bands["snapshot_date"] == pd.Timestamp(snapshot)]
+        dpl = dict(zip(latest["band"], latest["demand_per_listing"], strict=True))
+    frame["band_demand_per_listing"] = frame["band"].map(dpl).astype(float)
+    frame["currency"] = currency
+    order = {s: i for i, s in enumerate(shops)}
+    frame = frame.sort_values(["shop", "revenue"], ascending=[True, False],
+                              key=lambda s: s.map(order) if s.name == "shop" else s)
+    return frame[cols].reset_index(drop=True)
+
+
+def positions_summary(positions: pd.DataFrame) -> pd.DataFrame:
+    """Per shop of :func:`price_positions`: role, listings, 30-day units and revenue, median
+    price, and the band holding most of its units (ties: the lower band)."""
+    cols = ["role", "shop", "listings", "units", "revenue", "median_price", "main_band"]
+    if positions.empty:
+        return pd.DataFrame(columns=cols)
+    g = positions.groupby(["role", "shop"], sort=False)
+    out = g.agg(listings=("item_id", "size"), units=("sales_30d", "sum"),
+                revenue=("revenue", "sum"), median_price=("price", "median")).reset_index()
+    by_band = positions.groupby(["shop", "band", "band_label"], as_index=False)["sales_30d"].sum()
+    by_band = by_band.sort_values(["shop", "sales_30d", "band"], ascending=[True, False, True])
+    main = by_band.drop_duplicates("shop").set_index("shop")["band_label"]
+    out["main_band"] = out["shop"].map(main)
+    return out[cols]
+
+
+# ----------------------------------------------------------------------------- recommendation
+def recommend_price(bands: pd.DataFrame, snapshot: object, *, unit_cost: float = 0.0,
+                    min_margin: float = 0.3, min_band_share: float = 0.05,
+                    currency: str = "CNY") -> pd.DataFrame:
+    """Rank the study snapshot's bands and recommend one with a price point.
+
+    Eligible bands hold ≥ ``min_band_share`` of the category's units and leave ≥
+    ``min_margin`` over ``unit_cost`` at their price point (:func:`price_point`); among them
+    the highest demand per listing wins. ``unit_cost`` ≤ 0 means unknown: the margin is then
+    not checked (the report says so). Rows are best first with a reason for each.
+    """
+    day = pd.Timestamp(snapshot)
+    b = bands[(bands["snapshot_date"] == day) & (bands["listings"] > 0)].copy()
+    b["price_point"] = [price_point(m if pd.notna(m) else med, lo, hi) for m, med, lo, hi in
+                        zip(b["units_weighted_median_price"], b["median_price"], b["price_lo"],
+                            b["price_hi"], strict=True)]
+    b["unit_cost"] = unit_cost
+    b["margin"] = (b["price_point"] - unit_cost) / b["price_point"]
+    b["share_ok"] = b["units_share"].fillna(0) >= min_band_share
+    b["margin_ok"] = True if unit_cost <= 0 else b["margin"] >= min_margin
+    b["eligible"] = b["share_ok"] & b["margin_ok"]
+    b = b.sort_values(["eligible", "demand_per_listing", "units_share"],
+                      ascending=[False, False, False], na_position="last").reset_index(drop=True)
+    b["rank"] = np.arange(1, len(b) + 1)
+    winner = b[b["eligible"]].head(1)
+    best_dpl = float(winner["demand_per_listing"].iloc[0]) if len(winner) else float("nan")
+    roles, reasons = [], []
+    for i, row in b.iterrows():
+        money = fmt_money(row.price_point, currency)
+        why = []
+        if not row.share_ok:
+            why.append(f"holds {row.units_share:.1%} of units < minimum band share "
+                       f"{min_band_share:.0%}")
+        if not row.margin_ok:
+            why.append(f"margin {row.margin:.0%} at {money} < minimum margin {min_margin:.0%} "
+                       f"over unit cost {unit_cost:g}")
+        if row.eligible and i == 0:
+            roles.append("recommended")
+            reasons.append(f"highest demand per listing ({row.demand_per_listing:.2f}) among "
+                           f"bands with ≥ {min_band_share:.0%} of units"
+                           + (f" and ≥ {min_margin:.0%} margin (margin {row.margin:.0%} at "
+                              f"{money})" if unit_cost > 0 else "; unit cost unknown, margin "
+                              "not checked") + f"; price point {money}")
+        elif row.eligible:
+            roles.append("runner-up")
+            reasons.append(f"lower demand per listing ({row.demand_per_listing:.2f} vs "
+                           f"{best_dpl:.2f})")
+        else:
+            roles.append("not eligible")
+            reasons.append("; ".join(why))
+    b["role"], b["reason"] = roles, reasons
+    b["currency"] = currency
+    cols = ["rank", "role", "band", "band_label", "price_lo", "price_hi", "demand_per_listing",
+            "units_share", "revenue_share", "listings", "price_point", "unit_cost", "margin",
+            "share_ok", "margin_ok", "reason", "currency"]
+    return b[cols]
+
+
+# ----------------------------------------------------------------------------- distribution
+def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *, bins: int = 40,
+                       clean: str = "_px_clean") -> pd.DataFrame:
+    """Listing, units and revenue shares over log-spaced price bins on one snapshot.
+
+    Returns columns bin_lo, bin_hi, listings, units, revenue, listing_share, units_share,
+    revenue_share — the listing distribution next to the sales-weighted ones.
+    """
+    day = str(pd.Timestamp(snapshot).date())
+    lo, hi = fetch_one(con, f"""SELECT min(price), max(price) FROM {clean}
+        WHERE snapshot_date = ?""", [day])
+    if lo is None:
+        return pd.DataFrame(columns=["bin_lo", "bin_hi", "listings", "units", "revenue",
+                                     "listing_share", "units_share", "revenue_share"])
+    hi = max(hi, lo * 1.001)
+    llo, step = math.log(lo), (math.log(hi) - math.log(lo)) / bins
+    frame = con.execute(f"""SELECT least(CAST(floor((ln(price) - {llo}) / {step}) AS INT),
+                                         {bins - 1}) AS b,
+            count(*) AS listings, sum(sales_30d) AS units, sum(revenue) AS revenue
+        FROM {clean} WHERE snapshot_date = ? GROUP BY b""",
+                        [day]).df().set_index("b").reindex(range(bins), fill_value=0)
+    frame["bin_lo"] = np.exp(llo + step * frame.index.to_numpy())
+    frame["bin_hi"] = np.exp(llo + step * (frame.index.to_numpy() + 1))
+    for what, name in (("listings", "listing"), ("units", "units"), ("revenue", "revenue")):
+        total = frame[what].sum()
+        frame[f"{name}_share"] = frame[what] / total if total > 0 else np.nan
+    return frame.reset_index(drop=True)[["bin_lo", "bin_hi", "listings", "units", "revenue",
+                                          "listing_share", "units_share", "revenue_share"]]
+
+
+def price_quantiles(price: np.ndarray, units: np.ndarray, revenue: np.ndarray,
+                    counts: np.ndarray | None = None) -> pd.DataFrame:
+    """Quartiles of price weighted by listings, by 30-day units and by revenue (``counts``:
+    listings per price when the inputs are a histogram).
+
+    Examples
+    --------
+    >>> price_quantiles(np.array([10., 20, 30, 40]), np.array([0., 0, 1, 3]),
+    ...                 np.array([0., 0, 30, 120]))["median"].tolist()
+    [20.0, 40.0, 40.0]
+    """
+    rows = []
+    for name, w in (("listings", counts), ("units (sales-weighted)", units),
+                    ("revenue (sales-weighted)", revenue)):
+        q = weighted_quantile(price, w, [0.25, 0.5, 0.75])
+        rows.append({"weighted_by": name, "p25": q[0], "median": q[1], "p75": q[2]})
+    return pd.DataFrame(rows)
