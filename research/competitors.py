@@ -72,21 +72,38 @@ competitor_share, evidence.
 
 from __future__ import annotations
 
-import re
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from research.changepoints import CHANNEL_LABELS
 from research.checks import shares_sum_to_one
-from research.schema import CHANNEL_ALIASES, CHANNEL_GROUPS, CHANNELS
-from research.weeks import week_start
 
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+# the rest of the public API lives in four modules beside this one; it is re-exported here
+from research.competitor_attributes import (
+    ATTRIBUTES,
+    advantages,
+    attribute_sales,
+    competitor_profile,
+    conversion_by,
+    items_share,
+)
+from research.competitor_charts import plot_heading, plot_set_share, plot_structure
+from research.competitor_heading import _ols_trend as _ols_trend  # tests use it from here
+from research.competitor_heading import heading
+from research.competitor_shops import (
+    ShopSet,
+    _weeks,
+    _window,
+    resolve_shops,
+    shop_rows,
+    study_window,
+    unknown_channels,
+)
+from research.schema import CHANNEL_GROUPS, CHANNELS
 
 __all__ = [
     "ATTRIBUTES",
@@ -110,162 +127,6 @@ __all__ = [
     "plot_set_share",
     "plot_heading",
 ]
-
-#: attributes compared between our listings and the competitors'
-ATTRIBUTES = ["price_band", "size", "color", "material", "function", "style"]
-_SPLIT = r"[,，/、;；|]"
-
-
-@dataclass
-class ShopSet:
-    """Our shop and the competitors studied, with how they were chosen and what is missing.
-
-    Attributes
-    ----------
-    ours : str
-        Our shop ("" when unknown).
-    competitors : list of str
-    rule : str
-        How the competitors were chosen (named / top-N by visitors / top-N by revenue).
-    no_traffic : list of str
-        Competitors with no rows in ``traffic`` (structure and moves cannot be shown).
-    not_in_items : list of str
-        Competitors with no listings in ``items`` (no attribute comparison).
-    """
-
-    ours: str
-    competitors: list[str]
-    rule: str
-    no_traffic: list[str] = field(default_factory=list)
-    not_in_items: list[str] = field(default_factory=list)
-
-    @property
-    def shops(self) -> list[str]:
-        """Ours first (when known), then the competitors."""
-        return ([self.ours] if self.ours else []) + [c for c in self.competitors if c != self.ours]
-
-    def role(self, shop: str) -> str:
-        """``ours`` or ``competitor``."""
-        return "ours" if shop == self.ours else "competitor"
-
-
-def resolve_shops(traffic: pd.DataFrame, items: pd.DataFrame, ours: str = "",
-                  competitors: Sequence[str] = (), top_n: int = 5,
-                  sales: pd.DataFrame | None = None) -> ShopSet:
-    """Decide our shop and the competitor set.
-
-    Parameters
-    ----------
-    traffic, items : DataFrame
-        Canonical rows (``items`` of the studied category).
-    ours : str
-        Our shop; empty → the most frequent ``sales.shop``.
-    competitors : sequence of str
-        Named competitors; empty → the ``top_n`` shops other than ours by Σ daily UV in
-        ``traffic``, or by revenue in the latest ``items`` snapshot when ``traffic`` has none.
-    top_n : int
-    sales : DataFrame, optional
-        Our sales rows, to find our shop's name.
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"shop": ["我们", "A", "B"], "visitors": [5, 9, 7]})
-    >>> s = resolve_shops(t, pd.DataFrame(columns=["shop"]), ours="我们", top_n=1)
-    >>> s.competitors, s.rule
-    (['A'], 'top 1 shops by visitors in traffic')
-    """
-    if isinstance(competitors, str):  # "A,B" or '["A", "B"]' from a command line
-        text = competitors.strip()
-        if text.startswith("["):
-            import json
-
-            competitors = [str(c) for c in json.loads(text)]
-        else:
-            competitors = [c.strip() for c in re.split(_SPLIT, text) if c.strip()]
-    if not ours and sales is not None and "shop" in sales and sales["shop"].notna().any():
-        ours = str(sales["shop"].dropna().mode().iloc[0])
-    t_shops = set(traffic["shop"].dropna().astype(str)) if len(traffic) else set()
-    i_shops = set(items["shop"].dropna().astype(str)) if len(items) else set()
-    if competitors:
-        comps, rule = [str(c) for c in competitors], "named"
-    elif t_shops - {ours}:
-        uv = traffic[traffic["shop"] != ours].groupby("shop")["visitors"].sum()
-        comps = uv.sort_values(ascending=False).head(top_n).index.astype(str).tolist()
-        rule = f"top {top_n} shops by visitors in traffic"
-    elif len(items):
-        latest = items[items["snapshot_date"] == items["snapshot_date"].max()]
-        rev = _revenue(latest)[latest["shop"] != ours].groupby(latest["shop"]).sum()
-        comps = rev.sort_values(ascending=False).head(top_n).index.astype(str).tolist()
-        rule = f"top {top_n} shops by revenue in the latest items snapshot"
-    else:
-        comps, rule = [], "no competitors: traffic and items are empty"
-    return ShopSet(ours, comps, rule, [c for c in comps if c not in t_shops],
-                   [c for c in comps if c not in i_shops])
-
-
-def study_window(week_end: pd.Timestamp, start: str = "") -> tuple[pd.Timestamp, pd.Timestamp]:
-    """(start, end) of the study: ``start`` or 52 weeks before, to the week's Sunday."""
-    end = pd.Timestamp(week_end).normalize()
-    lo = pd.Timestamp(start) if start else end - pd.Timedelta(days=364)
-    return lo, end
-
-
-def _revenue(items: pd.DataFrame) -> pd.Series:
-    rev = items["price"] * items["sales_30d"]
-    if "revenue_30d" in items:
-        rev = items["revenue_30d"].where(items["revenue_30d"].notna(), rev)
-    return rev.astype(float)
-
-
-def shop_rows(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Shop-level traffic rows; item-level rows summed for shops that have nothing else.
-
-    Adds a ``source`` column (``shop rows`` / ``item rows summed``).
-    """
-    t = traffic
-    item = t["item_id"].fillna("").astype(str) != "" if "item_id" in t else pd.Series(False, t.index)
-    has_shop = t.loc[~item, "shop"].unique()
-    shop_level = t[~item].assign(source="shop rows")
-    only_items = t[item & ~t["shop"].isin(has_shop)]
-    if only_items.empty:
-        return shop_level
-    num = [c for c in ("visitors", "buyers", "payment_amount") if c in t]
-    summed = (only_items.groupby(["date", "shop", "channel"], as_index=False)[num]
-              .sum(min_count=1).assign(source="item rows summed"))
-    return pd.concat([shop_level, summed], ignore_index=True)
-
-
-def unknown_channels(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Exported channel names the contract does not know (stored as ``other``).
-
-    Returns
-    -------
-    DataFrame
-        shop, channel_raw, days, uv_sum_daily — one row per unknown name and shop.
-    """
-    cols = ["shop", "channel_raw", "days", "uv_sum_daily"]
-    if "channel_raw" not in traffic or traffic.empty:
-        return pd.DataFrame(columns=cols)
-    raw = traffic["channel_raw"].fillna("").astype(str)
-    unknown = (traffic["channel"] == "other") & (raw != "") \
-        & ~raw.map(lambda r: CHANNEL_ALIASES.get(r) == "other" or r in CHANNEL_ALIASES)
-    t = traffic[unknown]
-    if t.empty:
-        return pd.DataFrame(columns=cols)
-    return (t.groupby(["shop", "channel_raw"], as_index=False)
-            .agg(days=("date", "nunique"), uv_sum_daily=("visitors", "sum")))
-
-
-def _weeks(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(Monday, ISO week label) of each date — computed once per distinct day."""
-    dates = pd.Series(pd.to_datetime(dates))
-    days = pd.Series(dates.unique())
-    start = week_start(days)
-    iso = start.dt.isocalendar()
-    label = iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)
-    pos = pd.Index(days).get_indexer(dates)
-    return (pd.Series(start.to_numpy()[pos], index=dates.index),
-            pd.Series(label.to_numpy()[pos], index=dates.index))
 
 
 def channel_structure(traffic: pd.DataFrame, shops: ShopSet | None = None,
@@ -344,18 +205,6 @@ def channel_structure(traffic: pd.DataFrame, shops: ShopSet | None = None,
     return out
 
 
-def _window(traffic: pd.DataFrame, shops: ShopSet | None, start: pd.Timestamp | None,
-            end: pd.Timestamp | None) -> pd.DataFrame:
-    t = traffic
-    if shops is not None:
-        t = t[t["shop"].isin(shops.shops)]
-    if start is not None:
-        t = t[t["date"] >= start]
-    if end is not None:
-        t = t[t["date"] <= end]
-    return t
-
-
 def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
               start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
               ) -> pd.DataFrame:
@@ -407,389 +256,6 @@ def set_share(traffic: pd.DataFrame, shops: ShopSet | None = None,
     out["shops_in_set"] = wk["shop"].transform("nunique")
     out["role"] = out["shop"].map(shops.role) if shops else "competitor"
     return out.sort_values(["week_start", "shop"])[cols].reset_index(drop=True)
-
-
-def _ols_trend(y: np.ndarray, horizon: int, level: float, x: np.ndarray | None = None,
-               x_new: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
-    """Linear trend y = a + b·t by least squares: forecast, prediction interval, slope CI.
-
-    The textbook formulas (the same numbers as statsmodels' ``OLS.get_prediction`` with
-    ``obs_ci``): ŷ ± t(n−2) · s · √(1 + 1/n + (t₀ − t̄)² / Σ(t − t̄)²).
-    """
-    from scipy.special import stdtrit  # Student t quantile (scipy.stats is slow to import)
-
-    n = len(y)
-    x = np.arange(n, dtype=float) if x is None else np.asarray(x, dtype=float)
-    xm = x.mean()
-    sxx = float(((x - xm) ** 2).sum())
-    slope = float(((x - xm) * (y - y.mean())).sum() / sxx)
-    icpt = float(y.mean() - slope * xm)
-    resid = y - (icpt + slope * x)
-    s = float(np.sqrt((resid ** 2).sum() / (n - 2))) if n > 2 else 0.0
-    q = float(stdtrit(n - 2, 0.5 + level / 2)) if n > 2 else float("nan")
-    new = np.arange(x[-1] + 1, x[-1] + 1 + horizon, dtype=float) if x_new is None \
-        else np.asarray(x_new, dtype=float)
-    mean = icpt + slope * new
-    half = q * s * np.sqrt(1 + 1 / n + (new - xm) ** 2 / sxx)
-    se_b = s / np.sqrt(sxx)
-    return mean, mean - half, mean + half, slope, slope - q * se_b, slope + q * se_b
-
-
-def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
-            level: float = 0.8, engine: str = "ols",
-            skip_weeks: Sequence[str] = ()) -> pd.DataFrame:
-    """Short-horizon trend of each shop's total and paid traffic, with intervals.
-
-    Method (documented placeholder for the forecast engine): OLS of weekly average daily UV
-    on the week number over the last ``weeks`` complete weeks; the next ``horizon`` weeks
-    with a ``level`` prediction interval (floored at 0). Needs at least 3 weeks.
-
-    Parameters
-    ----------
-    channels : DataFrame
-        Output of :func:`channel_structure`.
-    weeks, horizon : int
-    level : float
-        Interval coverage (0.8 = 80 %).
-    engine : {"ols", "forecast"}
-        ``forecast`` uses :func:`research.forecast.forecast` (model chosen by backtest, 80 %
-        interval) on all the weekly history instead; a series it cannot handle falls back to
-        OLS, and ``method`` says which was used.
-    skip_weeks : sequence of str
-        ISO weeks left out of the fit (promotion weeks: known in advance, not the trend);
-        they are shown as ``actual (not fitted)``; the fit uses the last ``weeks`` others.
-
-    Returns
-    -------
-    DataFrame
-        The ``competitor_heading.csv`` columns (module docstring): the actual weeks used and
-        the forecast weeks.
-    """
-    cols = ["shop", "role", "series", "week", "week_start", "kind", "uv_avg_daily", "lo", "hi",
-            "slope_per_week", "direction", "method"]
-    if channels.empty:
-        return pd.DataFrame(columns=cols)
-    method = (f"OLS linear trend, last {weeks} weeks"
-              f"{' outside promotion weeks' if skip_weeks else ''}, "
-              f"{level:.0%} prediction interval")
-    c = channels.assign(paid=channels["channel_group"] == "paid")
-    total = c.groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum().rename("total")
-    paid = c[c["paid"]].groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum()
-    wide = pd.concat([total, paid.rename("paid")], axis=1).fillna({"paid": 0.0}).reset_index()
-    rows = []
-    wide["week"] = _weeks(wide["week_start"])[1]
-    skip = set(skip_weeks)
-    for (shop, role), g in wide.groupby(["shop", "role"], sort=False):
-        g = g.sort_values("week_start")
-        g = g.assign(pos=((g["week_start"] - g["week_start"].iloc[-1]).dt.days // 7),
-                     fit=~g["week"].isin(skip))
-        first = g.loc[g["fit"], "week_start"].tail(weeks)
-        g = g[g["week_start"] >= first.iloc[0]] if len(first) else g.tail(weeks)
-        fit = g[g["fit"]]
-        for series in ("total", "paid"):
-            for ws, v, f in zip(g["week_start"], g[series], g["fit"], strict=True):
-                rows.append({"shop": shop, "role": role, "series": series, "week_start": ws,
-                             "kind": "actual" if f else "actual (not fitted)",
-                             "uv_avg_daily": float(v)})
-            if len(fit) < 3:
-                continue
-            y = fit[series].to_numpy(float)
-            mean, lo, hi, slope, s_lo, s_hi = _ols_trend(
-                y, horizon, level, fit["pos"].to_numpy(float), np.arange(1, horizon + 1))
-            direction = "rising" if s_lo > 0 else "falling" if s_hi < 0 else "flat"
-            used = method
-            if engine == "forecast":
-                full = wide[(wide["shop"] == shop)].set_index("week_start")[series]
-                got = _engine_forecast(full.sort_index(), horizon)
-                if got is not None:
-                    mean, lo, hi = got
-                    used = "research.forecast engine (80 % interval); slope: " + method
-            last = g["week_start"].iloc[-1]
-            for h in range(horizon):
-                rows.append({"shop": shop, "role": role, "series": series,
-                             "week_start": last + pd.Timedelta(weeks=h + 1), "kind": "forecast",
-                             "uv_avg_daily": max(mean[h], 0.0), "lo": max(lo[h], 0.0),
-                             "hi": max(hi[h], 0.0), "slope_per_week": slope,
-                             "direction": direction, "method": used})
-    out = pd.DataFrame(rows)
-    if out.empty:
-        return pd.DataFrame(columns=cols)
-    for col in ("lo", "hi", "slope_per_week", "direction"):
-        if col not in out:
-            out[col] = np.nan
-    out["week_start"] = pd.to_datetime(out["week_start"])
-    out["week"] = _weeks(out["week_start"])[1]
-    if "method" not in out:
-        out["method"] = np.nan
-    out[["slope_per_week", "direction", "method"]] = (
-        out.groupby(["shop", "series"])[["slope_per_week", "direction", "method"]]
-        .transform("last"))
-    out["method"] = out["method"].fillna(method)
-    return out[cols]
-
-
-def _engine_forecast(series: pd.Series, horizon: int
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    try:
-        from research.forecast import forecast
-    except ImportError:
-        return None
-    if len(series) < 12:
-        return None
-    try:
-        fc = forecast(series.astype(float), horizon=horizon, freq="W", levels=(80,)).forecast
-    except Exception:  # the engine failing falls back to the stated OLS
-        return None
-    return (fc["point"].to_numpy(), fc["lo80"].to_numpy(), fc["hi80"].to_numpy())
-
-
-def _latest(items: pd.DataFrame) -> pd.DataFrame:
-    if items.empty:
-        return items
-    return items[items["snapshot_date"] == items["snapshot_date"].max()]
-
-
-def _price_band(price: pd.Series) -> pd.Series:
-    edges = np.unique(np.round(np.quantile(price.dropna(), [0.25, 0.5, 0.75]), 2))
-    bins = [-np.inf, *edges, np.inf]
-    labels = [f"≤{edges[0]:g}"] + [f"{a:g}–{b:g}" for a, b in zip(edges[:-1], edges[1:],
-                                                                   strict=True)] \
-        + [f">{edges[-1]:g}"]
-    return pd.cut(price, bins=bins, labels=labels, right=True).astype(str)
-
-
-def _long_attributes(items: pd.DataFrame, attributes: Sequence[str]) -> pd.DataFrame:
-    """One row per listing × attribute × value (multi-valued cells split)."""
-    frames = []
-    for attr in attributes:
-        if attr == "price_band":
-            if items["price"].notna().sum() < 4:
-                continue
-            vals = _price_band(items["price"])
-        elif attr in items and items[attr].notna().any():
-            vals = items[attr]
-        else:
-            continue
-        f = items[["item_id", "shop", "price", "sales_30d", "_revenue", "_cost"]].assign(
-            attribute=attr, value=vals.astype("string"))
-        f = f[f["value"].notna()]
-        f = f.assign(value=f["value"].str.split(_SPLIT)).explode("value")
-        f["value"] = f["value"].str.strip()
-        frames.append(f[f["value"].notna() & (f["value"] != "")].drop_duplicates(
-            ["attribute", "value", "item_id"]))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def attribute_sales(items: pd.DataFrame, shops: ShopSet,
-                    attributes: Sequence[str] = ATTRIBUTES) -> pd.DataFrame:
-    """Category, our and the competitors' listings and sales by attribute value.
-
-    Uses the latest snapshot in ``items`` (pass items up to the study week only). Units are
-    ``sales_30d`` (a rolling 30-day count on the listing), revenue ``revenue_30d`` or
-    price × units.
-
-    Returns
-    -------
-    DataFrame
-        The ``competitor_attributes.csv`` columns (module docstring); attributes that are
-        missing from the data are absent.
-
-    Examples
-    --------
-    >>> items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"),
-    ...     "item_id": ["1", "2", "3", "4"], "shop": ["我们", "A", "A", "B"],
-    ...     "price": [50.0, 60, 70, 80], "sales_30d": [30, 10, 0, 0],
-    ...     "material": ["钛", "不锈钢", "不锈钢", "玻璃"]})
-    >>> out = attribute_sales(items, ShopSet("我们", ["A", "B"], "named"), ["material"])
-    >>> out.set_index("value")["demand_index"].round(2).to_dict()
-    {'钛': 3.0, '不锈钢': 0.5, '玻璃': 0.0}
-    """
-    cols = ["attribute", "value", "listings", "listing_share", "units", "units_share",
-            "revenue", "demand_index", "median_price", "our_listings", "our_units",
-            "competitors_with", "competitors", "competitor_share", "competitor_units",
-            "competitor_median_price", "competitor_unit_cost", "competitor_names"]
-    snap = _latest(items)
-    if snap.empty:
-        return pd.DataFrame(columns=cols)
-    snap = snap.assign(_revenue=_revenue(snap),
-                       _cost=snap["unit_cost"] if "unit_cost" in snap else np.nan)
-    long = _long_attributes(snap, attributes)
-    if long.empty:
-        return pd.DataFrame(columns=cols)
-    present = [c for c in shops.competitors if c in set(snap["shop"])]
-    long["_ours"] = long["shop"] == shops.ours
-    long["_comp"] = long["shop"].isin(present)
-    per_attr = long.drop_duplicates(["attribute", "item_id"]).groupby("attribute").agg(
-        n_listings=("item_id", "size"), n_units=("sales_30d", "sum"))
-    g = long.groupby(["attribute", "value"])
-    out = g.agg(listings=("item_id", "nunique"), units=("sales_30d", "sum"),
-                revenue=("_revenue", "sum"), median_price=("price", "median")).reset_index()
-    ours = long[long["_ours"]].groupby(["attribute", "value"]).agg(
-        our_listings=("item_id", "nunique"), our_units=("sales_30d", "sum"))
-    comp = long[long["_comp"]].groupby(["attribute", "value"]).agg(
-        competitors_with=("shop", "nunique"), competitor_units=("sales_30d", "sum"),
-        competitor_median_price=("price", "median"), competitor_unit_cost=("_cost", "mean"),
-        competitor_names=("shop", lambda s: "、".join(sorted(s.astype(str).unique()))))
-    out = out.join(ours, on=["attribute", "value"]).join(comp, on=["attribute", "value"])
-    out = out.join(per_attr, on="attribute")
-    out[["our_listings", "our_units", "competitors_with", "competitor_units"]] = out[
-        ["our_listings", "our_units", "competitors_with", "competitor_units"]].fillna(0).astype(int)
-    out["competitor_names"] = out["competitor_names"].fillna("")
-    out["listing_share"] = out["listings"] / out["n_listings"]
-    out["units_share"] = out["units"] / out["n_units"].where(out["n_units"] > 0)
-    out["demand_index"] = out["units_share"] / out["listing_share"]
-    out["competitors"] = len(present)
-    # no competitor listing at all: "few competitors have it" cannot be judged (NaN)
-    out["competitor_share"] = out["competitors_with"] / len(present) if present else np.nan
-    order = {a: i for i, a in enumerate(attributes)}
-    out = out.assign(_o=out["attribute"].map(order)).sort_values(
-        ["_o", "units"], ascending=[True, False])
-    return out[cols].reset_index(drop=True)
-
-
-def advantages(attrs: pd.DataFrame, max_competitor_share: float = 0.4,
-               min_listing_share: float = 0.01, min_demand_index: float = 1.0) -> pd.DataFrame:
-    """Attribute values on which we can beat the competitors, ranked.
-
-    A value qualifies when its demand index (units share ÷ listing share) is above
-    ``min_demand_index``, we list it, at most ``max_competitor_share`` of the competitors list
-    it, and it holds at least ``min_listing_share`` of the category's listings (so a value
-    on two listings does not win by luck). Score = (demand index − 1) × (1 − competitor
-    share). Fewer than three rows means fewer than three advantages: nothing is invented.
-
-    Parameters
-    ----------
-    attrs : DataFrame
-        Output of :func:`attribute_sales`.
-
-    Returns
-    -------
-    DataFrame
-        The ``advantages.csv`` columns (module docstring), best first.
-
-    Examples
-    --------
-    >>> a = pd.DataFrame({"attribute": ["material"] * 2, "value": ["钛", "玻璃"],
-    ...     "listings": [10, 90], "listing_share": [0.1, 0.9], "units": [40, 60],
-    ...     "units_share": [0.4, 0.6], "demand_index": [4.0, 0.67], "our_listings": [2, 1],
-    ...     "our_units": [20, 5], "competitors_with": [1, 5], "competitors": [5, 5],
-    ...     "competitor_share": [0.2, 1.0]})
-    >>> advantages(a).round(3)[["rank", "value", "score"]].values.tolist()
-    [[1, '钛', 2.4]]
-    """
-    cols = ["rank", "attribute", "value", "score", "demand_index", "units_share",
-            "listing_share", "listings", "our_listings", "our_units", "competitors_with",
-            "competitors", "competitor_share", "evidence"]
-    if attrs.empty:
-        return pd.DataFrame(columns=cols)
-    ok = (attrs["demand_index"] > min_demand_index) & (attrs["our_listings"] > 0) \
-        & (attrs["competitor_share"] <= max_competitor_share + 1e-12) \
-        & (attrs["listing_share"] >= min_listing_share)
-    out = attrs[ok].copy()
-    if out.empty:
-        return pd.DataFrame(columns=cols)
-    out["score"] = (out["demand_index"] - 1) * (1 - out["competitor_share"])
-    out = out.sort_values(["score", "units_share"], ascending=False).reset_index(drop=True)
-    out["rank"] = np.arange(1, len(out) + 1)
-    out["evidence"] = [
-        f"{r.attribute}={r.value}: {r.units_share:.1%} of category units on "
-        f"{r.listing_share:.1%} of listings (demand index {r.demand_index:.2f}); we list it "
-        f"{int(r.our_listings)}× ({int(r.our_units):,} units/30d); "
-        f"{int(r.competitors_with)} of {int(r.competitors)} competitors list it"
-        for r in out.itertuples()]
-    return out[cols]
-
-
-def competitor_profile(items: pd.DataFrame, shops: ShopSet,
-                       attributes: Sequence[str] = ("size", "color", "material", "function",
-                                                    "style")) -> pd.DataFrame:
-    """Per shop: listings, units, revenue, price range, unit cost and best-selling values.
-
-    Uses the latest snapshot; shops without listings get a row saying so.
-
-    Returns
-    -------
-    DataFrame
-        shop, role, listings, units_30d, revenue_30d, median_price, price_min, price_max,
-        unit_cost (median where given), and ``top_<attribute>`` (the value with most units).
-    """
-    snap = _latest(items)
-    rows = []
-    for shop in shops.shops:
-        s = snap[snap["shop"] == shop] if len(snap) else snap
-        row: dict = {"shop": shop, "role": shops.role(shop), "listings": len(s)}
-        if len(s):
-            row.update(units_30d=int(s["sales_30d"].sum()), revenue_30d=float(_revenue(s).sum()),
-                       median_price=float(s["price"].median()), price_min=float(s["price"].min()),
-                       price_max=float(s["price"].max()),
-                       unit_cost=float(s["unit_cost"].median()) if "unit_cost" in s
-                       and s["unit_cost"].notna().any() else np.nan)
-            for attr in attributes:
-                if attr in s and s[attr].notna().any():
-                    top = s.groupby(attr)["sales_30d"].sum().sort_values(ascending=False)
-                    row[f"top_{attr}"] = str(top.index[0])
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def items_share(items: pd.DataFrame, shops: ShopSet | None = None) -> pd.DataFrame:
-    """Each shop's share of the set's listings, units and revenue, snapshot by snapshot.
-
-    The money side of the set share when traffic has no ``payment_amount``: units are
-    ``sales_30d`` and revenue ``revenue_30d`` (or price × units) — 30-day windows ending on
-    each snapshot, so consecutive weekly snapshots overlap.
-
-    Returns
-    -------
-    DataFrame
-        snapshot_date, shop, role, listings, units_30d, revenue_30d, units_share,
-        revenue_share, shops_in_set.
-
-    Examples
-    --------
-    >>> items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"),
-    ...     "item_id": ["1", "2", "3"], "shop": ["A", "A", "B"], "price": [10.0, 20, 10],
-    ...     "sales_30d": [1, 2, 5]})
-    >>> items_share(items)[["shop", "units_share", "revenue_share"]].values.tolist()
-    [['A', 0.375, 0.5], ['B', 0.625, 0.5]]
-    """
-    cols = ["snapshot_date", "shop", "role", "listings", "units_30d", "revenue_30d",
-            "units_share", "revenue_share", "shops_in_set"]
-    it = items if shops is None else items[items["shop"].isin(shops.shops)]
-    if it.empty:
-        return pd.DataFrame(columns=cols)
-    it = it.assign(_rev=_revenue(it))
-    out = (it.groupby(["snapshot_date", "shop"], as_index=False)
-           .agg(listings=("item_id", "nunique"), units_30d=("sales_30d", "sum"),
-                revenue_30d=("_rev", "sum")))
-    snap = out.groupby("snapshot_date")
-    out["units_share"] = out["units_30d"] / snap["units_30d"].transform("sum").where(
-        lambda v: v > 0)
-    out["revenue_share"] = out["revenue_30d"] / snap["revenue_30d"].transform("sum").where(
-        lambda v: v > 0)
-    out["shops_in_set"] = snap["shop"].transform("nunique")
-    out["role"] = out["shop"].map(shops.role) if shops else "competitor"
-    return out[cols]
-
-
-def conversion_by(frame: pd.DataFrame, by: Sequence[str], buyers: str = "buyers",
-                  visitors: str = "visitors") -> pd.DataFrame:
-    """Conversion per group = Σ buyers ÷ Σ visitors (never a mean of per-row rates).
-
-    The rule :func:`channel_structure` uses for channels, for any grouping (a listing's
-    views against its units sold, a leaf category …). Rows missing either value are left out.
-
-    Examples
-    --------
-    >>> f = pd.DataFrame({"g": ["a", "a", "b"], "buyers": [1, 9, 0], "visitors": [10, 90, 5]})
-    >>> conversion_by(f, ["g"])["conversion"].tolist()
-    [0.1, 0.0]
-    """
-    ok = frame[frame[buyers].notna() & frame[visitors].notna()]
-    out = ok.groupby(list(by), as_index=False).agg(
-        buyers=(buyers, "sum"), visitors=(visitors, "sum"), rows=(visitors, "size"))
-    out["conversion"] = out["buyers"] / out["visitors"].where(out["visitors"] > 0)
-    return out
 
 
 # ----------------------------------------------------------------------------- the study
@@ -849,7 +315,7 @@ unknown : DataFrame
                 f"advantages: {adv}.")
 
 
-def competitor_study(warehouse: str | object, *, category: str = "", week: str = "",
+def competitor_study(warehouse: str | os.PathLike[str] | None, *, category: str = "", week: str = "",
                      start: str = "", shop: str = "", competitors: Sequence[str] = (),
                      top_n: int = 5, sensitivity: float = 1.0, currency: str = "CNY",
                      trend_engine: str = "ols") -> CompetitorStudy:
@@ -938,83 +404,3 @@ def profile_or_empty(items: pd.DataFrame, shops: ShopSet) -> pd.DataFrame:
     """:func:`competitor_profile`, or an empty frame when there are no shops."""
     return competitor_profile(items, shops) if shops.shops else pd.DataFrame(
         columns=["shop", "role", "listings"])
-
-
-# ----------------------------------------------------------------------------- charts
-def plot_structure(channels: pd.DataFrame, week: str) -> Figure | None:
-    """Channel shares (left) and average daily UV by channel (right) of each shop in ``week``,
-    ours first."""
-    import matplotlib.pyplot as plt
-
-    w = channels[channels["week"] == week]
-    if w.empty:
-        return None
-    shops = list(dict.fromkeys(w.sort_values("role", ascending=False)["shop"]))
-    share = w.pivot_table(index="shop", columns="channel", values="share", aggfunc="sum")
-    level = w.pivot_table(index="shop", columns="channel", values="uv_avg_daily", aggfunc="sum")
-    order = [c for c in CHANNELS if c in share.columns]
-    share, level = share.reindex(index=shops, columns=order), level.reindex(index=shops,
-                                                                           columns=order)
-    fig, axes = plt.subplots(1, 2, figsize=(12, 0.5 * len(shops) + 2), sharey=True)
-    colors = plt.get_cmap("tab10").colors
-    for ax, frame, label in ((axes[0], share, "访客占比 share of the shop's daily UV"),
-                             (axes[1], level, "日均访客 average daily UV")):
-        left = np.zeros(len(shops))
-        for i, c in enumerate(order):
-            vals = frame[c].fillna(0).to_numpy()
-            ax.barh(range(len(shops)), vals, left=left, color=colors[i % 10],
-                    label=CHANNEL_LABELS.get(c, c))
-            left += vals
-        ax.set_xlabel(label)
-    axes[0].set_yticks(range(len(shops)), shops)
-    axes[0].invert_yaxis()
-    axes[1].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.suptitle(f"流量结构 · traffic structure, {week}")
-    fig.tight_layout()
-    return fig
-
-
-def plot_set_share(share: pd.DataFrame) -> Figure | None:
-    """Each shop's share of the set's daily UV, week by week."""
-    import matplotlib.pyplot as plt
-
-    if share.empty:
-        return None
-    fig, ax = plt.subplots(figsize=(11, 3.8))
-    for (shop, role), g in share.groupby(["shop", "role"]):
-        ax.plot(g["week_start"], g["uv_share"], lw=2.5 if role == "ours" else 1.2,
-                label=f"{shop}{'（我们）' if role == 'ours' else ''}")
-    ax.set_ylabel("访客份额 share of the set's UV")
-    ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    ax.set_title("竞争集访客份额 · share of the competitive set's visitors")
-    fig.tight_layout()
-    return fig
-
-
-def plot_heading(head: pd.DataFrame, max_shops: int = 6) -> Figure | None:
-    """Total and paid average daily UV: the weeks used and the trend ahead with its interval."""
-    import matplotlib.pyplot as plt
-
-    if head.empty:
-        return None
-    shops = list(dict.fromkeys(head.sort_values("role", ascending=False)["shop"]))[:max_shops]
-    fig, axes = plt.subplots(len(shops), 1, figsize=(10, 2.2 * len(shops)), squeeze=False)
-    for ax, shop in zip(axes[:, 0], shops, strict=True):
-        for series, color in (("total", "tab:blue"), ("paid", "tab:red")):
-            g = head[(head["shop"] == shop) & (head["series"] == series)]
-            act, fc = g[g["kind"] != "forecast"], g[g["kind"] == "forecast"]
-            ax.plot(act["week_start"], act["uv_avg_daily"], color=color, marker="o", ms=3,
-                    label=f"{'全部 total' if series == 'total' else '付费 paid'}")
-            skipped = act[act["kind"] != "actual"]
-            ax.scatter(skipped["week_start"], skipped["uv_avg_daily"], s=40, facecolors="white",
-                       edgecolors=color, zorder=3)
-            if len(fc):
-                ax.plot(fc["week_start"], fc["uv_avg_daily"], color=color, ls="--")
-                ax.fill_between(fc["week_start"], fc["lo"], fc["hi"], color=color, alpha=0.15)
-        d = head[(head["shop"] == shop) & (head["series"] == "total")]["direction"].dropna()
-        ax.set_title(f"{shop} — total {d.iloc[0] if len(d) else 'n/a'}", fontsize=9)
-        ax.set_ylabel("日均UV")
-        ax.legend(fontsize=7, loc="upper left")
-    fig.tight_layout()
-    return fig
