@@ -120,9 +120,9 @@ def auto_edges(prices: Sequence[float] | np.ndarray, units: Sequence[float] | No
     idx = np.searchsorted(np.asarray(edges), p, side="left")
     n_raw = np.bincount(idx, weights=c, minlength=len(edges) + 1).astype(float)
     u_raw = np.bincount(idx, weights=u, minlength=len(edges) + 1)
-    # shares per band, merged in place below (no units sold: the raw listing counts)
+    # shares per band, merged in place below (no units sold: the listing shares)
     n: list[float] = list(n_raw / n_raw.sum())
-    w_units: list[float] = list(u_raw / u_raw.sum() if u_raw.sum() > 0 else n_raw)
+    w_units: list[float] = list(u_raw / u_raw.sum()) if u_raw.sum() > 0 else list(n)
     while len(edges):
         weight = np.maximum(n, w_units)
         i = int(np.argmin(weight))

@@ -466,3 +466,14 @@ def test_no_listings_is_explained_not_a_crash():
 def test_title_rule_can_be_switched_off():
     study = px.analyse_prices(_market(days=("2026-11-22",)), edges=[49, 99], trick_keywords=())
     assert set(study.excluded["item_id"]) == {"t1", "t2", "t5"}  # t3, t4: deposit titles kept
+
+
+def test_auto_edges_without_sales_still_merges_thin_bands() -> None:
+    """A snapshot that sold nothing: bands are weighed by listing shares, so a band holding
+    under min_share of the listings is merged even when n_bands allows more bands."""
+    from research.price_edges import auto_edges
+
+    prices = [15.0] * 50 + [25.0] * 50 + [35.0]  # one listing (1 %) in the 29–39 band
+    # bands ≤19 (50 %), 19–29 (50 %), >29 (1 %): the thin top band merges into 19–29
+    assert auto_edges(prices, units=[0.0] * len(prices), n_bands=8, min_share=0.03) == [19.0]
+    assert auto_edges(prices, n_bands=8, min_share=0.03) == [19.0]
