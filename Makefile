@@ -44,11 +44,13 @@ demo: install ## Fresh-machine demo: sample market, ingest, weekly study, print 
 	$(BIN)/research status --warehouse $(WAREHOUSE)
 	@if [ -f $(STUDY) ]; then $(BIN)/research run $(STUDY) --warehouse $(WAREHOUSE); fi
 
-browser: ## Install headless Chromium and a CJK font (Debian) for the browser tests, if missing
-	@if command -v chromium >/dev/null 2>&1 && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
+browser: ## Install what reads the reports (Debian): headless Chromium, a CJK font, LibreOffice Calc
+	@if command -v chromium >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 \
+	    && fc-list :lang=zh 2>/dev/null | grep -q .; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
-	else echo "chromium or a CJK font is missing: the browser tests skip outside CI (install Debian's chromium and fonts-noto-cjk)"; fi
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    chromium fonts-noto-cjk libreoffice-calc-nogui >/dev/null; \
+	else echo "chromium, a CJK font or LibreOffice is missing: those tests skip outside CI (Debian: chromium fonts-noto-cjk libreoffice-calc-nogui)"; fi
 
 test: install browser ## Install and run every test (what CI runs)
 	$(BIN)/pytest -n 2 --dist loadgroup -q --basetemp=.pytest_tmp

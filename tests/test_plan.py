@@ -333,3 +333,38 @@ def test_promotion_peak_day_resplits_neighbouring_weeks() -> None:
     assert out.loc[1, "revenue"] == pytest.approx(2000 * w49 / (w48 + w49))
     assert out.loc[1, "revenue_hi"] == pytest.approx(1100 * out.loc[1, "revenue"] / 1000)
     assert out.loc[2, "revenue"] == 1000.0  # a week without promotion days is left alone
+
+
+@pytest.mark.slow
+def test_plan_xlsx_opens_in_libreoffice(tmp_path: Path) -> None:
+    """LibreOffice opens plan.xlsx and saves it again with the same sheets and numbers."""
+    import os
+    import shutil
+    import subprocess
+
+    soffice = shutil.which("soffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice (soffice) is missing: `make browser` installs it")
+        pytest.skip("LibreOffice is not installed (make browser installs it)")
+    weekly_t = _weekly_targets()
+    daily = plan.daily_plan(weekly_t, pd.Series(1 / 7, index=range(7)))
+    weekly, monthly = plan.weekly_from_daily(daily), plan.monthly_from_daily(daily)
+    summary = pd.DataFrame({"项目": ["价格"], "内容": ["¥89.9"]})
+    src = plan.write_plan_xlsx(tmp_path / "plan.xlsx", summary, daily, weekly, monthly, "保温杯 计划")
+    out = tmp_path / "lo"
+    subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
+                    "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
+                   check=True, capture_output=True, timeout=180)
+    before, after = openpyxl.load_workbook(src), openpyxl.load_workbook(out / "plan.xlsx")
+    assert after.sheetnames == before.sheetnames == ["概况", "日计划", "周计划", "月计划"]
+    for name in before.sheetnames:
+        a = [[c for c in row] for row in before[name].iter_rows(values_only=True)]
+        b = [[c for c in row] for row in after[name].iter_rows(values_only=True)]
+        assert len(a) == len(b), name
+        for ra, rb in zip(a, b, strict=True):
+            for ca, cb in zip(ra, rb, strict=False):
+                if isinstance(ca, float):
+                    assert cb == pytest.approx(ca, rel=1e-9), name
+                elif ca is not None and not hasattr(ca, "year"):
+                    assert str(cb) == str(ca), name
