@@ -49,7 +49,7 @@ def main() -> int:
 def _collect() -> None:
     lines = ["# Benchmark figures", "", "Written by `make bench` (`python -m bench`); one JSON "
              "per benchmark beside this file.", ""]
-    for path in sorted(RESULTS.glob("*.json")):
+    for path in sorted(p for p in RESULTS.glob("*.json") if not p.stem.endswith("_quick")):
         data = json.loads(path.read_text(encoding="utf-8"))
         lines += [f"## {path.stem}", "", "```json",
                   json.dumps(data, ensure_ascii=False, indent=2, default=str)[:6000], "```", ""]

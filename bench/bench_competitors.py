@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench._figures import write_figures
 
 _RUN = r"""
 import json, resource, sys, time
@@ -103,11 +103,7 @@ def main(quick: bool = False) -> dict:
                    method="binary segmentation, l2 cost, min_size 7, jump 1, on cumulative "
                           "sums; one process (no multiprocessing needed at this cost)")
     figures["within_target"] = figures["total_s"] < 30 and figures["peak_rss_mb"] < 2048
-    RESULTS.mkdir(exist_ok=True)
-    name = "competitors_quick.json" if quick else "competitors.json"
-    (RESULTS / name).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n",
-                                encoding="utf-8")
-    print(json.dumps(figures, indent=2, ensure_ascii=False))
+    write_figures("competitors", figures)
     return figures
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench._figures import write_figures
 
 _BARE = """
 import duckdb, resource, sys, time
@@ -90,8 +90,7 @@ def main(quick: bool = False) -> dict:
         "targets": {"ratio": "<= 3", "peak_mb": "< 1536"},
         "quick": quick,
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "ingest.json").write_text(json.dumps(figures, indent=2, ensure_ascii=False))
+    write_figures("ingest", figures)
     return figures
 
 

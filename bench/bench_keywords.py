@@ -19,7 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench._figures import write_figures
+
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORY = "保温杯"
 END = "2026-11-22"  # a Sunday: the study week is 2026-W47
@@ -179,10 +180,7 @@ def main(quick: bool = False) -> dict:
                  "per-term loop (resample, polyfit, rolling medians), timed on the subset and "
                  "extrapolated linearly to all terms (read time scaled by the term share)."),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "keywords.json").write_text(json.dumps(result, ensure_ascii=False, indent=2),
-                                           encoding="utf-8")
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    write_figures("keywords", result)
     return result
 
 

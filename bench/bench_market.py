@@ -9,7 +9,6 @@ overview runs in a fresh process so its time and peak RSS are its own. ``quick=T
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -17,7 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench._figures import write_figures
+
 FULL_LISTINGS = 5_000_000
 QUICK_LISTINGS = 200_000
 SNAPSHOTS = 4
@@ -114,9 +114,7 @@ def main(quick: bool = False) -> dict:
         "meets_target": min(s for s, _ in runs) < 15,
         "cpus": os.cpu_count(),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "market.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
-    print(json.dumps(figures, indent=2))
+    write_figures("market", figures)
     return figures
 
 

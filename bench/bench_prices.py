@@ -18,7 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-RESULTS = Path(__file__).resolve().parent / "results"
+from bench._figures import write_figures
+
 SNAPSHOTS = ["2026-11-01", "2026-11-08", "2026-11-15", "2026-11-22"]
 EDGES = [29, 39, 49, 59, 79, 99, 129, 199, 299]
 
@@ -148,10 +149,7 @@ def main(quick: bool = False) -> dict:
                               and naive["seconds"] / fast["seconds"] >= 5),
         "cpu_count": os.cpu_count(),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "prices.json").write_text(json.dumps(result, ensure_ascii=False, indent=2),
-                                          encoding="utf-8")
-    print(json.dumps(result, ensure_ascii=False, indent=2))
+    write_figures("prices", result)
     return result
 
 

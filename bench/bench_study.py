@@ -22,8 +22,9 @@ from pathlib import Path
 
 import yaml
 
+from bench._figures import write_figures
+
 ROOT = Path(__file__).resolve().parent.parent
-RESULTS = Path(__file__).resolve().parent / "results"
 
 _RUN = "from research.study import run_command; run_command(sys.argv[1:])"
 
@@ -107,10 +108,7 @@ def main(quick: bool = False) -> dict:
         "parallel_under_target": parallel["wall_s"] < 60,
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "study.json").write_text(json.dumps(out, ensure_ascii=False, indent=2),
-                                        encoding="utf-8")
-    print(json.dumps(out, ensure_ascii=False, indent=2))
+    write_figures("study", out)
     return out
 
 

@@ -20,22 +20,16 @@ import html as _html
 import json
 import os
 import re
-import sys
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import nbformat
+from nbconvert.preprocessors import Preprocessor
 
-# jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar
-# for ~5 s at import; nbformat never validates IRIs, so that format checker is left out.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
-import nbformat  # noqa: E402
-from nbconvert.preprocessors import Preprocessor  # noqa: E402
-
-from research.config import TEMPLATES_DIR  # noqa: E402
+from research.config import TEMPLATES_DIR
 
 __all__ = [
     "TEMPLATE",

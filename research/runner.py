@@ -26,10 +26,6 @@ from research.config import PROJECT_ROOT, default_reports
 if TYPE_CHECKING:
     from research.study import Plan
 
-# jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar
-# for ~5 s at import; nbformat never validates IRIs, so that format checker is left out.
-# (a None entry is how Python blocks an import; typeshed types sys.modules values as modules)
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 __all__ = ["run_study", "code_version"]
 

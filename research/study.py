@@ -45,11 +45,6 @@ import yaml
 from research.config import NOTEBOOKS_DIR, default_warehouse
 from research.runner import code_version, run_study
 
-# jsonschema (under nbformat) imports rfc3987_syntax when installed, which compiles a grammar
-# for ~5 s at import; nbformat never validates IRIs, so that format checker is left out.
-# (a None entry is how Python blocks an import; typeshed types sys.modules values as modules)
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-
 __all__ = [
     "SHARED",
     "StudyError",

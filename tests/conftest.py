@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._support import unavailable
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA = PROJECT_ROOT.parent / "shared" / "data" / "real"
 SAMPLE_SEED = 7
@@ -91,7 +93,5 @@ def warehouse_copy(sample_warehouse: Path, tmp_path: Path) -> Path:
 def real_data() -> Path:
     """``../shared/data/real``: skipped outside CI when absent, a failure in CI."""
     if not REAL_DATA.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{REAL_DATA} is missing: CI must run the real-data tests")
-        pytest.skip(f"{REAL_DATA} is absent; real-data tests skipped outside CI")
+        unavailable(str(REAL_DATA), "the shared folder beside the project")
     return REAL_DATA

@@ -7,11 +7,12 @@ test skips outside CI and fails in CI."""
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests._support import unavailable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from test_study import XSS, make_tiny_warehouse, write_study
@@ -26,9 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 @pytest.fixture(scope="module")
 def chromium() -> Path:
     if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: CI must run the browser test (make browser)")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium, or make browser)")
+        unavailable(str(CHROMIUM), "make browser installs Debian's chromium")
     pytest.importorskip("playwright.sync_api")
     return CHROMIUM
 

@@ -338,15 +338,14 @@ def test_promotion_peak_day_resplits_neighbouring_weeks() -> None:
 @pytest.mark.slow
 def test_plan_xlsx_opens_in_libreoffice(tmp_path: Path) -> None:
     """LibreOffice opens plan.xlsx and saves it again with the same sheets and numbers."""
-    import os
     import shutil
     import subprocess
 
+    from tests._support import unavailable
+
     soffice = shutil.which("soffice")
     if soffice is None:
-        if os.environ.get("CI"):
-            pytest.fail("LibreOffice (soffice) is missing: `make browser` installs it")
-        pytest.skip("LibreOffice is not installed (make browser installs it)")
+        unavailable("LibreOffice (soffice)", "make browser installs libreoffice-calc-nogui")
     weekly_t = _weekly_targets()
     daily = plan.daily_plan(weekly_t, pd.Series(1 / 7, index=range(7)))
     weekly, monthly = plan.weekly_from_daily(daily), plan.monthly_from_daily(daily)
