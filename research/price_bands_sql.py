@@ -10,6 +10,7 @@ columns and workbench choices are documented in :mod:`research.prices`.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 
 import duckdb
@@ -67,11 +68,12 @@ def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | Non
     Returns
     -------
     (connection, "_px_src")
+        The view also carries ``_rid``, the row's id in its table: the few rule-flagged rows
+        are remembered by it, so the listings are never copied. A DataFrame, or a relation
+        without row ids (a view), is first copied into the temp table ``_px_items``.
     """
     con = con or duckdb.connect()
-    if isinstance(items, pd.DataFrame):
-        con.register("_px_frame", items)
-        items = "_px_frame"
+    items = _rowid_relation(con, items)
     have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {items}").fetchall()}
 
     def col(name: str, sql_type: str) -> str:
@@ -83,14 +85,36 @@ def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | Non
     if until is not None:
         conds.append(f"CAST(snapshot_date AS DATE) <= DATE '{pd.Timestamp(until).date()}'")
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
-    sql = f"""SELECT CAST(snapshot_date AS DATE) AS snapshot_date, CAST(item_id AS VARCHAR) AS item_id,
-        CAST(shop AS VARCHAR) AS shop, {col('title', 'VARCHAR')} AS title,
-        CAST(price AS DOUBLE) AS price, CAST(sales_30d AS DOUBLE) AS sales_30d,
-        {col('revenue_30d', 'DOUBLE')} AS revenue_30d, {col('is_tmall', 'BOOLEAN')} AS is_tmall,
-        {col('currency', 'VARCHAR')} AS currency
+    sql = f"""SELECT rowid AS _rid, CAST(snapshot_date AS DATE) AS snapshot_date,
+        CAST(item_id AS VARCHAR) AS item_id, CAST(shop AS VARCHAR) AS shop,
+        {col('title', 'VARCHAR')} AS title, CAST(price AS DOUBLE) AS price,
+        CAST(sales_30d AS DOUBLE) AS sales_30d, {col('revenue_30d', 'DOUBLE')} AS revenue_30d,
+        {col('is_tmall', 'BOOLEAN')} AS is_tmall, {col('currency', 'VARCHAR')} AS currency
         FROM {items} {where}"""
     con.execute(f"CREATE OR REPLACE TEMP VIEW _px_src AS {sql}")
     return con, "_px_src"
+
+
+def _rowid_relation(con: duckdb.DuckDBPyConnection, items: pd.DataFrame | str) -> str:
+    """The name of a relation holding ``items`` whose rows have ``rowid``s."""
+    if isinstance(items, str):
+        try:
+            con.execute(f"SELECT rowid FROM {items} LIMIT 0")
+            return items
+        except duckdb.BinderException:
+            source = items
+    else:
+        con.register("_px_frame", items)
+        source = "_px_frame"
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _px_items AS SELECT * FROM {source}")
+    if source == "_px_frame":
+        con.unregister("_px_frame")
+    return "_px_items"
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    return bool(fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                          [name])[0])
 
 
 def _literal(text: object) -> str:
@@ -102,14 +126,31 @@ _REASONS = {1: "no price (≤ 0)", 2: "placeholder price (≤ {ph:g})",
              5: "outlier: ln(price) < Q1 − {k:g}·IQR"}
 
 
-def _rule_code(placeholder_max: float, keywords: Sequence[str]) -> str:
-    # ASCII words match case-insensitively; RE2 on the raw title (no lower(): 2× faster)
-    words = "|".join(("(?i:" + kw + ")") if kw.isascii() else kw for kw in keywords)
-    title = (f"WHEN title IS NOT NULL AND regexp_matches(title, {_literal(words)}) THEN 3"
-             if words else "")
-    return f"""CASE WHEN price IS NULL OR price <= 0 THEN 1
-                    WHEN price <= {float(placeholder_max)} THEN 2
-                    {title} ELSE 0 END"""
+def _title_pattern(keywords: Sequence[str]) -> str:
+    """One RE2 alternation of the keywords; a keyword containing another is dropped (it
+    matches nothing more), ASCII words match case-insensitively."""
+    kept = [kw for kw in dict.fromkeys(keywords) if kw
+            and not any(o != kw and o.lower() in kw.lower() for o in keywords if o)]
+    return "|".join(("(?i:" + re.escape(kw) + ")") if kw.isascii() else re.escape(kw)
+                    for kw in kept)
+
+
+def _hist_quantile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
+    """Quantile ``q`` of ``values`` (ascending) repeated ``counts`` times, interpolated as
+    DuckDB's ``quantile_cont`` (and pandas' default) would on the repeated values."""
+    total = counts.sum()
+    if total <= 0:
+        return float("nan")
+    cum = np.cumsum(counts)
+    pos = (total - 1) * q
+    lo = values[np.searchsorted(cum, math.floor(pos) + 1)]
+    hi = values[np.searchsorted(cum, math.ceil(pos) + 1)]
+    return float(lo + (hi - lo) * (pos - math.floor(pos)))
+
+
+def _hist_median(values: np.ndarray, counts: np.ndarray) -> float:
+    """Median of values repeated ``counts`` times, interpolated as ``quantile_cont(0.5)``."""
+    return _hist_quantile(values, counts, 0.5)
 
 
 def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src", *,
@@ -122,55 +163,94 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
     ``[Q1 − k·IQR, Q3 + k·IQR]`` of its snapshot's rule-clean listings (IQR floored at 0.1;
     only with ≥ 8 listings).
 
-    One pass over ``source`` materialises the narrow temp table ``_px_all`` (shop as a
-    64-bit hash, a rule code; item, title and shop text only on rule-flagged rows), so 20
-    million rows stay well under a gigabyte;
-    ``_px_q`` holds each snapshot's log-price fences. Views on top: ``_px_codes`` (every
-    row with its final ``code``, 0 = clean), ``_px_clean`` (clean rows, with ``shop_h``,
-    ``price``, ``sales_30d``, ``revenue`` = revenue_30d else price × sales_30d,
-    ``revenue_computed``, ``is_tmall``), and ``_px_flagged`` (the source's columns plus
-    ``trick_reason``; it re-reads titles, so query it only for few rows).
+    Two passes over ``source`` and no copy of it: the first keeps the few rows a rule flags
+    (temp table ``_px_flag``: the source's columns, ``_rid`` and ``code`` 1–3); the second
+    aggregates every other row per snapshot and price (temp table ``_px_hist``: listings
+    ``n``, units ``u``, revenue ``r``, revenue-computed ``rc``, zero-sales ``z``, Tmall
+    ``tm`` of ``tn`` known, and ``code`` 0 clean / 4 / 5 outlier). The outlier fences come
+    from that histogram exactly as ``quantile_cont`` would compute them from the rows; as
+    they are an interval of ``ln(price)``, each snapshot's clean listings are the unflagged
+    ones priced within ``[lo_price, hi_price]`` (temp table ``_px_range``, with the fences
+    ``ln_lo``/``ln_hi``). Views on top: ``_px_clean`` (clean rows with ``shop_h`` = hash of
+    shop, ``price``, ``sales_30d``, ``revenue`` = revenue_30d else price × sales_30d,
+    ``revenue_computed``, ``is_tmall``), ``_px_flagged`` (the source's columns plus
+    ``trick_reason``, NULL when clean) and ``_px_code_counts`` (listings, zero-sales and
+    revenue-computed listings per snapshot and code).
     """
-    rule = _rule_code(placeholder_max, keywords)
-    # text columns are kept only for the few rule-flagged rows (the excluded list)
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_all AS
-        SELECT snapshot_date, shop_h, price, sales_30d, revenue, revenue_computed, is_tmall,
-               code, CASE WHEN code > 0 THEN item_id END AS item_id,
-               CASE WHEN code > 0 THEN title END AS title,
-               CASE WHEN code > 0 THEN shop END AS shop
-        FROM (SELECT snapshot_date, item_id, title, shop, hash(shop) AS shop_h, price,
-                     sales_30d, coalesce(revenue_30d, price * sales_30d) AS revenue,
-                     revenue_30d IS NULL AS revenue_computed, is_tmall,
-                     CAST({rule} AS TINYINT) AS code
-              FROM {source})""")
-    con.execute(f"CREATE OR REPLACE TEMP MACRO _px_rule(price, title) AS {rule}")
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_q AS
-        SELECT snapshot_date, count(*) AS n,
-               CASE WHEN count(*) >= 8 THEN quantile_cont(ln(price), 0.75)
-                    + {k} * greatest(quantile_cont(ln(price), 0.75)
-                                     - quantile_cont(ln(price), 0.25), 0.1) END AS hi,
-               CASE WHEN count(*) >= 8 THEN quantile_cont(ln(price), 0.25)
-                    - {k} * greatest(quantile_cont(ln(price), 0.75)
-                                     - quantile_cont(ln(price), 0.25), 0.1) END AS lo
-        FROM _px_all WHERE code = 0 GROUP BY snapshot_date""")
-    final = """CASE WHEN a.code > 0 THEN a.code WHEN ln(a.price) > q.hi THEN 4
-                    WHEN ln(a.price) < q.lo THEN 5 ELSE 0 END"""
-    # outliers are few: mark them in place, so the clean view needs no join
-    con.execute("""UPDATE _px_all a SET code = CASE WHEN ln(a.price) > q.hi THEN 4 ELSE 5 END
-        FROM _px_q q WHERE a.snapshot_date = q.snapshot_date AND a.code = 0
-          AND (ln(a.price) > q.hi OR ln(a.price) < q.lo)""")
-    con.execute("CREATE OR REPLACE TEMP VIEW _px_codes AS SELECT * FROM _px_all")
-    con.execute("CREATE OR REPLACE TEMP VIEW _px_clean AS SELECT * FROM _px_all WHERE code = 0")
+    ph = float(placeholder_max)
+    pattern = _title_pattern(keywords)
+    con.execute("DROP TABLE IF EXISTS _px_shop_band")  # band_metrics' table of older flags
+    title = f"WHEN regexp_matches(title, {_literal(pattern)}) THEN 3" if pattern else ""
+    rule = f"""CASE WHEN price IS NULL OR price <= 0 THEN 1 WHEN price <= {ph} THEN 2
+                    {title} ELSE 0 END"""
+    # find the flagged rows reading only price and title (an OR is not pushed into the scan,
+    # so selecting every column here would build them for all rows), then fetch them by id
+    title_cond = f"OR regexp_matches(title, {_literal(pattern)})" if pattern else ""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_flag AS
+        SELECT s.*, CAST({rule} AS TINYINT) AS code FROM {source} s
+        WHERE s._rid IN (SELECT _rid FROM {source}
+                         WHERE price IS NULL OR price <= {ph} {title_cond})""")
+    hist = con.execute(f"""SELECT snapshot_date, price, count(*) AS n, sum(sales_30d) AS u,
+            sum(coalesce(revenue_30d, price * sales_30d)) AS r,
+            count(*) FILTER (WHERE revenue_30d IS NULL) AS rc,
+            count(*) FILTER (WHERE sales_30d = 0) AS z,
+            sum(CAST(is_tmall AS DOUBLE)) AS tm, count(is_tmall) AS tn
+        FROM {source} s ANTI JOIN _px_flag f ON s._rid = f._rid
+        GROUP BY ALL ORDER BY snapshot_date, price""").df()
+    hist["code"] = np.zeros(len(hist), dtype="int8")
+    ranges = []
+    for day, g in hist.groupby("snapshot_date", sort=True):
+        price, n = g["price"].to_numpy(), g["n"].to_numpy()
+        ln_lo = ln_hi = float("nan")
+        if n.sum() >= 8:
+            lp = np.log(price)
+            q1, q3 = _hist_quantile(lp, n, 0.25), _hist_quantile(lp, n, 0.75)
+            iqr = max(q3 - q1, 0.1)
+            ln_lo, ln_hi = q1 - k * iqr, q3 + k * iqr
+            code = np.where(lp > ln_hi, 4, np.where(lp < ln_lo, 5, 0))
+            hist.loc[g.index, "code"] = code.astype("int8")
+            price = price[code == 0]
+        if len(price):
+            ranges.append((day, float(price.min()), float(price.max()), ln_lo, ln_hi))
+    con.register("_px_hist_frame", hist)
+    con.execute("CREATE OR REPLACE TEMP TABLE _px_hist AS SELECT * FROM _px_hist_frame")
+    con.unregister("_px_hist_frame")
+    con.execute("""CREATE OR REPLACE TEMP TABLE _px_range (snapshot_date DATE,
+        lo_price DOUBLE, hi_price DOUBLE, ln_lo DOUBLE, ln_hi DOUBLE)""")
+    if ranges:
+        con.executemany("INSERT INTO _px_range VALUES (?, ?, ?, ?, ?)",
+                        [(pd.Timestamp(d).date(), *rest) for d, *rest in ranges])
+    # the outliers join the flagged rows, so one anti-join by row id leaves the clean rows
+    # (found by id first: a join selecting every column would build them for all rows)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_out AS
+        SELECT s._rid FROM {source} s JOIN _px_range g ON s.snapshot_date = g.snapshot_date
+             AND (s.price > g.hi_price OR s.price < g.lo_price)
+        ANTI JOIN _px_flag f ON s._rid = f._rid""")
+    con.execute(f"""INSERT INTO _px_flag SELECT s.*, CAST(CASE WHEN s.price > g.hi_price
+            THEN 4 ELSE 5 END AS TINYINT) FROM {source} s
+        JOIN _px_range g ON s.snapshot_date = g.snapshot_date
+        WHERE s._rid IN (SELECT _rid FROM _px_out)""")
+    con.execute("DROP TABLE _px_out")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_clean AS
+        SELECT s.snapshot_date, hash(s.shop) AS shop_h, s.price, s.sales_30d,
+               coalesce(s.revenue_30d, s.price * s.sales_30d) AS revenue,
+               s.revenue_30d IS NULL AS revenue_computed, s.is_tmall
+        FROM {source} s ANTI JOIN _px_flag f ON s._rid = f._rid""")
     reason = "CASE code " + " ".join(
-        f"WHEN {c} THEN {_literal(t.format(ph=placeholder_max, k=k))}"
-        for c, t in _REASONS.items()) + " END"
-    final_s = final.replace("a.code", "s.code").replace("a.price", "s.price")
-    con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_flagged AS
-        SELECT * EXCLUDE (fc), {reason.replace('code', 'fc')} AS trick_reason FROM (
-            SELECT s.* EXCLUDE (code), {final_s} AS fc
-            FROM (SELECT *, {rule} AS code FROM {source}) s
-            LEFT JOIN _px_q q USING (snapshot_date))""")
+        f"WHEN {c} THEN {_literal(t.format(ph=ph, k=k))}" for c, t in _REASONS.items()) + " END"
     con.execute(f"CREATE OR REPLACE TEMP MACRO _px_reason(code) AS {reason}")
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_flagged AS
+        SELECT * EXCLUDE (_rid, code), _px_reason(code) AS trick_reason FROM _px_flag
+        UNION ALL
+        SELECT s.* EXCLUDE (_rid), CAST(NULL AS VARCHAR)
+        FROM {source} s ANTI JOIN _px_flag f ON s._rid = f._rid""")
+    con.execute("""CREATE OR REPLACE TEMP VIEW _px_code_counts AS
+        SELECT snapshot_date, code, sum(n) AS listings, sum(z) AS zero_sales,
+               sum(rc) AS revenue_computed FROM _px_hist GROUP BY ALL
+        UNION ALL
+        SELECT snapshot_date, code, count(*), count(*) FILTER (WHERE sales_30d = 0),
+               count(*) FILTER (WHERE revenue_30d IS NULL) FROM _px_flag WHERE code <= 3
+        GROUP BY ALL""")
     return "_px_clean"
 
 
@@ -182,32 +262,18 @@ def _band_case(edges: Sequence[float], column: str = "price") -> str:
     return f"CASE {whens} ELSE {len(e)} END"
 
 
-def price_histogram(con: duckdb.DuckDBPyConnection, clean: str = "_px_clean") -> pd.DataFrame:
+def price_histogram(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Clean listings aggregated per snapshot and price: listings ``n``, units ``u``, revenue
     ``r``, revenue-computed ``rc``, zero-sales ``z``, Tmall ``tm`` (of ``tn`` known).
 
-    Every band metric but shops, concentration and median sales is a sum over this table, so
-    the listings are scanned once for them whatever the edges.
+    Read from ``_px_hist``, which :func:`detect_trick_prices` builds in its one aggregating
+    pass. Every band metric but shops, concentration and median sales is a sum over this
+    table, so the listings are not scanned again for them, whatever the edges.
     """
-    frame = con.execute(f"""SELECT snapshot_date, price, count(*) AS n, sum(sales_30d) AS u,
-            sum(revenue) AS r, count(*) FILTER (WHERE revenue_computed) AS rc,
-            count(*) FILTER (WHERE sales_30d = 0) AS z,
-            sum(CAST(is_tmall AS DOUBLE)) AS tm, count(is_tmall) AS tn
-        FROM {clean} GROUP BY ALL ORDER BY snapshot_date, price""").df()
+    frame = con.execute("""SELECT snapshot_date, price, n, u, r, rc, z, tm, tn FROM _px_hist
+        WHERE code = 0 ORDER BY snapshot_date, price""").df()
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
     return frame
-
-
-def _hist_median(values: np.ndarray, counts: np.ndarray) -> float:
-    """Median of values repeated ``counts`` times, interpolated as ``quantile_cont(0.5)``."""
-    total = counts.sum()
-    if total <= 0:
-        return float("nan")
-    cum = np.cumsum(counts)
-    pos = (total - 1) / 2
-    lo = values[np.searchsorted(cum, math.floor(pos) + 1)]
-    hi = values[np.searchsorted(cum, math.ceil(pos) + 1)]
-    return float(lo + (hi - lo) * (pos - math.floor(pos)))
 
 
 def _per_band(hist: pd.DataFrame, edges: Sequence[float]) -> pd.DataFrame:
@@ -236,18 +302,22 @@ def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
     Every band of every snapshot is present, empty ones with zero listings. ``flag`` marks an
     empty or thin band (listing share < ``thin_share``) next to a strong one (units share ≥
     ``strong_share``). Calls :func:`band_shares_sum_to_one`. ``hist`` is
-    :func:`price_histogram` when already computed.
+    :func:`price_histogram` when already computed. Leaves the temp table ``_px_shop_band``
+    (revenue ``r`` per snapshot, band and shop hash), which :func:`price_positions` reads
+    to find the largest shops.
     """
     case = _band_case(edges)
     los, his = _band_bounds(edges)
     labels = band_labels(edges)
-    hist = price_histogram(con, clean) if hist is None else hist
+    hist = price_histogram(con) if hist is None else hist
     sums = _per_band(hist, edges)
-    conc = con.execute(f"""SELECT snapshot_date, band, count(*) AS shops,
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_shop_band AS
+        SELECT snapshot_date, {case} AS band, shop_h, sum(revenue) AS r
+        FROM {clean} GROUP BY ALL""")
+    conc = con.execute("""SELECT snapshot_date, band, count(*) AS shops,
             list_sum(max(r, 3)) / nullif(sum(r), 0) AS top3_shop_share,
             CASE WHEN sum(r) > 0 THEN 10000 * sum(r * r) / (sum(r) * sum(r)) END AS hhi
-        FROM (SELECT snapshot_date, {case} AS band, shop_h, sum(revenue) AS r
-              FROM {clean} GROUP BY ALL) GROUP BY ALL""").df()
+        FROM _px_shop_band GROUP BY ALL""").df()
     sales = con.execute(f"""SELECT snapshot_date, {case} AS band, sales_30d, count(*) AS n
         FROM {clean} GROUP BY ALL ORDER BY ALL""").df()
     meds = {(pd.Timestamp(k[0]), int(k[1])): _hist_median(g["sales_30d"].to_numpy(),
@@ -259,7 +329,7 @@ def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
     frame["median_sales_30d"] = [meds.get((d, b), np.nan)
                                  for d, b in zip(frame["snapshot_date"], frame["band"],
                                                  strict=True)]
-    snaps = sorted(con.execute("SELECT DISTINCT snapshot_date FROM _px_all").df()
+    snaps = sorted(con.execute("SELECT DISTINCT snapshot_date FROM _px_code_counts").df()
                    ["snapshot_date"].pipe(pd.to_datetime))
     grid = pd.MultiIndex.from_product([snaps, range(len(labels))], names=["snapshot_date", "band"])
     frame["band"] = frame["band"].astype(int)
@@ -351,8 +421,10 @@ def price_positions(con: duckdb.DuckDBPyConnection, edges: Sequence[float], snap
     day = str(pd.Timestamp(snapshot).date())
     comps = [c for c in competitors if c and c != shop]
     if not comps:
+        per_shop = "_px_shop_band" if _has_table(con, "_px_shop_band") else f"""(
+            SELECT snapshot_date, shop_h, sum(revenue) AS r FROM {clean} GROUP BY ALL)"""
         top = con.execute(
-            f"""SELECT shop_h, sum(revenue) AS r FROM {clean} WHERE snapshot_date = ?
+            f"""SELECT shop_h, sum(r) AS r FROM {per_shop} WHERE snapshot_date = ?
                 AND shop_h IS DISTINCT FROM hash(?) GROUP BY shop_h ORDER BY r DESC, shop_h
                 LIMIT ?""", [day, shop, int(top_n)]).df()
         if len(top):
@@ -465,16 +537,17 @@ def recommend_price(bands: pd.DataFrame, snapshot: object, *, unit_cost: float =
 
 
 # ----------------------------------------------------------------------------- distribution
-def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *, bins: int = 40,
-                       clean: str = "_px_clean") -> pd.DataFrame:
+def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *,
+                       bins: int = 40) -> pd.DataFrame:
     """Listing, units and revenue shares over log-spaced price bins on one snapshot.
 
-    Returns columns bin_lo, bin_hi, listings, units, revenue, listing_share, units_share,
+    Computed from the clean histogram ``_px_hist`` (:func:`detect_trick_prices`). Returns
+    columns bin_lo, bin_hi, listings, units, revenue, listing_share, units_share,
     revenue_share — the listing distribution next to the sales-weighted ones.
     """
     day = str(pd.Timestamp(snapshot).date())
-    lo, hi = fetch_one(con, f"""SELECT min(price), max(price) FROM {clean}
-        WHERE snapshot_date = ?""", [day])
+    lo, hi = fetch_one(con, """SELECT min(price), max(price) FROM _px_hist
+        WHERE code = 0 AND snapshot_date = ?""", [day])
     if lo is None:
         return pd.DataFrame(columns=["bin_lo", "bin_hi", "listings", "units", "revenue",
                                      "listing_share", "units_share", "revenue_share"])
@@ -482,8 +555,8 @@ def price_distribution(con: duckdb.DuckDBPyConnection, snapshot: object, *, bins
     llo, step = math.log(lo), (math.log(hi) - math.log(lo)) / bins
     frame = con.execute(f"""SELECT least(CAST(floor((ln(price) - {llo}) / {step}) AS INT),
                                          {bins - 1}) AS b,
-            count(*) AS listings, sum(sales_30d) AS units, sum(revenue) AS revenue
-        FROM {clean} WHERE snapshot_date = ? GROUP BY b""",
+            sum(n) AS listings, sum(u) AS units, sum(r) AS revenue
+        FROM _px_hist WHERE code = 0 AND snapshot_date = ? GROUP BY b""",
                         [day]).df().set_index("b").reindex(range(bins), fill_value=0)
     frame["bin_lo"] = np.exp(llo + step * frame.index.to_numpy())
     frame["bin_hi"] = np.exp(llo + step * (frame.index.to_numpy() + 1))

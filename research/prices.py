@@ -79,6 +79,7 @@ from research.price_bands_sql import (
     _BAND_COLS,
     TRICK_KEYWORDS,
     _literal,
+    _rowid_relation,
     band_metrics,
     band_movement,
     band_shares_sum_to_one,
@@ -267,14 +268,16 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     >>> study.study_bands["band_label"].tolist()
     ['≤39', '39–79', '>79']
     """
-    con, src = items_source(items, con, category=category)
+    con = con or duckdb.connect()
+    base = _rowid_relation(con, items)  # a DataFrame is copied once, not per view
+    con, src = items_source(base, con, category=category)
     all_snaps = [r[0] for r in con.execute(f"SELECT DISTINCT snapshot_date FROM {src}").fetchall()]
     try:
         day = resolve_snapshot(all_snaps, week, snapshot)
     except ValueError as exc:
         what = f" of category {category}" if category else ""
         return _empty_study(f"{exc}{what}", currency, shop)
-    con, src = items_source(items, con, category=category, until=day)
+    con, src = items_source(base, con, category=category, until=day)
     clean = detect_trick_prices(con, src, keywords=trick_keywords)
     dstr = str(day.date())
     data_cur = [r[0] for r in con.execute(
@@ -287,7 +290,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                         f"money is shown in {cur}")
     if len(data_cur) > 1:
         warnings.append(f"mixed currencies on the snapshot: {', '.join(data_cur)}")
-    hist = price_histogram(con, clean)
+    hist = price_histogram(con)
     h = hist[hist["snapshot_date"] == day]
     quantiles = price_quantiles(h["price"].to_numpy(), h["u"].to_numpy(), h["r"].to_numpy(),
                                 h["n"].to_numpy())
@@ -299,30 +302,24 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
         source = (f"automatic: round price points, adjacent bands merged (lightest first) "
                   f"to at most {n_bands} bands each holding ≥ 3% of listings or units")
     bands = band_metrics(con, used, clean=clean, currency=cur, hist=hist)
-    counts = con.execute("""SELECT snapshot_date, count(*) FILTER (WHERE code = 0)
-            AS clean_listings, count(*) FILTER (WHERE code > 0) AS excluded,
-            count(*) FILTER (WHERE code = 0 AND sales_30d = 0) AS zero_sales,
-            count(*) FILTER (WHERE code = 0 AND revenue_computed) AS revenue_computed
-        FROM _px_codes GROUP BY 1 ORDER BY 1""").df()
+    counts = con.execute("""SELECT snapshot_date,
+            CAST(coalesce(sum(listings) FILTER (WHERE code = 0), 0) AS BIGINT) AS clean_listings,
+            CAST(coalesce(sum(listings) FILTER (WHERE code > 0), 0) AS BIGINT) AS excluded,
+            CAST(coalesce(sum(zero_sales) FILTER (WHERE code = 0), 0) AS BIGINT) AS zero_sales,
+            CAST(coalesce(sum(revenue_computed) FILTER (WHERE code = 0), 0) AS BIGINT)
+                AS revenue_computed
+        FROM _px_code_counts GROUP BY 1 ORDER BY 1""").df()
     counts["snapshot_date"] = pd.to_datetime(counts["snapshot_date"])
     for r in counts.itertuples(index=False):
         if r.clean_listings < MIN_LISTINGS:
             warnings.append(f"snapshot {r.snapshot_date.date()} has only {r.clean_listings} clean "
                             f"listings (< {MIN_LISTINGS}): its bands are noise, not charted")
-    # rule-flagged rows carry their text; outliers are re-found by the numeric fences
-    excluded = con.execute(f"""
-        SELECT snapshot_date, shop, item_id, title, price, sales_30d,
-               _px_reason(code) AS trick_reason
-        FROM _px_all WHERE code BETWEEN 1 AND 3 AND snapshot_date = ?
-        UNION ALL
-        SELECT s.snapshot_date, s.shop, s.item_id, s.title, s.price, s.sales_30d,
-               _px_reason(CASE WHEN ln(s.price) > q.hi THEN 4 ELSE 5 END)
-        FROM {src} s JOIN _px_q q USING (snapshot_date)
-        WHERE s.snapshot_date = ? AND s.price > 0
-          AND (ln(s.price) > q.hi OR ln(s.price) < q.lo) AND _px_rule(s.price, s.title) = 0
-        ORDER BY trick_reason, price""", [dstr, dstr]).df()
+    excluded = con.execute("""SELECT snapshot_date, shop, item_id, title, price, sales_30d,
+            trick_reason FROM _px_flagged WHERE snapshot_date = ? AND trick_reason IS NOT NULL
+        ORDER BY trick_reason, price, item_id""", [dstr]).df()
     excluded_counts = con.execute("""SELECT snapshot_date, _px_reason(code) AS trick_reason,
-            count(*) AS listings FROM _px_codes WHERE code > 0 GROUP BY ALL ORDER BY ALL""").df()
+            CAST(sum(listings) AS BIGINT) AS listings FROM _px_code_counts WHERE code > 0
+        GROUP BY ALL ORDER BY ALL""").df()
     study_row = counts[counts["snapshot_date"] == day]
     if len(study_row):
         r = study_row.iloc[0]
@@ -335,7 +332,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                                 top_n=top_n, bands=bands, clean=clean, currency=cur)
     rec = recommend_price(bands, day, unit_cost=unit_cost, min_margin=min_margin,
                           min_band_share=min_band_share, currency=cur)
-    dist = price_distribution(con, day, clean=clean)
+    dist = price_distribution(con, day)
     return PriceStudy(day, cur, used, source, bands, movement, positions, rec, dist, excluded,
                       excluded_counts, counts, warnings, notes, shop=shop, quantiles=quantiles)
 

@@ -145,6 +145,70 @@ def test_trick_prices_detected_and_zero_sales_kept():
     assert zero == int((frame["sales_30d"] == 0).sum())
 
 
+def test_title_rule_words_are_literal_and_ascii_ignores_case():
+    from research.price_bands_sql import _title_pattern
+
+    # a word containing another adds nothing; regex characters are taken literally
+    assert _title_pattern(["拍下改价", "改价", "1+1"]) == r"改价|(?i:1\+1)"
+    titles = ["保温杯 DePoSiT 链接", "保温杯 1+1 套装", "保温杯 11 套装", "拍下改价", "保温杯 拍下",
+              "PRICE DIFFERENCE link", "保温杯 316"]
+    frame = _frame([("s", 50.0 + i, 3) for i in range(len(titles))], title=titles)
+    con, _ = px.items_source(frame)
+    px.detect_trick_prices(con, keywords=["拍下改价", "改价", "deposit", "1+1",
+                                          "price difference"])
+    got = con.execute("SELECT title FROM _px_flagged WHERE trick_reason IS NOT NULL "
+                      "ORDER BY title").df()["title"].tolist()
+    assert got == sorted(["保温杯 DePoSiT 链接", "保温杯 1+1 套装", "拍下改价",
+                          "PRICE DIFFERENCE link"])
+
+
+def test_outlier_fences_from_the_histogram_equal_quantile_cont_on_rows():
+    """The fences come from per-price counts; DuckDB's quantile_cont over the rows (and the
+    excluded rows it implies) must come out the same, with repeated prices and two snapshots."""
+    rng = np.random.default_rng(11)
+    parts = []
+    for day, n in (("2026-11-15", 997), ("2026-11-22", 1500)):
+        price = np.round(np.exp(rng.normal(4, 0.5, n)), 0)  # whole yuan: many repeats
+        price[:4] = [3.0, 4000.0, 9000.0, 2.5]  # far out on both sides
+        parts.append(_frame([("s", p, 1) for p in price], day=day))
+    frame = pd.concat(parts, ignore_index=True)
+    con, _ = px.items_source(frame)
+    px.detect_trick_prices(con)
+    fences = con.execute("SELECT snapshot_date, ln_lo, ln_hi FROM _px_range "
+                         "ORDER BY 1").df()
+    rows = con.execute("""SELECT snapshot_date,
+            quantile_cont(ln(price), 0.25) AS q1, quantile_cont(ln(price), 0.75) AS q3
+        FROM _px_src WHERE price > 1 GROUP BY 1 ORDER BY 1""").df()
+    iqr = (rows["q3"] - rows["q1"]).clip(lower=0.1)
+    assert fences["ln_lo"].tolist() == pytest.approx((rows["q1"] - 3 * iqr).tolist(), abs=1e-12)
+    assert fences["ln_hi"].tolist() == pytest.approx((rows["q3"] + 3 * iqr).tolist(),
+                                                     abs=1e-12)
+    lp = np.log(frame["price"])
+    lo = frame["snapshot_date"].map(dict(zip(fences["snapshot_date"], fences["ln_lo"],
+                                             strict=True)))
+    hi = frame["snapshot_date"].map(dict(zip(fences["snapshot_date"], fences["ln_hi"],
+                                             strict=True)))
+    expect = sorted(frame.loc[(frame["price"] > 1) & ((lp < lo) | (lp > hi)), "item_id"])
+    got = con.execute("SELECT item_id FROM _px_flagged WHERE trick_reason LIKE 'outlier%' "
+                      "ORDER BY item_id").df()["item_id"].tolist()
+    assert got == expect and len(expect) >= 6
+    clean = con.execute("SELECT count(*) FROM _px_clean").fetchone()[0]
+    assert clean == int((frame["price"] > 1).sum()) - len(expect)
+
+
+def test_a_view_without_row_ids_gives_the_same_bands_as_its_frame():
+    import duckdb
+
+    frame = _market()
+    con = duckdb.connect()
+    con.register("listings_frame", frame)
+    con.execute("CREATE VIEW listings AS SELECT * FROM listings_frame")
+    via_view = px.analyse_prices("listings", con=con, edges=[49, 99, 129], unit_cost=40)
+    direct = px.analyse_prices(frame, edges=[49, 99, 129], unit_cost=40)
+    pd.testing.assert_frame_equal(via_view.bands, direct.bands)
+    assert via_view.excluded["item_id"].tolist() == direct.excluded["item_id"].tolist()
+
+
 # ----------------------------------------------------------------------------- planted market
 @pytest.mark.parametrize("edges", [[29, 39, 49, 59, 79, 99, 129, 199], []])
 def test_planted_underserved_band_ranked_first_and_recommended(edges):
