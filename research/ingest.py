@@ -9,7 +9,9 @@ expected; the warehouse is left exactly as it was.
 
 Values read: ``12.34%`` (a share, stored 0.1234), ``1,234``, full-width digits, ``1.2万``,
 ``100+`` (read as 100, a lower bound as listings show it), ``-``/``--``/empty as missing,
-dates as ``2026-11-01``, ``2026/11/1``, ``20261101`` or ``2026年11月1日``.
+dates as ``2026-11-01``, ``2026/11/1``, ``20261101`` or ``2026年11月1日``. The SQL that parses
+cells lives in :mod:`research._parse_sql`; recognising the table, validating the parsed cells
+and loading them live here.
 
 Examples
 --------
@@ -40,11 +42,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from research._parse_sql import build_clean, create_macros
 from research.config import raw_dir_for
 from research.readers import SUPPORTED_SUFFIXES, ExportError, RawExport, file_hash, read_export
 from research.schema import (
     AUDIENCE_DIMENSIONS,
-    CHANNEL_ALIASES,
     TABLES,
     Column,
     Table,
@@ -65,12 +67,6 @@ __all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "Expor
 IngestError = ExportError
 _MAX_LISTED = 8
 _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
-_MISSING = ("", "-", "--", "—", "——", "n/a", "N/A", "null", "NULL", "nan", "NaN", "None", "/")
-_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d",
-                 "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
-_MISSING_SQL = ", ".join(f"'{m}'" for m in _MISSING)
-_TRUE = ("是", "true", "1", "y", "yes", "天猫", "tmall", "√")
-_FALSE = ("否", "false", "0", "n", "no", "淘宝", "c店", "集市", "×")
 
 
 @dataclass(frozen=True)
@@ -183,86 +179,6 @@ def detect_table(headers: Sequence[str], table: str | None = None,
 
     closest = "; ".join(lacks(s) for s in scored[: 3 if not table else 1])
     raise ExportError(f"headers match no table (closest: {closest}). Headers found: {shown}")
-
-
-# --------------------------------------------------------------------------- SQL parsing
-
-def _macros(con: duckdb.DuckDBPyConnection) -> None:
-    full = "０１２３４５６７８９．，－＋％　：／"
-    half = "0123456789.,-+% :/"
-    missing = ", ".join(f"'{m}'" for m in _MISSING)
-    formats = ", ".join(f"'{f}'" for f in _DATE_FORMATS)
-    con.execute(f"""
-        CREATE OR REPLACE TEMP MACRO _fin(x) AS CASE WHEN isfinite(x) THEN x END;
-        CREATE OR REPLACE TEMP MACRO _norm(x) AS trim(translate(x, '{full}', '{half}'));
-        CREATE OR REPLACE TEMP MACRO _absent(x) AS (x IS NULL OR _norm(x) IN ({missing}));
-        CREATE OR REPLACE TEMP MACRO _numtext(x) AS
-            replace(replace(replace(replace(replace(_norm(x), ',', ''), ' ', ''), '¥', ''),
-                    '￥', ''), '元', '');
-        CREATE OR REPLACE TEMP MACRO _num(x) AS
-            TRY_CAST(rtrim(_numtext(x), '+万') AS DOUBLE)
-            * CASE WHEN contains(_numtext(x), '万') THEN 10000 ELSE 1 END;
-        CREATE OR REPLACE TEMP MACRO _share(x) AS CASE
-            WHEN suffix(_numtext(x), '%') THEN TRY_CAST(rtrim(_numtext(x), '%') AS DOUBLE) / 100
-            ELSE TRY_CAST(_numtext(x) AS DOUBLE) END;
-        CREATE OR REPLACE TEMP MACRO _date(x) AS
-            CAST(try_strptime(_norm(x), [{formats}]) AS DATE);
-        CREATE OR REPLACE TEMP MACRO _text(x) AS
-            nullif(regexp_replace(trim(replace(x, '　', ' ')), '\\s+', ' ', 'g'), '');
-    """)
-
-
-def _fast_expr(col: Column, raw: str) -> str:
-    """SQL parsing a cell the way most cells are written (plain numbers, ISO dates)."""
-    if col.kind == "date":
-        return (f"coalesce(TRY_CAST({raw} AS DATE), "
-                f"TRY_CAST(replace({raw}, '/', '-') AS DATE))")
-    if col.kind in ("float", "int"):
-        return (f"_fin(coalesce(TRY_CAST({raw} AS DOUBLE), "
-                f"TRY_CAST(replace({raw}, ',', '') AS DOUBLE)))")
-    if col.kind == "share":
-        return (f"_fin(CASE WHEN suffix({raw}, '%') THEN TRY_CAST(left({raw}, -1) AS DOUBLE) "
-                f"/ 100 ELSE TRY_CAST({raw} AS DOUBLE) END)")
-    if col.kind == "bool":
-        t = ", ".join(f"'{v}'" for v in _TRUE)
-        f = ", ".join(f"'{v}'" for v in _FALSE)
-        return (f"CASE WHEN lower(_norm({raw})) IN ({t}) THEN TRUE "
-                f"WHEN lower(_norm({raw})) IN ({f}) THEN FALSE END")
-    if col.kind == "id":
-        return (f"CASE WHEN suffix({raw}, '.0') THEN regexp_replace(trim({raw}), "
-                f"'^(\\d+)\\.0+$', '\\1') ELSE nullif(trim({raw}), '') END")
-    return f"nullif(trim({raw}), '')"
-
-
-def _slow_expr(col: Column, raw: str) -> str:
-    """SQL parsing any form the platform writes (full-width, 万, %, missing tokens)."""
-    inner = {
-        "date": f"_date({raw})", "float": f"_num({raw})", "int": f"_num({raw})",
-        "share": f"_share({raw})", "bool": _fast_expr(col, raw),
-        "id": f"regexp_replace(_norm({raw}), '^(\\d+)\\.0+$', '\\1')",
-        "text": f"_text({raw})",
-    }[col.kind]
-    return f"CASE WHEN _absent({raw}) THEN NULL ELSE {inner} END"
-
-
-def _needs_slow(col: Column, raw: str) -> str:
-    """Rows whose cell the fast parse may have got wrong."""
-    if col.kind in ("text", "id"):
-        wide = f" OR regexp_matches({raw}, '[０-９Ａ-Ｚａ-ｚ]')" if col.kind == "id" else ""
-        return (f"{raw} IS NOT NULL AND (contains({raw}, '　') OR contains({raw}, '  ') "
-                f"OR contains({raw}, chr(9)) OR trim({raw}) IN ({_MISSING_SQL}){wide})")
-    return f'"{col.name}" IS NULL AND {raw} IS NOT NULL'
-
-
-def _channel_sql() -> str:
-    pairs = ", ".join(f"('{k}', '{v}')" for k, v in CHANNEL_ALIASES.items())
-    return f"(VALUES {pairs}) AS ch(alias, code)"
-
-
-def _dimension_sql() -> str:
-    pairs = [(code, code) for code in AUDIENCE_DIMENSIONS]
-    pairs += [(name, code) for code, names in AUDIENCE_DIMENSIONS.items() for name in names]
-    return "(VALUES " + ", ".join(f"('{a}', '{c}')" for a, c in pairs) + ") AS dim(alias, code)"
 
 
 # --------------------------------------------------------------------------- validation
@@ -401,61 +317,6 @@ def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> str:
     return f"rowid + {raw.header_row + 1}"
 
 
-def _build_clean(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int],
-                 headers: Sequence[str], defaults: dict[str, str], row_expr: str) -> None:
-    selects = [f"{row_expr} AS _row"]
-    for col in tbl.columns:
-        if col.name in mapping:
-            raw = f"c{mapping[col.name]}"
-        elif col.name in defaults:
-            raw = "'" + str(defaults[col.name]).replace("'", "''") + "'"
-        elif col.name in tbl.key and col.name != "channel_raw":
-            raw = "NULL"
-        else:
-            continue
-        selects.append(f'{raw} AS "r_{col.name}"')
-        if col.name == "channel":
-            continue
-        selects.append(f'{_fast_expr(col, raw)} AS "{col.name}"')
-    extra = [(j, h) for j, h in enumerate(headers)
-             if h and j not in mapping.values() and tbl.name == "items"]
-    if extra:
-        pairs = ", ".join(f"'{h.replace(chr(39), chr(39) * 2)}', c{j}" for j, h in extra)
-        selects.append(f"CASE WHEN {' AND '.join(f'_absent(c{j})' for j, _ in extra)} THEN NULL "
-                       f"ELSE CAST(json_object({pairs}) AS VARCHAR) END AS attributes")
-    body = f"SELECT * FROM (SELECT {', '.join(selects)} FROM _raw)"
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _parsed AS {body}")
-    for col in tbl.columns:
-        if col.name in mapping or col.name in defaults:
-            if col.name == "channel":
-                continue
-            raw = f'"r_{col.name}"'
-            con.execute(f'UPDATE _parsed SET "{col.name}" = {_slow_expr(col, raw)} '
-                        f"WHERE {_needs_slow(col, raw)}")
-    for k in tbl.key:
-        col = tbl.column(k)
-        if col.kind in ("text", "id") and not col.required and k != "channel_raw":
-            # e.g. item_id of shop-level traffic rows: the key stores "" rather than NULL
-            con.execute(f'UPDATE _parsed SET "{k}" = \'\' WHERE "{k}" IS NULL')
-    body = "_parsed"
-    if tbl.name == "traffic":
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _clean AS
-            SELECT s.*, coalesce(ch.code, 'other') AS channel,
-                   _text(s."r_channel") AS channel_raw
-            FROM {body} s
-            LEFT JOIN {_channel_sql()} ON ch.alias = _text(s."r_channel")""")
-    elif tbl.name == "audience":
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE _clean AS
-            SELECT * REPLACE (coalesce(dim.code, s."dimension") AS "dimension")
-            FROM {body} s
-            LEFT JOIN {_dimension_sql()} ON dim.alias = s."dimension" """)
-    else:
-        con.execute("DROP TABLE IF EXISTS _clean")
-        con.execute("ALTER TABLE _parsed RENAME TO _clean")
-        return
-    con.execute("DROP TABLE _parsed")
-
-
 def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str, table: str) -> tuple | None:
     return con.execute("SELECT id, loaded_at, file_name FROM ingest_log WHERE content_hash = ? "
                        "AND table_name = ? ORDER BY id LIMIT 1", [digest, table]).fetchone()
@@ -481,14 +342,14 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
                                 f"{path.name}: already loaded into {tbl.name} as ingest "
                                 f"#{seen[0]} ({seen[2]}, {seen[1]:%Y-%m-%d %H:%M}); nothing "
                                 f"changed")
-        _macros(con)
+        create_macros(con)
         row_expr = "_row"
         if raw.has_data:
             row_expr = _stage(con, raw)
         if not raw.has_data or fetch_one(con, "SELECT count(*) FROM _raw")[0] == 0:
             raise ExportError(f"{path.name}: has a header (row {raw.header_row}) but no data "
                               f"rows; expected at least one row of {tbl.name}")
-        _build_clean(con, tbl, mapping, raw.headers, used_defaults, row_expr)
+        build_clean(con, tbl, mapping, raw.headers, used_defaults, row_expr)
         con.execute("DROP TABLE _raw")
         problems, repeats = _validate(con, tbl, mapping, raw.headers)
         if problems:
