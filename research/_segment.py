@@ -11,6 +11,11 @@ brand; ``modifier`` — the noun (or none) plus one modifier; ``long_tail`` — 
 or words the dictionary does not know. Without a dictionary (e.g. an English Google Trends
 export) terms are split on spaces/jieba's default words and all kinds are ``unknown``.
 
+The modifier words are then summed over the weekly panel (:mod:`research.keyword_panel`):
+:func:`modifier_shares` gives each modifier's weekly share of the category's summed daily index
+(a share of an index sum, not of searches) and :func:`modifier_changes` which modifiers gain or
+lose share. :mod:`research.keywords` re-exports both.
+
 Examples
 --------
 >>> d = SegmentDictionary(core=["保温杯"], kinds={"material": ["316不锈钢"], "audience": ["女"]})
@@ -28,14 +33,19 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 import yaml
 
 from research.config import TEMPLATES_DIR
 
+if TYPE_CHECKING:
+    from research.keyword_panel import WeeklyPanel
+
 __all__ = ["SegmentDictionary", "MODIFIER_KINDS", "load_dictionary", "segment_terms",
-           "jaccard", "segment_sets"]
+           "jaccard", "segment_sets", "modifier_shares", "modifier_changes"]
 
 #: modifier kinds in the order reports show them (a dictionary may add more)
 MODIFIER_KINDS = ["material", "capacity", "audience", "style", "function", "brand"]
@@ -196,3 +206,68 @@ def jaccard(a: frozenset[str] | set[str], b: frozenset[str] | set[str]) -> float
     """
     union = len(a | b)
     return len(a & b) / union if union else 0.0
+
+
+# ------------------------------------------------------------------------- modifier shares
+
+def modifier_shares(panel: WeeklyPanel, segments: pd.DataFrame) -> pd.DataFrame:
+    """Each modifier's share of the category's summed daily index, per week.
+
+    ``index_share`` = Σ daily 搜索人气 of the terms containing the modifier / Σ daily 搜索人气
+    of all terms, in the week. It is a share of an index sum (labelled so in the report), not a
+    share of searches. A term with several modifiers counts towards each.
+    """
+    seg = segments.set_index("keyword").reindex(pd.Index(panel.terms, name="keyword"))
+    kinds = [k for k in seg.columns if k in MODIFIER_KINDS or k not in
+             ("segments", "core", "other_words", "term_kind")]
+    columns = ["modifier_kind", "modifier", "week", "week_start", "index_share", "n_terms"]
+    labels: list[tuple[str, str]] = []
+    rows_t: list[np.ndarray] = []
+    rows_k: list[np.ndarray] = []
+    for kind in kinds:
+        values = seg[kind].fillna("").astype(str).reset_index(drop=True).str.split("+").explode()
+        values = values[values != ""]
+        codes, uniques = pd.factorize(values, sort=True)
+        rows_t.append(values.index.to_numpy())
+        rows_k.append(codes + len(labels))
+        labels += [(kind, str(u)) for u in uniques]
+    if not labels or not len(panel.weeks):
+        return pd.DataFrame(columns=columns)
+    member = np.zeros((len(labels), len(panel.terms)))
+    member[np.concatenate(rows_k), np.concatenate(rows_t)] = 1.0
+    total = panel.index_sum.sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (member @ panel.index_sum) / np.where(total > 0, total, np.nan)
+    counts = member @ (panel.days > 0)
+    k, m = share.shape
+    return pd.DataFrame({
+        "modifier_kind": np.repeat([p[0] for p in labels], m),
+        "modifier": np.repeat([p[1] for p in labels], m),
+        "week": np.tile(panel.week_labels, k),
+        "week_start": np.tile(panel.weeks.to_numpy(), k),
+        "index_share": share.ravel(),
+        "n_terms": counts.ravel().astype(int),
+    }, columns=columns)
+
+
+def modifier_changes(shares: pd.DataFrame, recent: int = 4) -> pd.DataFrame:
+    """Which modifiers gain or lose share: the last ``recent`` weeks' mean share against the
+    same weeks a year earlier (``basis`` = "vs last year"), or, without a year, against the
+    ``recent`` weeks ending 13 weeks before (``basis`` = "vs 13 weeks earlier")."""
+    cols = ["modifier_kind", "modifier", "share_recent", "share_before", "change_pp", "basis"]
+    if shares.empty:
+        return pd.DataFrame(columns=cols)
+    wide = shares.pivot_table(index=["modifier_kind", "modifier"], columns="week_start",
+                              values="index_share", aggfunc="first").sort_index(axis=1)
+    m = wide.shape[1]
+    lag, basis = (52, "vs last year") if m >= 52 + recent else (13, "vs 13 weeks earlier")
+    if m < lag + recent:
+        lag, basis = m - recent, f"vs {m - recent} weeks earlier"
+    if lag <= 0:
+        return pd.DataFrame(columns=cols)
+    now = wide.iloc[:, m - recent:].mean(axis=1)
+    before = wide.iloc[:, m - recent - lag:m - lag].mean(axis=1)
+    out = pd.DataFrame({"share_recent": now, "share_before": before}).reset_index()
+    out["change_pp"] = (out["share_recent"] - out["share_before"]) * 100
+    out["basis"] = basis
+    return out.sort_values("change_pp", ascending=False, ignore_index=True)[cols]

@@ -1,9 +1,12 @@
 """Keyword trends: which search terms to fight for.
 
 For one category and study week ``W`` (only data up to the Sunday of ``W`` is read), the
-analysis builds a terms × weeks matrix of weekly levels in DuckDB and computes every per-term
-statistic over that matrix with numpy (:mod:`research._kw_stats`), segments terms with the
-category dictionary (:mod:`research._segment`), and picks five diverse core keywords.
+analysis builds a terms × weeks matrix of weekly levels in DuckDB (:mod:`research.keyword_panel`:
+:class:`WeeklyPanel`, :func:`load_panel`), computes every per-term statistic over that matrix
+with numpy (:mod:`research._kw_stats`), segments terms with the category dictionary and sums the
+modifiers' weekly index shares (:mod:`research._segment`: :func:`modifier_shares`,
+:func:`modifier_changes`), and picks five diverse core keywords. This module re-exports those
+names, so ``from research.keywords import load_panel`` keeps working.
 
 Indices are not counts (metrics.md): the weekly level of a term is the **mean of its daily
 搜索人气** in the week (an index), never a sum called "searches". The modifier shares are shares
@@ -60,10 +63,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pandas as pd
 
@@ -73,12 +74,12 @@ from research._segment import (
     SegmentDictionary,
     jaccard,
     load_dictionary,
+    modifier_changes,
+    modifier_shares,
     segment_sets,
     segment_terms,
 )
-from research.config import default_warehouse
-from research.warehouse import fetch_one
-from research.weeks import iso_week, last_complete_week, week_bounds
+from research.keyword_panel import OPTIONAL_COLUMNS, WeeklyPanel, load_panel
 
 __all__ = ["WeeklyPanel", "Screens", "KeywordReport", "OPTIONAL_COLUMNS", "load_panel",
            "term_metrics", "score_terms", "modifier_shares", "modifier_changes",
@@ -86,9 +87,6 @@ __all__ = ["WeeklyPanel", "Screens", "KeywordReport", "OPTIONAL_COLUMNS", "load_
            "new_terms", "METRIC_COLUMNS", "SegmentDictionary", "load_dictionary",
            "segment_terms"]
 
-#: optional keyword columns the study week's attributes are read from
-OPTIONAL_COLUMNS = ["click_rate", "conversion_rate", "online_items", "tmall_click_share",
-                    "ppc_price"]
 #: columns of keyword_metrics.csv, in order (documented in the module docstring)
 METRIC_COLUMNS = [
     "keyword", "term_kind", "segments", "core", *MODIFIER_KINDS, "first_week", "last_week",
@@ -100,44 +98,6 @@ METRIC_COLUMNS = [
 ]
 _LABELS = {"click_rate": "点击率", "conversion_rate": "支付转化率", "online_items": "在线商品数",
            "tmall_click_share": "商城点击占比", "ppc_price": "直通车参考价"}
-
-
-@dataclass
-class WeeklyPanel:
-    """Weekly levels of every term of a category: the matrix the statistics run on.
-
-    Attributes
-    ----------
-    terms : ndarray of str, shape (n,)
-    weeks : DatetimeIndex, shape (m,)
-        Mondays of consecutive ISO weeks; the last is the study week.
-    level : ndarray, shape (n, m)
-        Mean daily search_popularity (an index) per week; NaN where the term has no rows.
-    index_sum : ndarray, shape (n, m)
-        Sum of daily search_popularity per week (0 where no rows) — for labelled shares only.
-    days : ndarray of int, shape (n, m)
-        Days with a row per week.
-    attrs : DataFrame
-        Per term (index aligned to ``terms``): study-week means of the optional columns.
-    available : list of str
-        Optional columns that have any value in the study week.
-    category, week : str
-    """
-
-    terms: np.ndarray
-    weeks: pd.DatetimeIndex
-    level: np.ndarray
-    index_sum: np.ndarray
-    days: np.ndarray
-    attrs: pd.DataFrame
-    available: list[str]
-    category: str
-    week: str
-
-    @property
-    def week_labels(self) -> list[str]:
-        """ISO labels of :attr:`weeks`."""
-        return [iso_week(w) for w in self.weeks]
 
 
 @dataclass
@@ -215,100 +175,6 @@ class KeywordReport:
         parts.append(f"core keywords: {', '.join(core)}" if core
                      else "no term passes the screens for a core keyword")
         return "; ".join(parts) + "."
-
-
-# ---------------------------------------------------------------------------------- loading
-
-def _connect(source: str | os.PathLike[str] | pd.DataFrame | None) -> duckdb.DuckDBPyConnection:
-    if isinstance(source, pd.DataFrame):
-        con = duckdb.connect()
-        con.register("keywords", source)
-        return con
-    path = Path(source) if source else default_warehouse()
-    if not path.exists():
-        raise FileNotFoundError(f"warehouse {path} does not exist: load exports with "
-                                f"`research ingest PATH` (or `make demo` for the sample market)")
-    return duckdb.connect(str(path), read_only=True)
-
-
-def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: str = "",
-               week: str = "", history_weeks: int = 156) -> WeeklyPanel:
-    """Aggregate the ``keywords`` table to a terms × weeks matrix in DuckDB.
-
-    Parameters
-    ----------
-    source : path-like, DataFrame or None
-        A warehouse file (read-only; None = the project default) or canonical keyword rows.
-    category : str
-        Empty = the category with the most rows.
-    week : str
-        ISO week to study; empty = the last complete week in the data. Nothing after its
-        Sunday is read.
-    history_weeks : int
-        Weeks of history read, ending with the study week.
-
-    Returns
-    -------
-    WeeklyPanel
-    """
-    con = _connect(source)
-    try:
-        cols = {r[0] for r in con.execute("DESCRIBE keywords").fetchall()}
-        if not category:
-            row = con.execute("SELECT category FROM keywords GROUP BY 1 ORDER BY count(*) DESC "
-                              "LIMIT 1").fetchone()
-            if row is None:
-                raise ValueError("the keywords table is empty: load a search-term export first")
-            category = str(row[0])
-        if not week:
-            last = fetch_one(con, "SELECT max(date) FROM keywords WHERE category = ?",
-                             [category])[0]
-            if last is None:
-                raise ValueError(f"no keyword rows for category {category!r}")
-            week = last_complete_week([pd.Timestamp(last)])
-        monday, sunday = week_bounds(week)
-        start = monday - pd.Timedelta(weeks=history_weeks - 1)
-        con.execute("""CREATE OR REPLACE TEMP TABLE _kw AS
-            SELECT keyword, CAST(date_diff('day', CAST(? AS DATE),
-                       CAST(date_trunc('week', date) AS DATE)) / 7 AS INTEGER) AS wi,
-                   avg(search_popularity) AS level, sum(search_popularity) AS idx_sum,
-                   count(search_popularity) AS days
-            FROM keywords
-            WHERE category = ? AND date >= ? AND date <= ? AND search_popularity IS NOT NULL
-            GROUP BY ALL""", [start.date(), category, start.date(), sunday.date()])
-        terms = np.array([r[0] for r in con.execute(
-            "SELECT DISTINCT keyword FROM _kw ORDER BY keyword").fetchall()], dtype=object)
-        cells = con.execute("""SELECT t.ti, k.wi, k.level, k.idx_sum, k.days FROM _kw k
-            JOIN (SELECT keyword, row_number() OVER (ORDER BY keyword) - 1 AS ti
-                  FROM (SELECT DISTINCT keyword FROM _kw)) t USING (keyword)""").fetchnumpy()
-        have = [c for c in OPTIONAL_COLUMNS if c in cols]
-        agg = ", ".join(
-            f"arg_max({c}, date) FILTER (WHERE {c} IS NOT NULL) AS {c}" if c == "online_items"
-            else f"avg({c}) AS {c}" for c in have)
-        attrs = con.execute(f"""SELECT keyword {', ' + agg if agg else ''} FROM keywords
-            WHERE category = ? AND date >= ? AND date <= ? GROUP BY keyword""",
-                            [category, monday.date(), sunday.date()]).df()
-        con.execute("DROP TABLE _kw")
-    finally:
-        con.close()
-    n = len(terms)
-    first = int(cells["wi"].min()) if n else history_weeks - 1
-    m = history_weeks - first
-    level = np.full((n, m), np.nan)
-    index_sum = np.zeros((n, m))
-    days = np.zeros((n, m), dtype=np.int16)
-    ti, wi = cells["ti"].astype(np.int64), cells["wi"].astype(np.int64) - first
-    level[ti, wi] = cells["level"]
-    index_sum[ti, wi] = cells["idx_sum"]
-    days[ti, wi] = cells["days"]
-    attrs = attrs.set_index("keyword").reindex(pd.Index(terms, name="keyword"))
-    for c in OPTIONAL_COLUMNS:
-        if c not in attrs:
-            attrs[c] = np.nan
-    attrs = attrs[OPTIONAL_COLUMNS].astype(float)
-    available = [c for c in OPTIONAL_COLUMNS if attrs[c].notna().any()]
-    weeks = pd.date_range(start + pd.Timedelta(weeks=first), monday, freq="7D")
-    return WeeklyPanel(terms, weeks, level, index_sum, days, attrs, available, category, week)
 
 
 # ---------------------------------------------------------------------------------- metrics
@@ -439,71 +305,6 @@ def score_terms(metrics: pd.DataFrame, attrs: pd.DataFrame, screens: Screens) ->
     out.loc[zero, "data_note"] = (out.loc[zero, "data_note"] + "; ").str.lstrip("; ") + \
         "zero online items: demand/supply undefined"
     return out
-
-
-# ----------------------------------------------------------------------------- segmentation
-
-def modifier_shares(panel: WeeklyPanel, segments: pd.DataFrame) -> pd.DataFrame:
-    """Each modifier's share of the category's summed daily index, per week.
-
-    ``index_share`` = Σ daily 搜索人气 of the terms containing the modifier / Σ daily 搜索人气
-    of all terms, in the week. It is a share of an index sum (labelled so in the report), not a
-    share of searches. A term with several modifiers counts towards each.
-    """
-    seg = segments.set_index("keyword").reindex(pd.Index(panel.terms, name="keyword"))
-    kinds = [k for k in seg.columns if k in MODIFIER_KINDS or k not in
-             ("segments", "core", "other_words", "term_kind")]
-    columns = ["modifier_kind", "modifier", "week", "week_start", "index_share", "n_terms"]
-    labels: list[tuple[str, str]] = []
-    rows_t: list[np.ndarray] = []
-    rows_k: list[np.ndarray] = []
-    for kind in kinds:
-        values = seg[kind].fillna("").astype(str).reset_index(drop=True).str.split("+").explode()
-        values = values[values != ""]
-        codes, uniques = pd.factorize(values, sort=True)
-        rows_t.append(values.index.to_numpy())
-        rows_k.append(codes + len(labels))
-        labels += [(kind, str(u)) for u in uniques]
-    if not labels or not len(panel.weeks):
-        return pd.DataFrame(columns=columns)
-    member = np.zeros((len(labels), len(panel.terms)))
-    member[np.concatenate(rows_k), np.concatenate(rows_t)] = 1.0
-    total = panel.index_sum.sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = (member @ panel.index_sum) / np.where(total > 0, total, np.nan)
-    counts = member @ (panel.days > 0)
-    k, m = share.shape
-    return pd.DataFrame({
-        "modifier_kind": np.repeat([p[0] for p in labels], m),
-        "modifier": np.repeat([p[1] for p in labels], m),
-        "week": np.tile(panel.week_labels, k),
-        "week_start": np.tile(panel.weeks.to_numpy(), k),
-        "index_share": share.ravel(),
-        "n_terms": counts.ravel().astype(int),
-    }, columns=columns)
-
-
-def modifier_changes(shares: pd.DataFrame, recent: int = 4) -> pd.DataFrame:
-    """Which modifiers gain or lose share: the last ``recent`` weeks' mean share against the
-    same weeks a year earlier (``basis`` = "vs last year"), or, without a year, against the
-    ``recent`` weeks ending 13 weeks before (``basis`` = "vs 13 weeks earlier")."""
-    cols = ["modifier_kind", "modifier", "share_recent", "share_before", "change_pp", "basis"]
-    if shares.empty:
-        return pd.DataFrame(columns=cols)
-    wide = shares.pivot_table(index=["modifier_kind", "modifier"], columns="week_start",
-                              values="index_share", aggfunc="first").sort_index(axis=1)
-    m = wide.shape[1]
-    lag, basis = (52, "vs last year") if m >= 52 + recent else (13, "vs 13 weeks earlier")
-    if m < lag + recent:
-        lag, basis = m - recent, f"vs {m - recent} weeks earlier"
-    if lag <= 0:
-        return pd.DataFrame(columns=cols)
-    now = wide.iloc[:, m - recent:].mean(axis=1)
-    before = wide.iloc[:, m - recent - lag:m - lag].mean(axis=1)
-    out = pd.DataFrame({"share_recent": now, "share_before": before}).reset_index()
-    out["change_pp"] = (out["share_recent"] - out["share_before"]) * 100
-    out["basis"] = basis
-    return out.sort_values("change_pp", ascending=False, ignore_index=True)[cols]
 
 
 # ------------------------------------------------------------------------------ core words
