@@ -1,5 +1,8 @@
-"""The operating plan (运营计划): targets from the outlook, the day/week/month plan, the Excel
-file, and plan against actual.
+"""The operating plan (运营计划): targets from the outlook and the day/week/month plan.
+
+The Excel file lives in :mod:`research.plan_xlsx` and plan against actual in
+:mod:`research.plan_tracking`; their public functions are re-exported here, so
+``research.plan.write_plan_xlsx``, ``research.plan.compare_with_plan`` … keep working.
 
 Workbench choices (stated in the plan summary beside the numbers)
 -----------------------------------------------------------------
@@ -21,10 +24,6 @@ Workbench choices (stated in the plan summary beside the numbers)
   The **monthly plan** is the sum of the daily plan by calendar month (a partial month says
   how many days it covers). Daily sums equal the weekly and monthly figures by construction,
   and :func:`plan_totals_agree` checks it.
-- **Plan against actual**: each approved week's targets against the actuals of ``sales`` and
-  ``traffic`` (our shop): variance = actual ÷ target − 1, cumulative progress = Σ actual ÷
-  Σ target since the plan started; a target is flagged when its variance is below
-  −``threshold`` (or above +``threshold`` for costs).
 
 Examples
 --------
@@ -39,16 +38,22 @@ Examples
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from research.checks import CheckFailed
-from research.weeks import iso_week, week_bounds, week_start
+from research.plan_tracking import (
+    actuals_weekly,
+    compare_with_plan,
+    plan_fee_rate,
+    plan_vs_actual,
+    revised_outlook,
+)
+from research.plan_xlsx import write_plan_xlsx
+from research.weeks import iso_week, week_start
 
 __all__ = [
     "MONEY_METRICS", "PLAN_METRICS", "history_rates", "traffic_targets", "weekday_profile",
@@ -65,13 +70,6 @@ PLAN_METRICS = ["units", "revenue", "cost", "ad_spend", "refunds", "platform_fee
 MONEY_METRICS = ["revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit"]
 #: the shop-outlook series of :mod:`research.forecast` that become plan targets
 OUTLOOK_SERIES = ["units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit"]
-LABELS = {
-    "date": "日期", "week": "周", "week_start": "周一", "month": "月份", "days": "天数",
-    "units": "件数", "revenue": "支付金额(元)", "cost": "商品成本(元)", "ad_spend": "推广花费(元)",
-    "refunds": "退款(元)", "platform_fees": "平台费用(元)", "profit": "利润(元)", "buyers": "支付买家数",
-    "uv_sum_daily": "访客数(日UV之和)", "uv_avg_daily": "日均访客数", "conversion": "支付转化率",
-    "aov": "客单价(元)", "roi": "投产比ROI", "event": "活动",
-}
 
 
 def history_rates(sales: pd.DataFrame, traffic_visitors: pd.Series | None, end: pd.Timestamp,
@@ -374,166 +372,6 @@ def plan_totals_agree(daily: pd.DataFrame, weekly: pd.DataFrame, monthly: pd.Dat
         if abs(daily[metric].sum() - weekly[metric].sum()) > tol * max(len(weekly), 1):
             raise CheckFailed(f"total {metric}: daily and weekly plans disagree")
 
-
-# --------------------------------------------------------------------------- Excel
-
-def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -> None:
-    book = writer.book
-    head = book.add_format({"bold": True, "bg_color": "#1f4e79", "font_color": "white",
-                            "border": 1, "text_wrap": True, "valign": "vcenter"})
-    formats = {
-        "money": book.add_format({"num_format": "¥#,##0.00"}),
-        "int": book.add_format({"num_format": "#,##0"}),
-        "share": book.add_format({"num_format": "0.00%"}),
-        "ratio": book.add_format({"num_format": "0.00"}),
-        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
-        "text": book.add_format({}),
-    }
-    shown = frame.rename(columns=LABELS)
-    shown.to_excel(writer, sheet_name=name, index=False, startrow=1)
-    sheet = writer.sheets[name]
-    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
-    for j, col in enumerate(frame.columns):
-        kind = ("money" if col in MONEY_METRICS or col == "aov" else
-                "share" if col == "conversion" else "ratio" if col == "roi" else
-                "date" if col in ("date", "week_start") else
-                "int" if col in ("units", "buyers", "uv_sum_daily", "uv_avg_daily", "days") else
-                "text")
-        label = LABELS.get(col, col)
-        width = max(len(str(label)) * 2 + 2, 12 if kind != "text" else 14)
-        sheet.set_column(j, j, width, formats[kind])
-        sheet.write(1, j, label, head)
-    sheet.freeze_panes(2, 1)
-    sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
-
-
-def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: pd.DataFrame,
-                    weekly: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Path:
-    """Write ``plan.xlsx``: sheets 概况 (summary), 日计划, 周计划, 月计划.
-
-    Values (not formulas) are written, so every reader sees the same numbers; units, money,
-    shares and dates carry number formats; headers are frozen and columns sized.
-    """
-    target = Path(path)
-    tmp = target.with_name(f".{target.name}.tmp")
-    with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
-        book = writer.book
-        sheet = book.add_worksheet("概况")
-        writer.sheets["概况"] = sheet
-        bold = book.add_format({"bold": True, "font_size": 13})
-        key = book.add_format({"bold": True, "bg_color": "#deeaf6", "border": 1,
-                               "text_wrap": True, "valign": "top"})
-        val = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        sheet.write(0, 0, title, bold)
-        sheet.set_column(0, 0, 22)
-        sheet.set_column(1, 1, 70)
-        sheet.set_column(2, 2, 40)
-        for i, row in enumerate(summary.itertuples(index=False), start=2):
-            sheet.write(i, 0, str(row[0]), key)
-            sheet.write(i, 1, str(row[1]), val)
-            if len(row) > 2:
-                sheet.write(i, 2, str(row[2]), val)
-        sheet.freeze_panes(2, 0)
-        cols_daily = ["date", "week", "event", *[c for c in PLAN_METRICS if c in daily]]
-        _sheet(writer, daily[cols_daily], "日计划", f"{title} · 日计划")
-        cols_week = ["week", "week_start", "days", *[c for c in PLAN_METRICS if c in weekly],
-                     *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in weekly]]
-        _sheet(writer, weekly[cols_week], "周计划", f"{title} · 周计划")
-        cols_month = ["month", "days", *[c for c in PLAN_METRICS if c in monthly],
-                      *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in monthly]]
-        _sheet(writer, monthly[cols_month], "月计划", f"{title} · 月计划")
-    os.replace(tmp, target)
-    return target
-
-
-# --------------------------------------------------------------------------- plan vs actual
-
-def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None,
-                   platform_fee_rate: float = 0.0) -> pd.DataFrame:
-    """Our weekly actuals: units, revenue, cost, ad spend, refunds, fees, profit, buyers, UV.
-
-    Profit = revenue − units × unit cost − ad spend − refunds − ``platform_fee_rate`` ×
-    revenue: the same definition as the plan's profit when the plan's fee rate is passed
-    (:func:`plan_fee_rate`); the sales export has no fee column, so fees are estimated.
-    """
-    s = sales.copy()
-    s["cost"] = s["units"] * s["unit_cost"].fillna(0) if "unit_cost" in s else 0.0
-    for col in ("ad_spend", "refunds", "buyers", "visitors"):
-        if col not in s:
-            s[col] = np.nan
-    daily = s.groupby("date").agg(units=("units", "sum"), revenue=("revenue", "sum"),
-                                  cost=("cost", "sum"), ad_spend=("ad_spend", "sum"),
-                                  refunds=("refunds", "sum"),
-                                  buyers=("buyers", lambda x: x.sum(min_count=1)),
-                                  visitors=("visitors", lambda x: x.sum(min_count=1)))
-    if traffic_visitors is not None and daily["visitors"].isna().all():
-        daily["visitors"] = traffic_visitors.reindex(daily.index)
-    daily["platform_fees"] = daily["revenue"] * platform_fee_rate
-    daily["profit"] = (daily["revenue"] - daily["cost"] - daily["ad_spend"] - daily["refunds"]
-                       - daily["platform_fees"])
-    daily = daily.reset_index()
-    daily["week"] = daily["date"].map(iso_week)
-    weekly = daily.groupby("week", as_index=False).agg(
-        days=("date", "count"), units=("units", "sum"), revenue=("revenue", "sum"),
-        cost=("cost", "sum"), ad_spend=("ad_spend", "sum"), refunds=("refunds", "sum"),
-        platform_fees=("platform_fees", "sum"), profit=("profit", "sum"),
-        buyers=("buyers", lambda x: x.sum(min_count=1)),
-        uv_sum_daily=("visitors", lambda x: x.sum(min_count=1)))
-    return _ratios(weekly)
-
-
-_COMPARED = [("units", False), ("revenue", False), ("profit", False), ("uv_avg_daily", False),
-             ("conversion", False), ("roi", False), ("ad_spend", True)]
-
-
-def plan_vs_actual(plan_weekly: pd.DataFrame, actual_weekly: pd.DataFrame, through_week: str,
-                   threshold: float = 0.15) -> pd.DataFrame:
-    """Compare each plan target with the actual of every week up to ``through_week``.
-
-    Parameters
-    ----------
-    plan_weekly : DataFrame
-        The approved plan's weekly targets (``week`` and metric columns).
-    actual_weekly : DataFrame
-        From :func:`actuals_weekly`.
-    through_week : str
-        The study week: weeks after it are not compared (no actuals yet).
-    threshold : float
-        Flag a target missed by more than this fraction (costs: exceeded).
-
-    Returns
-    -------
-    DataFrame
-        week, metric, target, actual, variance (actual ÷ target − 1), cum_target,
-        cum_actual, cum_progress (Σ actual ÷ Σ target; for ratio metrics the ratio of sums
-        is not defined, so it is the mean variance), flag.
-    """
-    weeks = [w for w in plan_weekly["week"] if w <= through_week]
-    plan = plan_weekly.set_index("week").loc[weeks]
-    actual = actual_weekly.set_index("week").reindex(weeks)
-    rows = []
-    for metric, is_cost in _COMPARED:
-        if metric not in plan or metric not in actual:
-            continue
-        cum_t = cum_a = 0.0
-        for w in weeks:
-            t, a = float(plan.at[w, metric]), actual.at[w, metric]
-            a = float(a) if pd.notna(a) else np.nan
-            var = a / t - 1 if t and np.isfinite(t) and np.isfinite(a) else np.nan
-            additive = metric in PLAN_METRICS or metric in ("profit",)
-            if additive and np.isfinite(a):
-                cum_t += t
-                cum_a += a
-            progress = cum_a / cum_t if additive and cum_t else np.nan
-            flag = bool(np.isfinite(var) and ((var > threshold) if is_cost
-                                               else (var < -threshold)))
-            rows.append({"week": w, "metric": metric, "target": t, "actual": a, "variance": var,
-                         "cum_target": cum_t if additive else np.nan,
-                         "cum_actual": cum_a if additive else np.nan,
-                         "cum_progress": progress, "flag": flag})
-    return pd.DataFrame(rows)
-
-
 # --------------------------------------------------------------------------- the plan
 
 def weekly_targets_from_forecast(forecast: pd.DataFrame, level: int = 80) -> pd.DataFrame:
@@ -669,77 +507,3 @@ def build_plan(forecast: pd.DataFrame, sales: pd.DataFrame, traffic_visitors: pd
     monthly = monthly_from_daily(daily)
     plan_totals_agree(daily, weekly, monthly)
     return OperatingPlan(targets, daily, weekly, monthly, rates, profile, uplift, notes)
-
-
-def plan_fee_rate(plan_weekly: pd.DataFrame) -> float:
-    """The platform-fee share of revenue a plan assumed (0 when it has no fee column)."""
-    if "platform_fees" not in plan_weekly or "revenue" not in plan_weekly:
-        return 0.0
-    revenue = float(plan_weekly["revenue"].sum())
-    return float(plan_weekly["platform_fees"].sum()) / revenue if revenue > 0 else 0.0
-
-
-def compare_with_plan(plan_weekly: pd.DataFrame, sales: pd.DataFrame,
-                      traffic_visitors: pd.Series | None, through_week: str,
-                      threshold: float = 0.15) -> pd.DataFrame:
-    """Plan against actual up to the Sunday of ``through_week`` (nothing later is read).
-
-    The actual profit uses the plan's own fee rate (:func:`plan_fee_rate`), so target and
-    actual are the same quantity. Returns :func:`plan_vs_actual`'s frame.
-    """
-    end = week_bounds(through_week)[1]
-    sales = sales[sales["date"] <= end]
-    tv = traffic_visitors[traffic_visitors.index <= end] if traffic_visitors is not None else None
-    actual = actuals_weekly(sales, tv, plan_fee_rate(plan_weekly))
-    return plan_vs_actual(plan_weekly, actual, through_week, threshold)
-
-
-def revised_outlook(plan_weekly: pd.DataFrame, compared: pd.DataFrame,
-                    forecast_weekly: pd.DataFrame, through_week: str) -> pd.DataFrame:
-    """Where the plan period will end: actual so far plus the new forecast for the rest.
-
-    Parameters
-    ----------
-    plan_weekly : DataFrame
-        The approved plan's weekly targets.
-    compared : DataFrame
-        :func:`plan_vs_actual` (or :func:`compare_with_plan`) up to ``through_week``.
-    forecast_weekly : DataFrame
-        :func:`weekly_targets_from_forecast` of this week's forecast (made with data up to
-        ``through_week``).
-    through_week : str
-
-    Returns
-    -------
-    DataFrame
-        Per additive metric: plan_total, actual_to_date, weeks_left, forecast_rest (Σ of the
-        new weekly points over the plan weeks left), forecast_rest_lo/hi (Σ of the weekly
-        range ends: wider than the range of the sum), projected_total (actual_to_date +
-        forecast_rest), projected_progress (projected ÷ plan total), needed_per_week (what
-        each week left must bring to meet the plan) and forecast_per_week.
-    """
-    rest_weeks = [w for w in plan_weekly["week"] if w > through_week]
-    fw = forecast_weekly.set_index("week") if len(forecast_weekly) else pd.DataFrame()
-    rows = []
-    for metric in ("units", "revenue", "profit", "ad_spend"):
-        if metric not in plan_weekly:
-            continue
-        plan_total = float(plan_weekly[metric].sum())
-        done = compared[compared["metric"] == metric]
-        actual = float(done["actual"].sum(min_count=1)) if len(done) else 0.0
-        actual = 0.0 if not np.isfinite(actual) else actual
-        have = [w for w in rest_weeks if len(fw) and w in fw.index and metric in fw]
-        rest = float(fw.loc[have, metric].sum()) if have and len(have) == len(rest_weeks) \
-            else (0.0 if not rest_weeks else np.nan)
-        lo = float(fw.loc[have, f"{metric}_lo"].sum()) if have and f"{metric}_lo" in fw else np.nan
-        hi = float(fw.loc[have, f"{metric}_hi"].sum()) if have and f"{metric}_hi" in fw else np.nan
-        projected = actual + rest
-        left = len(rest_weeks)
-        rows.append({"metric": metric, "plan_total": plan_total, "actual_to_date": actual,
-                     "weeks_done": len(done), "weeks_left": left, "forecast_rest": rest,
-                     "forecast_rest_lo": lo, "forecast_rest_hi": hi,
-                     "projected_total": projected,
-                     "projected_progress": projected / plan_total if plan_total else np.nan,
-                     "needed_per_week": (plan_total - actual) / left if left else np.nan,
-                     "forecast_per_week": rest / left if left else np.nan})
-    return pd.DataFrame(rows)
