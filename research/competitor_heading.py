@@ -127,11 +127,11 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
     out["week_start"] = pd.to_datetime(out["week_start"])
     out["week"] = _weeks(out["week_start"])[1]
     if "method" not in out:
-        out["method"] = np.nan
+        out["method"] = pd.Series(np.nan, index=out.index, dtype=object)
     out[["slope_per_week", "direction", "method"]] = (
         out.groupby(["shop", "series"])[["slope_per_week", "direction", "method"]]
         .transform("last"))
-    out["method"] = out["method"].fillna(method)
+    out["method"] = out["method"].astype(object).fillna(method)
     return out[cols]
 
 
