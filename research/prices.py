@@ -74,23 +74,19 @@ import pandas as pd
 
 from research.display import fmt_money
 
-# the public API lives in three modules beside this one; it is re-exported here
+# the public API lives in four modules beside this one; it is re-exported here
 from research.price_bands_sql import (
     _BAND_COLS,
     TRICK_KEYWORDS,
     _literal,
     _rowid_relation,
     band_metrics,
-    band_movement,
     band_shares_sum_to_one,
     detect_trick_prices,
     items_source,
-    positions_summary,
     price_distribution,
     price_histogram,
     price_positions,
-    price_quantiles,
-    recommend_price,
 )
 from research.price_charts import plot_bands, plot_distribution, plot_movement
 from research.price_edges import (
@@ -105,6 +101,12 @@ from research.price_edges import (
     snap_to_round,
     top_share,
     weighted_quantile,
+)
+from research.price_tables import (
+    band_movement,
+    positions_summary,
+    price_quantiles,
+    recommend_price,
 )
 
 __all__ = [
