@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from research.config import default_warehouse
-from research.warehouse import fetch_one
+from research.warehouse import fetch_one, quiet
 from research.weeks import iso_week, last_complete_week, week_bounds
 
 __all__ = ["WeeklyPanel", "OPTIONAL_COLUMNS", "load_panel"]
@@ -82,14 +82,14 @@ class WeeklyPanel:
 
 def _connect(source: str | os.PathLike[str] | pd.DataFrame | None) -> duckdb.DuckDBPyConnection:
     if isinstance(source, pd.DataFrame):
-        con = duckdb.connect()
+        con = quiet(duckdb.connect())
         con.register("keywords", source)
         return con
     path = Path(source) if source else default_warehouse()
     if not path.exists():
         raise FileNotFoundError(f"warehouse {path} does not exist: load exports with "
                                 f"`research ingest PATH` (or `make demo` for the sample market)")
-    return duckdb.connect(str(path), read_only=True)
+    return quiet(duckdb.connect(str(path), read_only=True))
 
 
 def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: str = "",

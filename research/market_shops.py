@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from research.schema import TABLES
-from research.warehouse import fetch_one
+from research.warehouse import fetch_one, quiet
 
 __all__ = [
     "ATTRIBUTES",
@@ -62,7 +62,7 @@ def _items_source(items: Source, category: str | None,
     A DataFrame is registered as is (missing canonical columns become NULL); a path is
     attached read-only, so temporary tables live in memory and the warehouse is untouched.
     """
-    con = duckdb.connect()
+    con = quiet(duckdb.connect())
     try:
         if isinstance(items, pd.DataFrame):
             frame = items.copy()

@@ -26,7 +26,7 @@ from research.price_edges import (
     band_labels,
     weighted_quantile,
 )
-from research.warehouse import fetch_one
+from research.warehouse import fetch_one, quiet
 
 __all__ = [
     "TRICK_KEYWORDS", "items_source", "detect_trick_prices", "price_histogram", "band_metrics",
@@ -70,7 +70,7 @@ def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | Non
         are remembered by it, so the listings are never copied. A DataFrame, or a relation
         without row ids (a view), is first copied into the temp table ``_px_items``.
     """
-    con = con or duckdb.connect()
+    con = con or quiet(duckdb.connect())
     items = _rowid_relation(con, items)
     have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {items}").fetchall()}
 

@@ -108,6 +108,7 @@ from research.price_tables import (
     price_quantiles,
     recommend_price,
 )
+from research.warehouse import quiet
 
 __all__ = [
     "MIN_LISTINGS", "TRICK_KEYWORDS", "round_points", "snap_to_round", "auto_edges",
@@ -270,7 +271,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     >>> study.study_bands["band_label"].tolist()
     ['≤39', '39–79', '>79']
     """
-    con = con or duckdb.connect()
+    con = con or quiet(duckdb.connect())
     base = _rowid_relation(con, items)  # a DataFrame is copied once, not per view
     con, src = items_source(base, con, category=category)
     all_snaps = [r[0] for r in con.execute(f"SELECT DISTINCT snapshot_date FROM {src}").fetchall()]
@@ -417,7 +418,7 @@ def price_study(warehouse: str | object, *, category: str = "", week: str = "",
                                 "`research ingest PATH` (or `make demo`)")
     sales = read("sales", path)
     shop = shop or our_shop_from_sales(sales)
-    con = duckdb.connect()
+    con = quiet(duckdb.connect())
     try:
         con.execute(f"ATTACH {_literal(path)} AS wh (READ_ONLY)")
         study = analyse_prices("wh.items", con=con, category=category or None, week=week,

@@ -36,6 +36,7 @@ __all__ = [
     "StoreResult",
     "connect",
     "open_read",
+    "quiet",
     "ensure_schema",
     "store",
     "read",
@@ -113,14 +114,25 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_LOG_DDL)
 
 
-def _quiet(con: duckdb.DuckDBPyConnection) -> None:
-    """Turn DuckDB's progress bar off (it prints into command output). Inside a Jupyter
-    kernel DuckDB refuses to change the setting without ipywidgets, and shows no bar there
-    anyway, so a refusal is ignored."""
+def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Turn DuckDB's progress bar off on ``con`` and return it.
+
+    The bar prints into command output and logs once a query runs over two seconds. Inside
+    a Jupyter kernel DuckDB refuses to change the setting without ipywidgets, and shows no
+    bar there anyway, so a refusal is ignored.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> quiet(duckdb.connect()).execute(
+    ...     "SELECT current_setting('enable_progress_bar')").fetchone()
+    (False,)
+    """
     try:
         con.execute("SET enable_progress_bar = false")
     except duckdb.Error:
         pass
+    return con
 
 
 @contextmanager
@@ -136,7 +148,7 @@ def connect(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckD
     target.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(target))
     try:
-        _quiet(con)
+        quiet(con)
         ensure_schema(con)
         yield con
     finally:
