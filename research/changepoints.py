@@ -15,7 +15,8 @@ The method, in the order it runs (every choice is stated in the report beside th
 5. **Change points** by binary segmentation with the ``l2`` (mean-shift) cost, ``min_size``
    days per segment and ``jump = 1`` — the same result as ``ruptures.Binseg(model="l2")``
    (tested against it), written on cumulative sums so a 730-day series costs well under a
-   millisecond. Each break is then re-optimised between its neighbours.
+   millisecond. Each break is then re-optimised between its neighbours. (The algorithm and
+   the noise estimate of step 6 live in :mod:`research._binseg`.)
 6. **Penalty calibrated on a robust noise estimate**: σ = 1.4826 · MAD(first differences) / √2
    (floored at :data:`SIGMA_FLOOR`), penalty = ``beta`` · σ² · ln(n) / ``sensitivity``.
    Higher sensitivity → lower penalty → more (smaller) events.
@@ -29,6 +30,10 @@ Event kinds: ``start`` when the level before is at most ``start_ratio`` × the l
 ``step up`` / ``step down``. Levels ("UV/day before → after") are average daily UV over up to
 28 non-promotion days each side, inside the neighbouring segments.
 
+The charts of the events (:func:`plot_timeline`, :func:`plot_event_series`) are in
+:mod:`research.changepoint_charts`. The public functions of both modules are re-exported here,
+so ``from research.changepoints import binseg_l2, plot_timeline`` keeps working.
+
 Examples
 --------
 >>> import numpy as np
@@ -40,16 +45,14 @@ Examples
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from research._binseg import binseg_l2, refine_l2, robust_sigma
+from research.changepoint_charts import plot_event_series, plot_timeline
 from research.schema import CHANNEL_GROUPS
 from research.weeks import iso_week
-
-if TYPE_CHECKING:
-    from matplotlib.figure import Figure
 
 __all__ = [
     "MIN_SERIES_COMMON",
@@ -83,105 +86,6 @@ CHANNEL_LABELS = {
 }
 #: floor of the noise estimate (log scale): a series of constant zeros has MAD 0
 SIGMA_FLOOR = 0.05
-
-
-def robust_sigma(x: np.ndarray) -> float:
-    """Noise level of a series from the MAD of its first differences.
-
-    σ = 1.4826 · median(|Δx − median(Δx)|) / √2 — insensitive to a few steps (they are a few
-    large differences) and to slow drift.
-
-    Examples
-    --------
-    >>> round(robust_sigma(np.random.default_rng(1).normal(0, 2, 5000)), 1)
-    2.0
-    """
-    x = np.asarray(x, dtype=float)
-    x = x[~np.isnan(x)]
-    if len(x) < 3:
-        return 0.0
-    d = np.diff(x)
-    return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
-
-
-def _seg_cost(s1: np.ndarray, s2: np.ndarray, a: int, b: int) -> float:
-    n = b - a
-    tot = s1[b] - s1[a]
-    return float(s2[b] - s2[a] - tot * tot / n)
-
-
-def _best_split(s1: np.ndarray, s2: np.ndarray, a: int, b: int,
-                min_size: int) -> tuple[int, float]:
-    """Best single split of [a, b) under the l2 cost: (position, gain); (-1, 0) if none."""
-    if b - a < 2 * min_size:
-        return -1, 0.0
-    ks = np.arange(a + min_size, b - min_size + 1)
-    left_n = ks - a
-    right_n = b - ks
-    left_s = s1[ks] - s1[a]
-    right_s = s1[b] - s1[ks]
-    # cost(a,b) - cost(a,k) - cost(k,b): the squares cancel, only the mean terms remain
-    tot = s1[b] - s1[a]
-    gain = left_s * left_s / left_n + right_s * right_s / right_n - tot * tot / (b - a)
-    i = int(np.argmax(gain))
-    return int(ks[i]), float(gain[i])
-
-
-def binseg_l2(signal: np.ndarray, pen: float, min_size: int = 7) -> list[int]:
-    """Binary segmentation with the l2 cost and a penalty, ``jump = 1``.
-
-    A segment is split at its best point while the cost falls by more than ``pen`` and both
-    parts keep ``min_size`` points. Equal to ``ruptures.Binseg(model="l2", min_size=min_size,
-    jump=1).fit(signal).predict(pen=pen)`` without its final ``n``.
-
-    Parameters
-    ----------
-    signal : array of shape (n,)
-    pen : float
-        Cost decrease a split must buy.
-    min_size : int
-        Shortest segment.
-
-    Returns
-    -------
-    list of int
-        Sorted break positions: index of the first point of each new segment.
-    """
-    x = np.asarray(signal, dtype=float)
-    n = len(x)
-    s1 = np.r_[0.0, np.cumsum(x)]
-    s2 = np.r_[0.0, np.cumsum(x * x)]
-    out: list[int] = []
-    stack = [(0, n)]
-    while stack:
-        a, b = stack.pop()
-        k, gain = _best_split(s1, s2, a, b, min_size)
-        if k < 0 or gain <= pen:
-            continue
-        out.append(k)
-        stack.extend([(a, k), (k, b)])
-    return sorted(out)
-
-
-def refine_l2(signal: np.ndarray, bkps: list[int], min_size: int = 7,
-              rounds: int = 2) -> list[int]:
-    """Move each break to the best split between its neighbouring breaks.
-
-    Binary segmentation places early breaks with later ones still unknown; one or two passes
-    of this local re-optimisation put a break that sat inside a short bump on its edge.
-    """
-    x = np.asarray(signal, dtype=float)
-    s1 = np.r_[0.0, np.cumsum(x)]
-    s2 = np.r_[0.0, np.cumsum(x * x)]
-    b = list(bkps)
-    for _ in range(rounds):
-        for i in range(len(b)):
-            lo = b[i - 1] if i else 0
-            hi = b[i + 1] if i + 1 < len(b) else len(x)
-            k, _ = _best_split(s1, s2, lo, hi, min_size)
-            if k >= 0:
-                b[i] = k
-    return sorted(set(b))
 
 
 def prepare_log_matrix(values: np.ndarray, dates: pd.DatetimeIndex, keep: np.ndarray,
@@ -544,71 +448,3 @@ def detect_moves(traffic: pd.DataFrame, events: pd.DataFrame | None = None, *,
     with np.errstate(all="ignore"):
         out["change_pct"] = out["change"] / out["uv_before"].where(out["uv_before"] > 0)
     return out[EVENT_COLUMNS].sort_values(["date", "shop", "channel"]).reset_index(drop=True)
-
-
-_MARKERS = {"start": ("^", "tab:green"), "step up": ("^", "tab:olive"),
-            "drop": ("v", "tab:red"), "step down": ("v", "tab:orange"),
-            "mix shift": ("D", "tab:purple")}
-
-
-def plot_timeline(events: pd.DataFrame, start: pd.Timestamp | None = None,
-                  end: pd.Timestamp | None = None, title: str = "") -> Figure:
-    """Timeline of moves: one row per shop · channel, a marker per event (▲ start / step
-    up, ▼ drop / step down, ◆ mix shift), labelled with the change in average daily UV."""
-    import matplotlib.pyplot as plt
-
-    ev = events.sort_values(["shop", "channel", "date"])
-    rows = list(dict.fromkeys(zip(ev["shop"], ev["channel_label"], strict=True)))
-    fig, ax = plt.subplots(figsize=(11, max(2.0, 0.45 * len(rows) + 1.2)))
-    pos = {r: i for i, r in enumerate(rows)}
-    for kind, (marker, color) in _MARKERS.items():
-        sel = ev[ev["kind"] == kind]
-        if sel.empty:
-            continue
-        y = [pos[(s, c)] for s, c in zip(sel["shop"], sel["channel_label"], strict=True)]
-        ax.scatter(sel["date"], y, marker=marker, color=color, s=70, label=kind, zorder=3)
-        for d, yy, ch in zip(sel["date"], y, sel["change"], strict=True):
-            if pd.notna(ch):
-                ax.annotate(f"{ch:+,.0f}", (d, yy), xytext=(4, 5), textcoords="offset points",
-                            fontsize=7)
-    ax.set_yticks(range(len(rows)), [f"{s} · {c}" for s, c in rows])
-    ax.invert_yaxis()
-    import matplotlib.dates as mdates
-
-    locator = mdates.AutoDateLocator(maxticks=8)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    if start is not None and end is not None:
-        ax.set_xlim(start, end)
-    ax.set_xlabel("日期 date")
-    ax.set_title(title or "竞品动作时间线 · moves (change in average daily UV)")
-    if len(ev):
-        ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def plot_event_series(traffic: pd.DataFrame, events: pd.DataFrame, max_panels: int = 6,
-                      start: pd.Timestamp | None = None,
-                      end: pd.Timestamp | None = None) -> Figure | None:
-    """Daily UV of the shop · channels with the largest level events, breaks marked."""
-    import matplotlib.pyplot as plt
-
-    lv = events[events["kind"] != "mix shift"]
-    if lv.empty:
-        return None
-    order = (lv.assign(a=lv["change"].abs()).groupby(["shop", "channel"])["a"].max()
-             .sort_values(ascending=False).head(max_panels).index.tolist())
-    wide = daily_matrix(traffic[traffic["shop"].isin({s for s, _ in order})], start, end)
-    fig, axes = plt.subplots(len(order), 1, figsize=(11, 2.1 * len(order)), sharex=True,
-                             squeeze=False)
-    for ax, (shop, channel) in zip(axes[:, 0], order, strict=True):
-        if (shop, channel) in wide.columns:
-            ax.plot(wide.index, wide[(shop, channel)], lw=0.8, color="tab:blue")
-        for r in lv[(lv["shop"] == shop) & (lv["channel"] == channel)].itertuples():
-            ax.axvline(r.date, color=_MARKERS[r.kind][1], ls="--", lw=1)
-            ax.text(r.date, ax.get_ylim()[1] * 0.9, f" {r.kind} {r.date:%m-%d}", fontsize=7)
-        ax.set_ylabel("UV/日")
-        ax.set_title(f"{shop} · {CHANNEL_LABELS.get(channel, channel)}", fontsize=9)
-    fig.tight_layout()
-    return fig
