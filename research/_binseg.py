@@ -43,12 +43,6 @@ def robust_sigma(x: np.ndarray) -> float:
     return float(1.4826 * np.median(np.abs(d - np.median(d))) / np.sqrt(2))
 
 
-def _seg_cost(s1: np.ndarray, s2: np.ndarray, a: int, b: int) -> float:
-    n = b - a
-    tot = s1[b] - s1[a]
-    return float(s2[b] - s2[a] - tot * tot / n)
-
-
 def _best_split(s1: np.ndarray, s2: np.ndarray, a: int, b: int,
                 min_size: int) -> tuple[int, float]:
     """Best single split of [a, b) under the l2 cost: (position, gain); (-1, 0) if none."""
