@@ -29,6 +29,7 @@ from collections.abc import Sequence
 import duckdb
 
 from research.schema import AUDIENCE_DIMENSIONS, CHANNEL_ALIASES, Column, Table
+from research.warehouse import sql_literal
 
 __all__ = ["create_macros", "build_clean"]
 
@@ -131,7 +132,7 @@ def build_clean(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, i
         if col.name in mapping:
             raw = f"c{mapping[col.name]}"
         elif col.name in defaults:
-            raw = "'" + str(defaults[col.name]).replace("'", "''") + "'"
+            raw = sql_literal(defaults[col.name])
         elif col.name in tbl.key and col.name != "channel_raw":
             raw = "NULL"
         else:

@@ -40,7 +40,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from research.warehouse import connect, fetch_one, open_read
+from research.warehouse import connect, has_table, open_read
 
 __all__ = ["ApprovalError", "PlanStatus", "bundle_hash", "bundle_files", "record", "status",
            "status_html", "draft_status", "write_status", "resolve_report", "list_plans",
@@ -169,9 +169,7 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
 def _decisions(warehouse: str | os.PathLike[str], key: str) -> pd.DataFrame:
     try:
         with open_read(warehouse) as con:
-            have = fetch_one(con, "SELECT count(*) FROM information_schema.tables "
-                                  "WHERE table_name = 'approvals'")[0]
-            if not have:
+            if not has_table(con, "approvals"):
                 return pd.DataFrame()
             return con.execute("SELECT * FROM approvals WHERE report = ? ORDER BY id",
                                [key]).df()

@@ -44,12 +44,10 @@ Result tables (the CSVs the report writes; columns):
 
 Examples
 --------
->>> import pandas as pd
->>> shops = pd.DataFrame({"snapshot_date": pd.to_datetime(["2026-11-22"] * 3),
-...                       "shop": ["a", "b", "c"], "items": [1, 1, 1],
-...                       "sales_30d": [50, 30, 20], "revenue_30d": [500.0, 300.0, 200.0]})
->>> concentration(shops)[["cr3", "hhi"]].round(1).to_dict("records")
-[{'cr3': 1.0, 'hhi': 3800.0}]
+The study week defaults to the last complete ISO week of the data (2026-11-23 is a Monday):
+
+>>> resolve_week("", ["2026-11-20", "2026-11-23"])
+'2026-W47'
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from research.schema import TABLES
-from research.warehouse import fetch_one, quiet
+from research.warehouse import fetch_one, quiet, sql_literal
 
 __all__ = [
     "ATTRIBUTES",
@@ -77,17 +77,14 @@ def _items_source(items: Source, category: str | None,
                 raise FileNotFoundError(f"warehouse {path} does not exist")
             con.execute(f"ATTACH '{str(path).replace(chr(39), chr(39) * 2)}' AS wh (READ_ONLY)")
             base = "wh.items"
-        conds, params = ["TRUE"], []
+        # parameters cannot be bound in a view definition: literals
+        conds = ["TRUE"]
         if category:
-            conds.append("category = ?")
-            params.append(category)
+            conds.append("category = " + sql_literal(category))
         if until is not None:
-            conds.append("CAST(snapshot_date AS DATE) <= CAST(? AS DATE)")
-            params.append(pd.Timestamp(until).date())
+            conds.append("CAST(snapshot_date AS DATE) <= CAST("
+                         f"{sql_literal(pd.Timestamp(until).date())} AS DATE)")
         where = " AND ".join(conds)
-        # parameters cannot be bound in a view definition: inline them as literals
-        for p in params:
-            where = where.replace("?", "'" + str(p).replace("'", "''") + "'", 1)
         con.execute(f"""CREATE TEMP VIEW src AS
             SELECT * REPLACE (CAST(snapshot_date AS DATE) AS snapshot_date,
                               coalesce(revenue_30d, price * sales_30d) AS revenue_30d)

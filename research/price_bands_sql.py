@@ -26,7 +26,7 @@ from research.price_edges import (
     band_labels,
     weighted_quantile,
 )
-from research.warehouse import fetch_one, quiet
+from research.warehouse import fetch_one, has_table, quiet, sql_literal
 
 __all__ = [
     "TRICK_KEYWORDS", "items_source", "detect_trick_prices", "price_histogram", "band_metrics",
@@ -79,7 +79,7 @@ def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | Non
 
     conds = []  # a view cannot take bound parameters: literals, quotes doubled
     if category:
-        conds.append("category = " + _literal(category))
+        conds.append("category = " + sql_literal(category))
     if until is not None:
         conds.append(f"CAST(snapshot_date AS DATE) <= DATE '{pd.Timestamp(until).date()}'")
     where = ("WHERE " + " AND ".join(conds)) if conds else ""
@@ -108,15 +108,6 @@ def _rowid_relation(con: duckdb.DuckDBPyConnection, items: pd.DataFrame | str) -
     if source == "_px_frame":
         con.unregister("_px_frame")
     return "_px_items"
-
-
-def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return bool(fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
-                          [name])[0])
-
-
-def _literal(text: object) -> str:
-    return "'" + str(text).replace("'", "''") + "'"
 
 
 _REASONS = {1: "no price (≤ 0)", 2: "placeholder price (≤ {ph:g})",
@@ -178,16 +169,14 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
     ph = float(placeholder_max)
     pattern = _title_pattern(keywords)
     con.execute("DROP TABLE IF EXISTS _px_shop_band")  # band_metrics' table of older flags
-    title = f"WHEN regexp_matches(title, {_literal(pattern)}) THEN 3" if pattern else ""
+    title = f"WHEN regexp_matches(title, {sql_literal(pattern)}) THEN 3" if pattern else ""
     rule = f"""CASE WHEN price IS NULL OR price <= 0 THEN 1 WHEN price <= {ph} THEN 2
                     {title} ELSE 0 END"""
-    # find the flagged rows reading only price and title (an OR is not pushed into the scan,
-    # so selecting every column here would build them for all rows), then fetch them by id
-    title_cond = f"OR regexp_matches(title, {_literal(pattern)})" if pattern else ""
+    # find the flagged rows reading only price and title (the rule is not pushed into the
+    # scan, so selecting every column here would build them for all rows), then fetch by id
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _px_flag AS
         SELECT s.*, CAST({rule} AS TINYINT) AS code FROM {source} s
-        WHERE s._rid IN (SELECT _rid FROM {source}
-                         WHERE price IS NULL OR price <= {ph} {title_cond})""")
+        WHERE s._rid IN (SELECT _rid FROM {source} WHERE ({rule}) > 0)""")
     hist = con.execute(f"""SELECT snapshot_date, price, count(*) AS n, sum(sales_30d) AS u,
             sum(coalesce(revenue_30d, price * sales_30d)) AS r,
             count(*) FILTER (WHERE revenue_30d IS NULL) AS rc,
@@ -235,7 +224,7 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
                s.revenue_30d IS NULL AS revenue_computed, s.is_tmall
         FROM {source} s ANTI JOIN _px_flag f ON s._rid = f._rid""")
     reason = "CASE code " + " ".join(
-        f"WHEN {c} THEN {_literal(t.format(ph=ph, k=k))}" for c, t in _REASONS.items()) + " END"
+        f"WHEN {c} THEN {sql_literal(t.format(ph=ph, k=k))}" for c, t in _REASONS.items()) + " END"
     con.execute(f"CREATE OR REPLACE TEMP MACRO _px_reason(code) AS {reason}")
     con.execute(f"""CREATE OR REPLACE TEMP VIEW _px_flagged AS
         SELECT * EXCLUDE (_rid, code), _px_reason(code) AS trick_reason FROM _px_flag
@@ -391,7 +380,7 @@ def price_positions(con: duckdb.DuckDBPyConnection, edges: Sequence[float], snap
     day = str(pd.Timestamp(snapshot).date())
     comps = [c for c in competitors if c and c != shop]
     if not comps:
-        per_shop = "_px_shop_band" if _has_table(con, "_px_shop_band") else f"""(
+        per_shop = "_px_shop_band" if has_table(con, "_px_shop_band") else f"""(
             SELECT snapshot_date, shop_h, sum(revenue) AS r FROM {clean} GROUP BY ALL)"""
         top = con.execute(
             f"""SELECT shop_h, sum(r) AS r FROM {per_shop} WHERE snapshot_date = ?

@@ -55,10 +55,6 @@ currency.
 
 Examples
 --------
->>> snap_to_round([31, 47, 140])
-[29.0, 49.0, 129.0]
->>> band_labels([29, 39])
-['≤29', '29–39', '>39']
 >>> round(hhi([50, 30, 20]), 6), round(top_share([50, 30, 20, 0], 3), 6)
 (3800.0, 1.0)
 """
@@ -78,7 +74,6 @@ from research.display import fmt_money
 from research.price_bands_sql import (
     _BAND_COLS,
     TRICK_KEYWORDS,
-    _literal,
     _rowid_relation,
     band_metrics,
     band_shares_sum_to_one,
@@ -108,7 +103,7 @@ from research.price_tables import (
     price_quantiles,
     recommend_price,
 )
-from research.warehouse import quiet
+from research.warehouse import quiet, sql_literal
 
 __all__ = [
     "MIN_LISTINGS", "TRICK_KEYWORDS", "round_points", "snap_to_round", "auto_edges",
@@ -420,7 +415,7 @@ def price_study(warehouse: str | object, *, category: str = "", week: str = "",
     shop = shop or our_shop_from_sales(sales)
     con = quiet(duckdb.connect())
     try:
-        con.execute(f"ATTACH {_literal(path)} AS wh (READ_ONLY)")
+        con.execute(f"ATTACH {sql_literal(path)} AS wh (READ_ONLY)")
         study = analyse_prices("wh.items", con=con, category=category or None, week=week,
                                snapshot=snapshot, shop=shop, **kwargs)  # type: ignore[arg-type]
     finally:

@@ -44,6 +44,8 @@ __all__ = [
     "ingest_log",
     "summary",
     "fetch_one",
+    "sql_literal",
+    "has_table",
 ]
 
 _SQL_TYPES = {
@@ -260,6 +262,32 @@ def log_ingest(con: duckdb.DuckDBPyConnection, *, file_name: str, content_hash: 
         [ingest_id, file_name, content_hash, result.table, result.rows, result.new,
          result.replaced, result.unchanged, raw_path, source])
     return ingest_id
+
+
+def sql_literal(value: object) -> str:
+    """``value`` as a SQL string literal, its quotes doubled — for the few places a value
+    cannot be bound as a parameter (view definitions, generated expressions, ATTACH).
+
+    Examples
+    --------
+    >>> sql_literal("O'Neil 保温杯")
+    "'O''Neil 保温杯'"
+    """
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    """Whether a table (or temp table) called ``name`` exists on ``con``.
+
+    Examples
+    --------
+    >>> import duckdb
+    >>> con = duckdb.connect()
+    >>> has_table(con, "t"), has_table(con.execute("CREATE TEMP TABLE t (x INT)"), "t")
+    (False, True)
+    """
+    return bool(fetch_one(con, "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                          [name])[0])
 
 
 def fetch_one(con: duckdb.DuckDBPyConnection, sql: str,
