@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from research._plan_metrics import MONEY_METRICS, PLAN_METRICS, add_ratios
 from research.checks import CheckFailed
 from research.plan_tracking import (
     actuals_weekly,
@@ -64,10 +65,6 @@ __all__ = [
     "resplit_promotion_weeks",
 ]
 
-#: additive plan metrics (split over days, summed over weeks and months)
-PLAN_METRICS = ["units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit",
-                "buyers", "uv_sum_daily"]
-MONEY_METRICS = ["revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit"]
 #: the shop-outlook series of :mod:`research.forecast` that become plan targets
 OUTLOOK_SERIES = ["units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit"]
 
@@ -325,24 +322,12 @@ def daily_plan(weekly: pd.DataFrame, profile: pd.Series, events: pd.DataFrame | 
     return pd.DataFrame(rows)
 
 
-def _ratios(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    if {"revenue", "buyers"} <= set(out):
-        out["aov"] = out["revenue"] / out["buyers"].where(out["buyers"] > 0)
-    if {"buyers", "uv_sum_daily"} <= set(out):
-        out["conversion"] = out["buyers"] / out["uv_sum_daily"].where(out["uv_sum_daily"] > 0)
-        out["uv_avg_daily"] = out["uv_sum_daily"] / out["days"]
-    if {"revenue", "ad_spend"} <= set(out):
-        out["roi"] = out["revenue"] / out["ad_spend"].where(out["ad_spend"] > 0)
-    return out
-
-
 def weekly_from_daily(daily: pd.DataFrame) -> pd.DataFrame:
     """Sum the daily plan by ISO week (ratios recomputed from the sums)."""
     metrics = [m for m in PLAN_METRICS if m in daily.columns]
     out = daily.groupby("week", as_index=False).agg(
         week_start=("date", "min"), days=("date", "count"), **{m: (m, "sum") for m in metrics})
-    return _ratios(out)
+    return add_ratios(out)
 
 
 def monthly_from_daily(daily: pd.DataFrame) -> pd.DataFrame:
@@ -351,7 +336,7 @@ def monthly_from_daily(daily: pd.DataFrame) -> pd.DataFrame:
     frame = daily.assign(month=daily["date"].dt.strftime("%Y-%m"))
     out = frame.groupby("month", as_index=False).agg(
         days=("date", "count"), **{m: (m, "sum") for m in metrics})
-    return _ratios(out)
+    return add_ratios(out)
 
 
 def plan_totals_agree(daily: pd.DataFrame, weekly: pd.DataFrame, monthly: pd.DataFrame,

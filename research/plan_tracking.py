@@ -7,9 +7,7 @@ plan started; a target is flagged when its variance is below −``threshold`` (o
 (:func:`plan_fee_rate`), and :func:`revised_outlook` adds the new forecast for the weeks
 left to the actuals so far.
 
-Every public name here is re-exported by :mod:`research.plan`, which imports this module at
-its top; what this module needs from it (:data:`research.plan.PLAN_METRICS` and the ratio
-helper behind the weekly plan) is therefore imported inside the functions, not here.
+Every public name here is re-exported by :mod:`research.plan`.
 
 Examples
 --------
@@ -26,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from research._plan_metrics import PLAN_METRICS, add_ratios
 from research.weeks import iso_week, week_bounds
 
 __all__ = ["actuals_weekly", "plan_vs_actual", "plan_fee_rate", "compare_with_plan",
@@ -40,7 +39,6 @@ def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None,
     revenue: the same definition as the plan's profit when the plan's fee rate is passed
     (:func:`plan_fee_rate`); the sales export has no fee column, so fees are estimated.
     """
-    from research.plan import _ratios
 
     s = sales.copy()
     s["cost"] = s["units"] * s["unit_cost"].fillna(0) if "unit_cost" in s else 0.0
@@ -65,7 +63,7 @@ def actuals_weekly(sales: pd.DataFrame, traffic_visitors: pd.Series | None,
         platform_fees=("platform_fees", "sum"), profit=("profit", "sum"),
         buyers=("buyers", lambda x: x.sum(min_count=1)),
         uv_sum_daily=("visitors", lambda x: x.sum(min_count=1)))
-    return _ratios(weekly)
+    return add_ratios(weekly)
 
 
 _COMPARED = [("units", False), ("revenue", False), ("profit", False), ("uv_avg_daily", False),
@@ -94,7 +92,6 @@ def plan_vs_actual(plan_weekly: pd.DataFrame, actual_weekly: pd.DataFrame, throu
         cum_actual, cum_progress (Σ actual ÷ Σ target; for ratio metrics the ratio of sums
         is not defined, so it is the mean variance), flag.
     """
-    from research.plan import PLAN_METRICS
 
     weeks = [w for w in plan_weekly["week"] if w <= through_week]
     plan = plan_weekly.set_index("week").loc[weeks]

@@ -5,9 +5,7 @@ Sheets 概况 (the plan summary), 日计划, 周计划 and 月计划, with Chine
 autofilter. Values, not formulas, are written, so every reader sees the same numbers; the
 file is written beside its target and moved into place, so a reader never sees half a file.
 
-:func:`write_plan_xlsx` is re-exported by :mod:`research.plan`, which imports this module at
-its top; the metric lists it needs (:data:`research.plan.PLAN_METRICS`,
-:data:`research.plan.MONEY_METRICS`) are therefore imported inside the functions, not here.
+:func:`write_plan_xlsx` is re-exported by :mod:`research.plan`.
 
 Examples
 --------
@@ -33,6 +31,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from research._plan_metrics import MONEY_METRICS, PLAN_METRICS
+
 __all__ = ["write_plan_xlsx"]
 
 #: column labels of the plan sheets
@@ -46,7 +46,6 @@ LABELS = {
 
 
 def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -> None:
-    from research.plan import MONEY_METRICS
 
     book = writer.book
     head = book.add_format({"bold": True, "bg_color": "#1f4e79", "font_color": "white",
@@ -84,7 +83,6 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
     Values (not formulas) are written, so every reader sees the same numbers; units, money,
     shares and dates carry number formats; headers are frozen and columns sized.
     """
-    from research.plan import PLAN_METRICS
 
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
