@@ -21,9 +21,9 @@ from bench._figures import write_figures
 _RUN = r"""
 import json, resource, sys, time
 import numpy as np, pandas as pd
-from research.schema import CHANNELS
-from research import competitors as comp
-from research.changepoints import detect_moves
+from research.store.schema import CHANNELS
+from research.analyses.competitors import study as comp
+from research.analyses.competitors.changepoints import detect_moves
 
 shops, days = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(7)

@@ -31,8 +31,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from research.forecast import forecast, forecast_array  # noqa: E402
-from research.metrics_accuracy import mase, naive2, owa, smape  # noqa: E402
+from research.forecasting.accuracy import mase, naive2, owa, smape  # noqa: E402
+from research.forecasting.engine import forecast, forecast_array  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 REAL = ROOT.parent / "shared" / "data" / "real"

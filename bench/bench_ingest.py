@@ -32,7 +32,7 @@ print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 
 _INGEST = """
 import resource, sys, time
-from research.ingest import ingest_paths
+from research.sources.exports import ingest_paths
 t = time.perf_counter()
 [r] = ingest_paths([sys.argv[1]], sys.argv[2])
 assert r.outcome == "loaded", r.message

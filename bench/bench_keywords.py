@@ -1,4 +1,4 @@
-"""Keyword-trends speed: the full analysis (``research.keywords.analyse``) of a generated
+"""Keyword-trends speed: the full analysis (``research.analyses.keywords.study.analyse``) of a generated
 category of 20,000 terms × 730 days (14.6 M rows) read from a warehouse, next to a
 straightforward per-term pandas loop doing the same statistics, in the same run.
 
@@ -56,7 +56,7 @@ FROM terms, days
 _ANALYSE = """
 import json, resource, sys, time
 t = time.perf_counter()
-from research.keywords import analyse
+from research.analyses.keywords.study import analyse
 rep = analyse(sys.argv[1], sys.argv[2], sys.argv[3], event_terms=None)
 wall = time.perf_counter() - t
 sub = rep.metrics.set_index("keyword").loc[json.loads(sys.argv[4]),
@@ -71,7 +71,7 @@ print(json.dumps({"wall_s": wall, "peak_rss_mb": resource.getrusage(
 _BASELINE = """
 import json, resource, sys, time
 import numpy as np, pandas as pd
-from research.warehouse import read
+from research.store.warehouse import read
 terms = json.loads(sys.argv[4])
 t0 = time.perf_counter()
 rows = read("keywords", sys.argv[1], category=sys.argv[2], keyword=terms)
@@ -123,7 +123,7 @@ def _run(code: str, *args: str) -> dict:
 
 def generate(path: Path, terms: int, days: int = 730) -> float:
     """Write ``terms`` × ``days`` keyword rows into a fresh warehouse; return seconds taken."""
-    from research.warehouse import connect
+    from research.store.warehouse import connect
 
     start = time.perf_counter()
     with connect(path) as con:

@@ -25,7 +25,7 @@ SHOPS = 20_000
 
 _RUN = """
 import resource, sys, time
-from research.market import market_overview
+from research.analyses.market.study import market_overview
 t = time.perf_counter()
 over = market_overview(warehouse=sys.argv[1], category="保温杯", week="2026-W47", top_n=10,
                        min_sales=100)
@@ -38,7 +38,7 @@ print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, len(over.tren
 def build_warehouse(path: Path, listings: int) -> dict[str, int]:
     """Write a synthetic category: ``listings`` items on each of 4 Sunday snapshots, two
     years of daily market rows and monthly audience snapshots of every dimension."""
-    from research.warehouse import connect
+    from research.store.warehouse import connect
 
     with connect(path) as con:
         con.execute("SET enable_progress_bar = false")

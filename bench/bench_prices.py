@@ -26,7 +26,7 @@ EDGES = [29, 39, 49, 59, 79, 99, 129, 199, 299]
 
 _FAST = """
 import json, resource, sys, time
-from research import prices
+from research.analyses.prices import study as prices
 t = time.perf_counter()  # after imports: the interpreter's start-up is not the analysis
 study = prices.price_study(sys.argv[1], category="保温杯", shop="shop7", unit_cost=30,
                            edges=json.loads(sys.argv[2]),
@@ -44,7 +44,7 @@ _NAIVE = """
 import json, re, resource, sys, time
 import numpy as np
 import pandas as pd
-from research.warehouse import read
+from research.store.warehouse import read
 t = time.perf_counter()
 edges = json.loads(sys.argv[2])
 df = read("items", sys.argv[1], category="保温杯",
@@ -85,7 +85,7 @@ def make_warehouse(path: Path, listings: int, seed: float = 0.42) -> Path:
     """A warehouse whose items table holds ``listings`` rows on each of four snapshots,
     generated in DuckDB (log-normal prices around 60, a thin band at 99–129 selling 4× per
     listing, 20,000 shops, a few trick-price rows)."""
-    from research.warehouse import connect
+    from research.store.warehouse import connect
 
     with connect(path) as con:
         con.execute(f"SELECT setseed({seed})")
@@ -131,7 +131,7 @@ def main(quick: bool = False) -> dict:
         start = time.perf_counter()
         wh = make_warehouse(Path(tmp) / "prices.duckdb", listings)
         build = time.perf_counter() - start
-        from research.prices import TRICK_KEYWORDS
+        from research.analyses.prices.study import TRICK_KEYWORDS
 
         fast = _run(_FAST, wh, TRICK_KEYWORDS)
         numeric = _run(_FAST, wh, ())

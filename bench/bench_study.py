@@ -26,12 +26,12 @@ from bench._figures import write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_RUN = "from research.study import run_command; run_command(sys.argv[1:])"
+_RUN = "from research.study.definition import run_command; run_command(sys.argv[1:])"
 
 
 def _sample_warehouse(folder: Path) -> Path:
-    from research.ingest import ingest_paths
-    from research.sample import generate_sample
+    from research.sample.market import generate_sample
+    from research.sources.exports import ingest_paths
 
     generate_sample(folder / "sample", seed=7)
     warehouse = folder / "warehouse.duckdb"

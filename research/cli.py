@@ -44,7 +44,7 @@ def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
     Each file is loaded whole or not at all; a bad file is reported with its rows and
     columns and leaves the warehouse as it was. Exits 1 if any file failed.
     """
-    from research.ingest import ingest_paths
+    from research.sources.exports import ingest_paths
 
     pairs = {}
     for item in defaults:
@@ -68,7 +68,7 @@ def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
 @WAREHOUSE_OPTION
 def status(warehouse: Path | None) -> None:
     """Print what the warehouse holds: tables, rows, dates, categories, shops, last imports."""
-    from research.warehouse import summary
+    from research.store.warehouse import summary
 
     target = warehouse or default_warehouse()
     try:
@@ -102,7 +102,7 @@ def status(warehouse: Path | None) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
 def sample(out_dir: Path, seed: int) -> None:
     """Write the sample market (保温杯) as platform exports, with its planted truth."""
-    from research.sample import generate_sample
+    from research.sample.market import generate_sample
 
     info = generate_sample(out_dir, seed=seed)
     rows = ", ".join(f"{t} {n:,}" for t, n in info.get("rows", {}).items())
@@ -112,11 +112,11 @@ def sample(out_dir: Path, seed: int) -> None:
 
 # Commands defined beside the code they drive; registered when their module exists.
 _PLUGINS = [
-    ("research.study", "run_command", "run"),
-    ("research.sources", "import_command", "import-public"),
-    ("research.plan_cli", "approve_command", "approve"),
-    ("research.plan_cli", "reject_command", "reject"),
-    ("research.plan_cli", "plan_group", "plan"),
+    ("research.study.definition", "run_command", "run"),
+    ("research.sources.public", "import_command", "import-public"),
+    ("research.plan.cli", "approve_command", "approve"),
+    ("research.plan.cli", "reject_command", "reject"),
+    ("research.plan.cli", "plan_group", "plan"),
 ]
 
 

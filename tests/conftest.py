@@ -46,7 +46,7 @@ def _shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample market's exports (seed 7), with ``truth.json`` beside them."""
-    from research.sample import generate_sample
+    from research.sample.market import generate_sample
 
     root = _shared_root(tmp_path_factory)
     out = root / "sample_market"
@@ -66,7 +66,7 @@ def truth(sample_dir: Path) -> dict:
 @pytest.fixture(scope="session")
 def sample_warehouse(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A warehouse holding the whole sample market. Read-only: copy it to write."""
-    from research.ingest import ingest_paths
+    from research.sources.exports import ingest_paths
 
     root = _shared_root(tmp_path_factory)
     path = root / "sample_warehouse" / "warehouse.duckdb"

@@ -35,7 +35,7 @@ def chromium() -> Path:
 def test_rendered_report_opens_offline_without_errors(chromium: Path, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
-    from research import study as st
+    from research.study.definition import definition as st
 
     warehouse = make_tiny_warehouse(tmp_path / "tiny.duckdb")
     path = write_study(tmp_path, [{"name": "ok_page"}, {"name": "xss_page"}])

@@ -1,4 +1,4 @@
-"""Tests of research.competitors and research.changepoints: hand-made series with known
+"""Tests of research.analyses.competitors.study and research.analyses.competitors.changepoints: hand-made series with known
 change points, hand-computed shares and attribute advantages, edge cases, the sample
 market's planted moves, the notebook, and real data (Olist, Tokopedia)."""
 
@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import changepoints as cp
-from research import competitors as comp
+from research.analyses.competitors import changepoints as cp
+from research.analyses.competitors import study as comp
 from research.checks import CheckFailed
-from research.schema import CHANNELS
+from research.store.schema import CHANNELS
 
 NB = Path(__file__).resolve().parent.parent / "notebooks" / "competitor_traffic.ipynb"
 
@@ -458,15 +458,15 @@ def test_attributes_missing_columns_and_multi_values():
 
 # --------------------------------------------------------------------------- sample market
 def _have_sample() -> bool:
-    return importlib.util.find_spec("research.sample") is not None
+    return importlib.util.find_spec("research.sample.market") is not None
 
 
-sample_only = pytest.mark.skipif(not _have_sample(), reason="research.sample not built yet")
+sample_only = pytest.mark.skipif(not _have_sample(), reason="research.sample.market not built yet")
 
 
 @sample_only
 def test_sample_planted_moves(sample_warehouse, truth):
-    from research.warehouse import read
+    from research.store.warehouse import read
 
     traffic = read("traffic", sample_warehouse)
     events = read("events", sample_warehouse)
@@ -490,7 +490,7 @@ def test_sample_planted_moves(sample_warehouse, truth):
 
 @sample_only
 def test_sample_advantages(sample_warehouse, truth):
-    from research.warehouse import read
+    from research.store.warehouse import read
 
     items = read("items", sample_warehouse, category=truth["category"])
     traffic = read("traffic", sample_warehouse)

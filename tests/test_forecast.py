@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.forecast import forecast, forecast_array, forecast_many, regularise
-from research.kernels import ipc_kernel_manager
-from research.metrics_accuracy import mase, naive2, owa, seasonal_indices, smape
-from research.promotions import (
+from research.calendar import (
     CNY_DATES,
     event_regressors,
     promotion_calendar,
     read_event_file,
 )
+from research.forecasting.accuracy import mase, naive2, owa, seasonal_indices, smape
+from research.forecasting.engine import forecast, forecast_array, forecast_many, regularise
+from research.study.kernels import ipc_kernel_manager
 
 # ---------------------------------------------------------------- metrics by hand
 
@@ -193,7 +193,7 @@ def test_forecast_many_in_parallel_matches_single():
 def test_pool_start_method_follows_the_threads():
     import threading
 
-    from research.forecast import _pool_context
+    from research.forecasting.engine import _pool_context
 
     stop = threading.Event()
     helper = threading.Thread(target=stop.wait, daemon=True)
@@ -247,7 +247,7 @@ def _synthetic_sales() -> pd.DataFrame:
 
 
 def test_shop_outlook_identities_and_double11():
-    from research.forecast import shop_outlook, weekly_shop_series
+    from research.forecasting.engine import shop_outlook, weekly_shop_series
 
     sales = _synthetic_sales()
     weekly = weekly_shop_series(sales, "我们的店", end=pd.Timestamp("2026-10-18"))
@@ -273,14 +273,14 @@ def test_shop_outlook_identities_and_double11():
 
 @pytest.fixture(scope="module")
 def sample_sales(sample_warehouse):
-    from research.warehouse import read
+    from research.store.warehouse import read
 
     return read("sales", sample_warehouse)
 
 
 @pytest.fixture(scope="module")
 def sample_events(sample_warehouse):
-    from research.promotions import events_from_warehouse
+    from research.calendar import events_from_warehouse
 
     return events_from_warehouse(sample_warehouse)
 
@@ -297,7 +297,7 @@ def _has_promotion(monday: pd.Timestamp, days: set) -> bool:
 def test_sample_double11_peak_week_is_anticipated(truth, sample_sales, sample_events):
     """History cut on the Sunday before each 双11 (with a year of history before it): the
     forecast for the week holding 11.11 is the highest of the nine and well above normal."""
-    from research.forecast import weekly_shop_series
+    from research.forecasting.engine import weekly_shop_series
 
     promo_days = _promotion_days(truth)
     checked = 0
@@ -333,7 +333,7 @@ def test_sample_double11_peak_week_is_anticipated(truth, sample_sales, sample_ev
 def test_sample_backtest_coverage_near_nominal(truth, sample_sales, sample_events):
     """80 % and 95 % intervals cover about 80 % and 95 % of the backtest actuals, on our
     shop's totals and top items, weekly and daily (mean over the series, ±10 points)."""
-    from research.forecast import weekly_shop_series
+    from research.forecasting.engine import weekly_shop_series
 
     shop = truth["our_shop"]
     top = (sample_sales.groupby("item_id")["units"].sum().sort_values(ascending=False)
@@ -396,7 +396,7 @@ def test_m5_and_uci_smoke(real_data):
 def test_notebook_runs_on_a_warehouse(tmp_path):
     import papermill as pm
 
-    from research.warehouse import connect, store
+    from research.store.warehouse import connect, store
 
     wh = tmp_path / "w.duckdb"
     sales = _synthetic_sales()
@@ -456,7 +456,7 @@ def test_notebook_on_the_sample_for_a_past_week(sample_warehouse, warehouse_copy
 
     import papermill as pm
 
-    from research.warehouse import connect
+    from research.store.warehouse import connect
     from research.weeks import week_bounds
 
     week = truth["sales"]["plan_week"]                     # 2026-W44, before the sample's end

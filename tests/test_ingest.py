@@ -10,8 +10,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from research.ingest import detect_table, ingest_paths
-from research.warehouse import read
+from research.sources.exports import detect_table, ingest_paths
+from research.store.warehouse import read
 
 KW_HEADER = "日期,类目,搜索词,搜索人气,点击率,支付转化率,在线商品数"
 KW_ROWS = [

@@ -11,9 +11,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from research import _kw_stats as ks
-from research._segment import SegmentDictionary, jaccard, load_dictionary, segment_terms
-from research.keywords import (
+from research.analyses.keywords import stats as ks
+from research.analyses.keywords.segment import (
+    SegmentDictionary,
+    jaccard,
+    load_dictionary,
+    segment_terms,
+)
+from research.analyses.keywords.study import (
     METRIC_COLUMNS,
     Screens,
     analyse,
@@ -471,7 +476,7 @@ def test_notebook_runs_on_the_sample(sample_warehouse, truth, tmp_path):
 def test_notebook_runs_on_a_single_column_google_trends_export(real_data, tmp_path):
     import papermill as pm
 
-    from research.warehouse import connect, store
+    from research.store.warehouse import connect, store
 
     frame = _read_trends(real_data / "google_trends" / "yeezy_us", "United States")
     wh = tmp_path / "gt.duckdb"

@@ -1,4 +1,4 @@
-"""Tests of research.market: hand-computed concentration and growth, planted signals in seeded
+"""Tests of research.analyses.market.study: hand-computed concentration and growth, planted signals in seeded
 frames and in the sample market, the notebook on the sample, and Olist checked against plain
 pandas."""
 
@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.checks import CheckFailed
-from research.market import (
+from research.analyses.market.study import (
     audience_changes,
     audience_from_orders,
     audience_shares_sum_to_one,
@@ -32,6 +31,7 @@ from research.market import (
     weekly_trend,
     year_over_year,
 )
+from research.checks import CheckFailed
 
 NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "market_overview.ipynb"
 CSVS = ("market_trend", "leaders", "bestsellers", "audience", "peak_hours", "regions")
@@ -340,7 +340,7 @@ def test_overview_without_audience_or_items() -> None:
 
 
 def test_overview_from_a_warehouse_matches_frames(tmp_path: Path) -> None:
-    from research.warehouse import connect, store
+    from research.store.warehouse import connect, store
 
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
@@ -437,7 +437,7 @@ def _olist_frames(real_data: Path) -> dict:
 
 @pytest.mark.realdata
 def test_olist_adapter_regions_match_raw(real_data: Path) -> None:
-    """The adapter's province shares, ranked by research.market, against the raw CSVs."""
+    """The adapter's province shares, ranked by research.analyses.market.study, against the raw CSVs."""
     frames = _olist_frames(real_data)
     folder = real_data / "olist" / "sample_8135_orders"
     items = pd.read_csv(folder / "olist_order_items_dataset.csv")
@@ -466,7 +466,7 @@ def test_olist_adapter_regions_match_raw(real_data: Path) -> None:
 def test_notebook_on_olist(real_data: Path, tmp_path: Path) -> None:
     import papermill as pm
 
-    from research.warehouse import connect, store
+    from research.store.warehouse import connect, store
 
     frames = _olist_frames(real_data)
     path = tmp_path / "olist.duckdb"

@@ -10,8 +10,9 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from research import approvals, plan
 from research.checks import CheckFailed
+from research.plan.operating import approvals
+from research.plan.operating import operating as plan
 
 # --------------------------------------------------------------------------- plan numbers
 

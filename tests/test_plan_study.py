@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from research import approvals
 from research.cli import main
+from research.plan.operating import approvals
 
 # --------------------------------------------------------------------------- CLI refusals (fast)
 

@@ -1,4 +1,4 @@
-"""Tests of research.prices: hand-computed concentration, banding and snapping on tiny inputs,
+"""Tests of research.analyses.prices.study: hand-computed concentration, banding and snapping on tiny inputs,
 trick-price detection, a seeded market with a planted underserved band, the sample market,
 the report notebook, and real public data checked against plain pandas."""
 
@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research import prices as px
+from research.analyses.prices import study as px
 from research.checks import CheckFailed
 
 NB = Path(__file__).resolve().parent.parent / "notebooks" / "price_bands.ipynb"
@@ -146,7 +146,7 @@ def test_trick_prices_detected_and_zero_sales_kept():
 
 
 def test_title_rule_words_are_literal_and_ascii_ignores_case():
-    from research.price_bands_sql import _title_pattern
+    from research.analyses.prices.bands_sql import _title_pattern
 
     # a word containing another adds nothing; regex characters are taken literally
     assert _title_pattern(["拍下改价", "改价", "1+1"]) == r"改价|(?i:1\+1)"
@@ -326,7 +326,7 @@ def test_order_value_from_audience_or_sales_and_our_shop():
 
 
 def _seeded_warehouse(path: Path) -> Path:
-    from research.warehouse import connect, store
+    from research.store.warehouse import connect, store
 
     frame = _market(days=("2026-11-08", "2026-11-15", "2026-11-22"))
     sales = pd.DataFrame({"date": pd.date_range("2026-10-20", "2026-11-22"), "item_id": "i3",
@@ -461,7 +461,7 @@ def test_olist_band_shares_match_raw_csvs_to_the_cent(real_data):
 def test_public_listings_bands_match_plain_pandas(real_data, module, folder, currency):
     import importlib
 
-    adapter = importlib.import_module(f"research.sources.{module}")
+    adapter = importlib.import_module(f"research.sources.public.{module}")
     items = adapter.read(real_data / folder)["items"]
     category = items["category"].value_counts().index[0]
     study = px.analyse_prices(items, category=category, currency="CNY")
@@ -504,7 +504,7 @@ def test_notebook_on_the_sample_market(truth, sample_warehouse, tmp_path):
 @pytest.mark.slow
 @pytest.mark.realdata
 def test_notebook_on_olist(real_data, tmp_path):
-    from research.sources import import_public
+    from research.sources.public import import_public
 
     wh = tmp_path / "olist.duckdb"
     import_public("olist", real_data / "olist", wh)
@@ -535,7 +535,7 @@ def test_title_rule_can_be_switched_off():
 def test_auto_edges_without_sales_still_merges_thin_bands() -> None:
     """A snapshot that sold nothing: bands are weighed by listing shares, so a band holding
     under min_share of the listings is merged even when n_bands allows more bands."""
-    from research.price_edges import auto_edges
+    from research.price_points import auto_edges
 
     prices = [15.0] * 50 + [25.0] * 50 + [35.0]  # one listing (1 %) in the 29–39 band
     # bands ≤19 (50 %), 19–29 (50 %), >29 (1 %): the thin top band merges into 19–29

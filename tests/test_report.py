@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from research import report
-from research.display import table_html
+from research.pages import report
+from research.pages.display import table_html
 
 XSS = "<script>alert(1)</script>"
 # a 1×1 PNG

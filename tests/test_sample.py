@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.sample import generate_sample
-from research.schema import TABLES, normalise_header
+from research.sample.market import generate_sample
+from research.store.schema import TABLES, normalise_header
 
 SEED = 7
 

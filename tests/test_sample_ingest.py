@@ -8,8 +8,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from research.ingest import ingest_paths
-from research.warehouse import read
+from research.sources.exports import ingest_paths
+from research.store.warehouse import read
 from tests.test_ingest import fingerprint
 
 

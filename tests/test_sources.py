@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-import research.sources as sources
-from research.sources import ADAPTERS, import_command, import_public, olist, validate_frame
-from research.warehouse import open_read, read
+import research.sources.public as sources
+from research.sources.public import ADAPTERS, import_command, import_public, olist, validate_frame
+from research.store.warehouse import open_read, read
 
 realdata = pytest.mark.realdata
 

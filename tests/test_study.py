@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from research import runner
-from research import study as st
 from research.config import PROJECT_ROOT
-from research.warehouse import connect, log_ingest, store
+from research.store.warehouse import connect, log_ingest, store
+from research.study.definition import definition as st
+from research.study.definition import runner
 
 HERE = Path(__file__).resolve().parent
 NB = HERE / "notebooks"
@@ -357,7 +357,7 @@ def test_ipc_kernel_managers_get_private_short_socket_folders_removed_at_cleanup
     import stat
     import tempfile
 
-    from research.kernels import SOCKET_PATH_LIMIT, ipc_kernel_manager
+    from research.study.kernels import SOCKET_PATH_LIMIT, ipc_kernel_manager
 
     long_tmp = tmp_path / ("t" * 100)  # a $TMPDIR too long for socket paths is not used
     long_tmp.mkdir()
@@ -389,7 +389,7 @@ def test_runner_starts_every_kernel_on_ipc(tmp_path: Path, monkeypatch: pytest.M
                                            ) -> None:
     import papermill
 
-    from research.kernels import ipc_kernel_manager
+    from research.study.kernels import ipc_kernel_manager
 
     seen: list[dict] = []
 

@@ -1,0 +1,407 @@
+"""Market overview: the category's trend, its leaders, best-sellers, who buys, when and where.
+
+The first step of the planning cycle (研究行业数据). Everything is computed from the canonical
+tables ``market_daily``, ``audience`` and ``items`` up to the Sunday of the study week (no
+later data is read). Snapshot aggregations over ``items`` run in DuckDB SQL, so the overview
+of millions of listings never materialises them in pandas; every function also accepts plain
+DataFrames (tests, public-data adapters).
+
+This module holds the trend and :func:`market_overview`; the listings part (leaders,
+concentration, best-sellers) lives in :mod:`research.analyses.market.shops` and the audience part
+(who, when, where) in :mod:`research.analyses.market.audience`. Both are re-exported here, so
+``research.analyses.market.study`` is the one import a notebook needs.
+
+Result tables (the CSVs the report writes; columns):
+
+``market_trend.csv`` — one row per ISO week up to the study week.
+    week, week_start, days (days with data), trade_index_mean (weekly **mean of the daily**
+    交易指数, an index), visitors_avg_daily (average daily UV — weekly UV is not the sum of
+    daily UV), buyers_avg_daily (average daily paying buyers), conversion (Σ buyers / Σ daily
+    UV), search_popularity_mean, items_online_mean, orders_sum and payment_amount_sum (real
+    counts/money where the source has them), ``<metric>_chg_4w`` / ``<metric>_chg_52w``
+    (ratio to the same metric 4 / 52 weeks earlier, minus one), week_num (ISO week number)
+    and seasonal_index (the headline metric's week-of-year level relative to its 52-week mean,
+    averaged over the years available; > 1 means the week carries the category).
+``leaders.csv`` — top-N shops per snapshot.
+    snapshot_date, rank, shop, items, sales_30d, revenue_30d, sales_share, revenue_share,
+    sales_share_change (percentage points × 0.01 against the previous snapshot; NaN on the
+    first), revenue_share_change.
+``concentration.csv`` — per snapshot: shops, cr3, cr10 (share of 30-day units of the top 3 /
+    10 shops), hhi (Σ share², 0–10,000 scale, on units), cr3_revenue, cr10_revenue,
+    hhi_revenue, and their changes against the previous snapshot.
+``bestsellers.csv`` — the fastest-growing items between the last two snapshots.
+    item_id, shop, title, price, price_band, sales_30d, prev_sales_30d, growth
+    (sales_30d / prev_sales_30d − 1; NaN for new items), status ("growing" / "new"), rank.
+``bestseller_profile.csv`` — attribute, value, bestseller_share, base_share (share of the
+    category's listings in the latest snapshot), lift (ratio of the two).
+``audience.csv`` — snapshot_date, prev_snapshot_date, dimension, segment, share, prev_share,
+    change (share − prev_share), buyers (where known).
+``peak_hours.csv`` — weekday (1 = Monday … 7 = Sunday), hour (0–23), share (of buyers or
+    orders in that hour of that weekday; sums to one), method ("joint" from timestamps or
+    "product of marginals").
+``regions.csv`` — level (province / city), rank, segment, share, prev_share, change,
+    prev_rank.
+
+Examples
+--------
+The study week defaults to the last complete ISO week of the data (2026-11-23 is a Monday):
+
+>>> resolve_week("", ["2026-11-20", "2026-11-23"])
+'2026-W47'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from research.analyses.market.audience import (
+    SHARE_TOLERANCE,
+    audience_changes,
+    audience_from_orders,
+    audience_shares_sum_to_one,
+    gender_age,
+    hour_weekday,
+    hour_weekday_joint,
+    peak_hour,
+    region_ranking,
+)
+from research.analyses.market.shops import (
+    ATTRIBUTES,
+    Source,
+    _bestsellers,
+    _items_source,
+    _shop_snapshots,
+    _snapshots,
+    bestseller_profile,
+    bestsellers,
+    concentration,
+    concentration_direction,
+    leaders,
+    price_band_edges,
+    rising_leader,
+    shop_snapshots,
+)
+from research.store.schema import AUDIENCE_DIMENSIONS, TABLES
+from research.weeks import iso_week, last_complete_week, week_bounds, week_start
+
+__all__ = [
+    "MarketOverview",
+    "ATTRIBUTES",
+    "SHARE_TOLERANCE",
+    "audience_shares_sum_to_one",
+    "weekly_trend",
+    "seasonal_shape",
+    "carrying_weeks",
+    "concentration_direction",
+    "year_over_year",
+    "shop_snapshots",
+    "leaders",
+    "concentration",
+    "rising_leader",
+    "bestsellers",
+    "bestseller_profile",
+    "price_band_edges",
+    "audience_changes",
+    "gender_age",
+    "hour_weekday",
+    "hour_weekday_joint",
+    "peak_hour",
+    "region_ranking",
+    "audience_from_orders",
+    "market_overview",
+    "resolve_week",
+]
+
+_TREND_METRICS = {
+    # column: (aggregate over the week's days, output name)
+    "trade_index": ("mean", "trade_index_mean"),
+    "visitors": ("mean", "visitors_avg_daily"),
+    "buyers": ("mean", "buyers_avg_daily"),
+    "search_popularity": ("mean", "search_popularity_mean"),
+    "items_online": ("mean", "items_online_mean"),
+    "orders": ("sum", "orders_sum"),
+    "payment_amount": ("sum", "payment_amount_sum"),
+}
+_HEADLINE = ("trade_index_mean", "payment_amount_sum", "orders_sum", "buyers_avg_daily",
+             "visitors_avg_daily")
+
+
+# ----------------------------------------------------------------------------- trend
+
+def resolve_week(week: str, dates: Sequence[Any] | pd.Series) -> str:
+    """Return ``week`` or, when empty, the last complete ISO week in ``dates``."""
+    if week:
+        week_bounds(week)  # validates
+        return week
+    dates = pd.Series(pd.to_datetime(pd.Series(dates))).dropna()
+    if dates.empty:
+        raise ValueError("no dates in the data to choose a study week from; pass week=")
+    return last_complete_week(dates)
+
+
+def weekly_trend(market_daily: pd.DataFrame, until: pd.Timestamp | str | None = None,
+                 category: str | None = None) -> pd.DataFrame:
+    """Aggregate ``market_daily`` to ISO weeks with 4- and 52-week changes.
+
+    Indices are averaged over the week's days (never summed), visitors and buyers are average
+    daily values; only real counts (``orders``, ``payment_amount``) are summed.
+
+    Parameters
+    ----------
+    market_daily : DataFrame
+        Canonical rows; missing optional columns are skipped.
+    until : date, optional
+        Last day used (the Sunday of the study week).
+    category : str, optional
+        Keep only this category.
+
+    Returns
+    -------
+    DataFrame
+        See ``market_trend.csv`` in the module docstring (without the seasonal columns).
+    """
+    frame = market_daily.copy()
+    frame["date"] = pd.to_datetime(frame["date"])
+    if category and "category" in frame:
+        frame = frame[frame["category"] == category]
+    if until is not None:
+        frame = frame[frame["date"] <= pd.Timestamp(until)]
+    metrics = [c for c in _TREND_METRICS if c in frame and frame[c].notna().any()]
+    if frame.empty or not metrics:
+        return pd.DataFrame(columns=["week", "week_start", "days"])
+    # several categories on one day would be indices of different things: one row a day
+    daily = frame.groupby("date", as_index=False)[metrics].mean() if category else \
+        frame.groupby("date", as_index=False)[metrics].agg(
+            {m: _TREND_METRICS[m][0] for m in metrics})
+    daily["week_start"] = week_start(daily["date"])
+    agg = {_TREND_METRICS[m][1]: (m, _TREND_METRICS[m][0]) for m in metrics}
+    out = daily.groupby("week_start").agg(days=("date", "nunique"), **agg)
+    if {"visitors", "buyers"} <= set(metrics):
+        sums = daily.groupby("week_start")[["buyers", "visitors"]].sum()
+        out["conversion"] = sums["buyers"] / sums["visitors"].where(sums["visitors"] > 0)
+    full = pd.date_range(out.index.min(), out.index.max(), freq="7D")
+    out = out.reindex(full)
+    out.index.name = "week_start"
+    for name in [_TREND_METRICS[m][1] for m in metrics]:
+        for lag in (4, 52):
+            before = out[name].shift(lag)
+            out[f"{name}_chg_{lag}w"] = out[name] / before.where(before > 0) - 1
+    out = out[out["days"].notna()].reset_index()
+    out["days"] = out["days"].astype(int)
+    out.insert(0, "week", [iso_week(d) for d in out["week_start"]])
+    out["week_num"] = [d.isocalendar().week for d in out["week_start"]]
+    return out
+
+
+def _headline(trend: pd.DataFrame) -> str | None:
+    return next((c for c in _HEADLINE if c in trend and trend[c].notna().any()), None)
+
+
+def seasonal_shape(trend: pd.DataFrame, metric: str | None = None,
+                   min_weeks: int = 40) -> pd.DataFrame:
+    """Which weeks of the year carry the category.
+
+    The trend is cut into 52-week windows ending at its last week (this year, last year, …);
+    within a window each week's value is divided by the window's mean, and the ratios are
+    averaged by ISO week number over the windows. Windows with fewer than ``min_weeks`` weeks
+    of data are left out (a partial year would bias its mean).
+
+    Returns
+    -------
+    DataFrame
+        week_num, seasonal_index, years (windows averaged).
+    """
+    metric = metric or _headline(trend)
+    if metric is None or trend.empty:
+        return pd.DataFrame(columns=["week_num", "seasonal_index", "years"])
+    frame = trend[["week_start", "week_num", metric]].dropna()
+    last = frame["week_start"].max()
+    frame = frame.assign(window=((last - frame["week_start"]).dt.days // 7) // 52)
+    sizes = frame.groupby("window")[metric].transform("size")
+    frame = frame[sizes >= min_weeks]
+    if frame.empty:
+        return pd.DataFrame(columns=["week_num", "seasonal_index", "years"])
+    means = frame.groupby("window")[metric].transform("mean")
+    frame = frame.assign(ratio=frame[metric] / means.where(means > 0))
+    out = frame.groupby("week_num").agg(seasonal_index=("ratio", "mean"),
+                                        years=("window", "nunique")).reset_index()
+    return out
+
+
+def carrying_weeks(seasonal: pd.DataFrame, threshold: float = 1.1, limit: int = 8
+                   ) -> pd.DataFrame:
+    """The weeks of the year whose seasonal index is at least ``threshold``, strongest first.
+
+    Examples
+    --------
+    >>> shape = pd.DataFrame({"week_num": [45, 46, 47], "seasonal_index": [1.2, 2.0, 0.9]})
+    >>> carrying_weeks(shape)["week_num"].tolist()
+    [46, 45]
+    """
+    if seasonal.empty:
+        return seasonal
+    strong = seasonal[seasonal["seasonal_index"] >= threshold]
+    return strong.sort_values("seasonal_index", ascending=False).head(limit).reset_index(drop=True)
+
+
+def year_over_year(trend: pd.DataFrame, week: str, metric: str | None = None) -> pd.DataFrame:
+    """This (ISO) year against last year by week number, for one chart.
+
+    Returns
+    -------
+    DataFrame
+        week_num, this_year, last_year (the metric's weekly value; this year only up to
+        ``week``), with the two years as ``attrs["years"]``.
+    """
+    metric = metric or _headline(trend)
+    year = int(week[:4])
+    out = pd.DataFrame({"week_num": range(1, 54)})
+    if metric is None or trend.empty:
+        out["this_year"], out["last_year"] = np.nan, np.nan
+    else:
+        years = trend["week"].str[:4].astype(int)
+        for col, y in (("this_year", year), ("last_year", year - 1)):
+            part = trend.loc[years == y, ["week_num", metric]].set_index("week_num")[metric]
+            out[col] = out["week_num"].map(part)
+    out = out.dropna(how="all", subset=["this_year", "last_year"])
+    out.attrs["years"] = (year, year - 1)
+    out.attrs["metric"] = metric
+    return out.reset_index(drop=True)
+
+
+
+# ----------------------------------------------------------------------------- overview
+
+@dataclass
+class MarketOverview:
+    """Everything the market overview report shows, for one category and study week."""
+
+    category: str
+    week: str
+    week_end: pd.Timestamp
+    trend: pd.DataFrame
+    seasonal: pd.DataFrame
+    yoy: pd.DataFrame
+    shops: pd.DataFrame
+    leaders: pd.DataFrame
+    concentration: pd.DataFrame
+    rising: dict[str, Any] | None
+    best: dict[str, Any]
+    audience: pd.DataFrame
+    gender_age: dict[str, Any]
+    peak_hours: pd.DataFrame
+    regions: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+
+    def results(self) -> dict[str, pd.DataFrame]:
+        """The result tables by CSV name."""
+        trend = self.trend
+        if not self.seasonal.empty and not trend.empty:
+            trend = trend.merge(self.seasonal[["week_num", "seasonal_index"]], on="week_num",
+                                how="left")
+        return {"market_trend": trend, "leaders": self.leaders,
+                "concentration": self.concentration, "bestsellers": self.best["table"],
+                "bestseller_profile": self.best["profile"], "audience": self.audience,
+                "peak_hours": self.peak_hours, "regions": self.regions}
+
+
+def _read_frame(source: Source | None, table: str, category: str) -> pd.DataFrame:
+    if source is None:
+        return pd.DataFrame(columns=TABLES[table].names)
+    if isinstance(source, pd.DataFrame):
+        return source
+    from research.store.warehouse import read
+
+    return read(table, source, category=category or None)
+
+
+def market_overview(*, warehouse: Source | None = None, category: str = "", week: str = "",
+                    market_daily: pd.DataFrame | None = None,
+                    audience: pd.DataFrame | None = None, items: Source | None = None,
+                    top_n: int = 10, min_sales: int = 100, top_best: int = 30,
+                    joint_timestamps: pd.Series | None = None) -> MarketOverview:
+    """Compute the whole market overview for one category and study week.
+
+    Parameters
+    ----------
+    warehouse : path-like, optional
+        Read any table not given as a frame from this warehouse (items stay in DuckDB).
+    category : str
+        The category studied; empty = every row.
+    week : str
+        ISO week; empty = the last complete week of ``market_daily`` (else of ``items``).
+    market_daily, audience, items : DataFrame, optional
+        Canonical frames (e.g. from a public-data adapter) instead of the warehouse.
+    top_n : int
+        Leaders shown per snapshot.
+    min_sales : int
+        Minimum 30-day units of a best-seller on the latest snapshot.
+    top_best : int
+        Best-sellers listed.
+    joint_timestamps : Series, optional
+        Order timestamps; when given the hour × weekday heatmap is their real joint
+        distribution instead of the product of the marginals.
+    """
+    market = _read_frame(market_daily if market_daily is not None else warehouse,
+                         "market_daily", category)
+    aud = _read_frame(audience if audience is not None else warehouse, "audience", category)
+    item_src = items if items is not None else warehouse
+    notes: list[str] = []
+    if not week:
+        dates = market["date"] if not market.empty else None
+        if dates is None and item_src is not None:
+            with _items_source(item_src, category or None, None) as (con, _):
+                dates = pd.Series(_snapshots(con))
+        week = resolve_week("", dates if dates is not None else [])
+    _, week_end = week_bounds(week)
+
+    trend = weekly_trend(market, week_end, category or None)
+    if trend.empty:
+        notes.append("No market_daily rows for this category up to the study week: the "
+                     "market trend cannot be shown.")
+    seasonal = seasonal_shape(trend)
+    if not trend.empty and seasonal.empty:
+        notes.append("Less than 40 weeks of market data: no seasonal shape.")
+    yoy = year_over_year(trend, week)
+
+    if item_src is not None:
+        with _items_source(item_src, category or None, week_end) as (con, _):
+            dates = _snapshots(con)
+            shops = _shop_snapshots(con)
+            best = _bestsellers(con, dates, min_sales, top_best)
+    else:
+        shops = pd.DataFrame(columns=["snapshot_date", "shop", "items", "sales_30d",
+                                      "revenue_30d"])
+        best = _bestsellers(duckdb.connect(), [], min_sales, top_best)
+    if shops.empty:
+        notes.append("No listings (items) for this category up to the study week: no "
+                     "leaders or best-sellers.")
+    elif shops["snapshot_date"].nunique() < 2:
+        notes.append("Only one listing snapshot: no share changes and no best-seller growth.")
+    lead = leaders(shops, top_n)
+    conc = concentration(shops)
+    rising = rising_leader(shops, top_n)
+
+    changes = audience_changes(aud, week_end, category or None)
+    have = set(changes["dimension"]) if not changes.empty else set()
+    lacking = [d for d in AUDIENCE_DIMENSIONS if d not in have]
+    if lacking:
+        notes.append("The audience data has no " + ", ".join(lacking) +
+                     " distribution: those parts of the report are not shown.")
+    ga = gender_age(changes)
+    if joint_timestamps is not None:
+        ts = pd.to_datetime(pd.Series(joint_timestamps))
+        grid = hour_weekday_joint(ts[ts <= week_end + pd.Timedelta(days=1)])
+    else:
+        grid, why = hour_weekday(changes)
+        if why:
+            notes.append(why)
+    regions = region_ranking(changes)
+    return MarketOverview(category, week, week_end, trend, seasonal, yoy, shops, lead, conc,
+                          rising, best, changes, ga, grid, regions, notes)

@@ -1,0 +1,143 @@
+"""Command line of the plan's sign-off (报批): ``research approve``, ``research reject`` and
+``research plan status``.
+
+A decision is recorded in the warehouse's append-only ``approvals`` log with the content hash
+of the report bundle (:mod:`research.plan.approvals`); the week's ``approval.json``, the status
+banner of its ``index.html`` and ``plan_summary.html``, and the reports index are then
+refreshed, so the rendered report shows who signed what and when.
+
+Examples
+--------
+::
+
+    research approve reports/保温杯/2026-W44 --role director --name 王总监 --comment 同意
+    research approve 保温杯/2026-W44 --role chairman --name 李董
+    research reject 保温杯/2026-W44 --role chairman --name 李董 --comment "利润目标偏低"
+    research plan status
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from research.config import default_reports, default_warehouse
+from research.plan.operating import approvals
+
+__all__ = ["approve_command", "reject_command", "plan_group", "decide"]
+
+_WAREHOUSE = click.option(
+    "--warehouse", "-w", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="DuckDB warehouse holding the approval log (default: $RESEARCH_WAREHOUSE or "
+         "data/warehouse.duckdb).")
+_REPORTS = click.option(
+    "--reports", type=click.Path(file_okay=False, path_type=Path), default=None,
+    help="Reports root, for REPORT given as CATEGORY/WEEK (default: $RESEARCH_REPORTS or "
+         "reports/).")
+_ROLE = click.option("--role", required=True, metavar="director|chairman",
+                     help="director (运营总监) or chairman (董事长).")
+_NAME = click.option("--name", required=True, help="Who decides (shown on the report).")
+
+
+def decide(report: str, role: str, decision: str, name: str, comment: str,
+           warehouse: Path | None, reports: Path | None) -> approvals.PlanStatus:
+    """Record a decision and refresh the week's pages and the reports index.
+
+    Raises
+    ------
+    click.ClickException
+        With the reason, when the decision is refused (unknown report or role, wrong order,
+        signing twice, a rejection without a comment).
+    """
+    from research.pages import report as report_mod
+
+    wh = warehouse or default_warehouse()
+    root = reports or default_reports()
+    try:
+        week_dir = approvals.resolve_report(report, root)
+        state = approvals.record(wh, week_dir, role, decision, name, comment)
+    except (approvals.ApprovalError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    try:  # the top-level index lists each week's status from its approval.json
+        report_mod.render_reports_index(week_dir.parent.parent)
+    except (OSError, ValueError) as exc:
+        click.echo(f"note: the reports index was not refreshed: {exc}", err=True)
+    return state
+
+
+def _echo_state(state: approvals.PlanStatus) -> None:
+    click.echo(f"{state.report}: {state.status}")
+    for d in state.decisions:
+        verb = "批准" if d["decision"] == "approve" else "驳回"
+        line = f"  {d['decided_at']}  {d['role_label']} {d['name']} {verb}"
+        if d["comment"]:
+            line += f"：{d['comment']}"
+        if d["stale"]:
+            line += "  (stale: the report changed since)"
+        click.echo(line)
+
+
+@click.command("approve")
+@click.argument("report")
+@_ROLE
+@_NAME
+@click.option("--comment", default="", help="Optional comment shown with the signature.")
+@_WAREHOUSE
+@_REPORTS
+def approve_command(report: str, role: str, name: str, comment: str, warehouse: Path | None,
+                    reports: Path | None) -> None:
+    """Sign a study week's plan: REPORT is its folder, its index.html, or CATEGORY/WEEK.
+
+    The operations director signs first, then the chairman. A signature holds for the exact
+    bundle signed (pages, results, plan.xlsx, manifest); a re-run makes it stale.
+    """
+    _echo_state(decide(report, role, "approve", name, comment, warehouse, reports))
+
+
+@click.command("reject")
+@click.argument("report")
+@_ROLE
+@_NAME
+@click.option("--comment", required=True, help="Why (required).")
+@_WAREHOUSE
+@_REPORTS
+def reject_command(report: str, role: str, name: str, comment: str, warehouse: Path | None,
+                   reports: Path | None) -> None:
+    """Send a study week's plan back to draft (已驳回), with the reason."""
+    _echo_state(decide(report, role, "reject", name, comment, warehouse, reports))
+
+
+@click.group("plan")
+def plan_group() -> None:
+    """The operating plans of the study weeks and their approval."""
+
+
+@plan_group.command("status")
+@_WAREHOUSE
+@_REPORTS
+@click.option("--refresh", is_flag=True,
+              help="Also rewrite each week's approval.json and status banners from the log "
+                   "(e.g. after a signed file was edited).")
+def status_command(warehouse: Path | None, reports: Path | None, refresh: bool) -> None:
+    """List every study week with its plan's approval status (stale signatures counted)."""
+    wh = warehouse or default_warehouse()
+    root = reports or default_reports()
+    plans = approvals.list_plans(wh, root)
+    if plans.empty:
+        click.echo(f"No study reports under {root}.")
+        return
+    for row in plans.itertuples():
+        line = f"{row.report:<22} {row.status:<8} {row.decisions} decision(s)"
+        if row.stale:
+            line += f", {row.stale} stale"
+        if row.last:
+            line += f"; last: {row.last}"
+        click.echo(line)
+        if refresh:
+            approvals.write_status(row.path, approvals.status(row.path, wh))
+    if refresh:
+        from research.pages import report as report_mod
+
+        report_mod.render_reports_index(root)
+        click.echo(f"Status banners and {root / 'index.html'} refreshed.")

@@ -1,0 +1,116 @@
+"""The operating plan's Excel file, ``plan.xlsx``: a summary sheet and the day/week/month plan.
+
+Sheets 概况 (the plan summary), 日计划, 周计划 and 月计划, with Chinese column labels
+(:data:`LABELS`), number formats for units, money, shares and dates, frozen headers and an
+autofilter. Values, not formulas, are written, so every reader sees the same numbers; the
+file is written beside its target and moved into place, so a reader never sees half a file.
+
+:func:`write_plan_xlsx` is re-exported by :mod:`research.plan.operating`.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> import pandas as pd
+>>> daily = pd.DataFrame({"date": pd.date_range("2026-11-23", periods=7), "week": "2026-W48",
+...                       "event": "", "revenue": 100.0})
+>>> weekly = pd.DataFrame({"week": ["2026-W48"], "week_start": [pd.Timestamp("2026-11-23")],
+...                        "days": [7], "revenue": [700.0]})
+>>> monthly = pd.DataFrame({"month": ["2026-11"], "days": [7], "revenue": [700.0]})
+>>> summary = pd.DataFrame({"item": ["计划周期"], "value": ["2026-W48"]})
+>>> with tempfile.TemporaryDirectory() as folder:
+...     path = write_plan_xlsx(Path(folder) / "plan.xlsx", summary, daily, weekly, monthly, "计划")
+...     list(pd.read_excel(path, sheet_name=None))
+['概况', '日计划', '周计划', '月计划']
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from research.plan.metrics import MONEY_METRICS, PLAN_METRICS
+
+__all__ = ["write_plan_xlsx"]
+
+#: column labels of the plan sheets
+LABELS = {
+    "date": "日期", "week": "周", "week_start": "周一", "month": "月份", "days": "天数",
+    "units": "件数", "revenue": "支付金额(元)", "cost": "商品成本(元)", "ad_spend": "推广花费(元)",
+    "refunds": "退款(元)", "platform_fees": "平台费用(元)", "profit": "利润(元)", "buyers": "支付买家数",
+    "uv_sum_daily": "访客数(日UV之和)", "uv_avg_daily": "日均访客数", "conversion": "支付转化率",
+    "aov": "客单价(元)", "roi": "投产比ROI", "event": "活动",
+}
+
+
+def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -> None:
+
+    book = writer.book
+    head = book.add_format({"bold": True, "bg_color": "#1f4e79", "font_color": "white",
+                            "border": 1, "text_wrap": True, "valign": "vcenter"})
+    formats = {
+        "money": book.add_format({"num_format": "¥#,##0.00"}),
+        "int": book.add_format({"num_format": "#,##0"}),
+        "share": book.add_format({"num_format": "0.00%"}),
+        "ratio": book.add_format({"num_format": "0.00"}),
+        "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+        "text": book.add_format({}),
+    }
+    shown = frame.rename(columns=LABELS)
+    shown.to_excel(writer, sheet_name=name, index=False, startrow=1)
+    sheet = writer.sheets[name]
+    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    for j, col in enumerate(frame.columns):
+        kind = ("money" if col in MONEY_METRICS or col == "aov" else
+                "share" if col == "conversion" else "ratio" if col == "roi" else
+                "date" if col in ("date", "week_start") else
+                "int" if col in ("units", "buyers", "uv_sum_daily", "uv_avg_daily", "days") else
+                "text")
+        label = LABELS.get(col, col)
+        width = max(len(str(label)) * 2 + 2, 12 if kind != "text" else 14)
+        sheet.set_column(j, j, width, formats[kind])
+        sheet.write(1, j, label, head)
+    sheet.freeze_panes(2, 1)
+    sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
+
+
+def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: pd.DataFrame,
+                    weekly: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Path:
+    """Write ``plan.xlsx``: sheets 概况 (summary), 日计划, 周计划, 月计划.
+
+    Values (not formulas) are written, so every reader sees the same numbers; units, money,
+    shares and dates carry number formats; headers are frozen and columns sized.
+    """
+
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+        book = writer.book
+        sheet = book.add_worksheet("概况")
+        writer.sheets["概况"] = sheet
+        bold = book.add_format({"bold": True, "font_size": 13})
+        key = book.add_format({"bold": True, "bg_color": "#deeaf6", "border": 1,
+                               "text_wrap": True, "valign": "top"})
+        val = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
+        sheet.write(0, 0, title, bold)
+        sheet.set_column(0, 0, 22)
+        sheet.set_column(1, 1, 70)
+        sheet.set_column(2, 2, 40)
+        for i, row in enumerate(summary.itertuples(index=False), start=2):
+            sheet.write(i, 0, str(row[0]), key)
+            sheet.write(i, 1, str(row[1]), val)
+            if len(row) > 2:
+                sheet.write(i, 2, str(row[2]), val)
+        sheet.freeze_panes(2, 0)
+        cols_daily = ["date", "week", "event", *[c for c in PLAN_METRICS if c in daily]]
+        _sheet(writer, daily[cols_daily], "日计划", f"{title} · 日计划")
+        cols_week = ["week", "week_start", "days", *[c for c in PLAN_METRICS if c in weekly],
+                     *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in weekly]]
+        _sheet(writer, weekly[cols_week], "周计划", f"{title} · 周计划")
+        cols_month = ["month", "days", *[c for c in PLAN_METRICS if c in monthly],
+                      *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in monthly]]
+        _sheet(writer, monthly[cols_month], "月计划", f"{title} · 月计划")
+    os.replace(tmp, target)
+    return target

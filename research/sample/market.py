@@ -1,0 +1,421 @@
+"""The sample market: a deterministic set of platform exports for one category (保温杯,
+vacuum cups), 2024-09-02 .. 2026-11-22, with every planted signal written to ``truth.json``.
+
+``generate_sample(out_dir, seed)`` writes the files a shop would download from 生意参谋, in the
+platform's shape: Chinese headers (aliases of :mod:`research.store.schema`), percent strings
+("12.34%"), thousands separators ("1,234") in some files, "-" for some missing optional values,
+dates as ``2026/11/01`` in some files and ``2026-11-01`` in others, 12-digit item IDs written
+as text; GBK CSV, UTF-8 CSV with and without BOM, and XLSX; some CSVs with preamble lines
+(``统计时间：…``, ``类目：保温杯``) above the header. The same seed gives the same bytes; nothing
+time-dependent is written.
+
+Files
+-----
+============================  ============  =================  ===============================
+file                          table         format             notes
+============================  ============  =================  ===============================
+``kw_2024Q3.csv`` … ``kw_2026Q3.csv``, ``kw_2026-10.csv``
+                              keywords      GBK CSV (CRLF)     quarters; odd ones with a
+                                                               preamble and ``/`` dates, some
+                                                               with thousands separators
+``kw_2026-11.xlsx``           keywords      XLSX               the latest month (1–22 Nov)
+``items_<snapshot>.xlsx/csv`` items         XLSX, UTF-8 BOM    8 Sunday snapshots; 10-11 and
+                                            CSV, GBK CSV       10-25 omit 交易金额; 10-25 has
+                                                               a preamble
+``traffic_<n>.csv``           traffic       UTF-8 BOM CSV      one per shop; 0 = our shop
+                                                               (支付金额), 1–6 competitors
+                                                               (交易指数)
+``sales_<year>.xlsx``         sales         XLSX               our items daily
+``market_daily.csv``          market_daily  GBK CSV, preamble
+``audience.xlsx``             audience      XLSX, date cells   first day of each month
+``events.csv``                events        UTF-8 CSV, no BOM  one row per promotion day
+``truth.json``                —             UTF-8 JSON         the planted signals
+============================  ============  =================  ===============================
+
+truth.json keys
+---------------
+- ``seed``, ``category``, ``start``, ``end``: the seed, 保温杯, first and last day.
+- ``our_shop``; ``competitors`` (the six shops with traffic exports; the first is the rising
+  leader, the second runs the affiliate campaign, the third shifts to paid search).
+- ``promotions``: ``[{name, start, end}]`` — 年货节, 618, 双11, 双12 windows touching the range
+  (those of :mod:`research.calendar`); ``holidays``: the same for 春节 (couriers stop, sales
+  fall; in events.csv with 类型 节假日).
+- ``keywords``: ``rising``/``falling`` (terms that move against their season from
+  ``change_start``: × ``rising_factor`` / × ``falling_factor`` of their seasonal level by the
+  end, ramping linearly), ``seasonal_only`` (big, strongly seasonal terms with no change;
+  运动水壶 peaks in summer), ``breakout`` (``term`` with no rows before ``first_date``, then
+  ~×100 in 12 weeks; ``breakout_week`` = first ISO week its mean daily 搜索人气 reaches the
+  median over the other terms of their mean daily 搜索人气 in the last four weeks),
+  ``blue_ocean`` (high popularity, conversion 18–24 %, online items < popularity, 商城点击占比
+  8–15 %), ``terms`` (how many terms), ``category``.
+- ``prices``: ``band_edges`` (right-closed bands, last edge 1e9 = no upper limit),
+  ``underserved_band`` [lo, hi] (prices in (lo, hi]; ~30 % of the listings that would fall
+  there were moved out, and those left sell ``band_boost`` × more), ``unit_cost_ok`` (leaves
+  ≥ 30 % margin at any price in the band), ``unit_cost_unprofitable`` (above the band's
+  prices), ``trick_price_items`` (trick listings on every snapshot: two at 0.01, two at 1 with
+  拍下改价/补差价 titles, one at 9999), ``trick_item_ids``, ``band_boost`` (sales multiplier of
+  listings in the band), ``band_kept_share`` (share of would-be band listings left in it).
+- ``traffic``: ``affiliate`` {shop, channel "affiliate", channel_raw 淘宝客, start, drop
+  (first day back at the old level), uplift (extra UV/day in between, before the weekday
+  pattern)}; ``paid_shift`` {shop, date (middle of a 7-day ramp), from, to, moved_share
+  (share of 手淘搜索 visitors moved to 直通车)}; ``quiet`` [[shop, channel code]] pairs with
+  only season, weekday pattern, promotions and noise; ``unknown_channel`` (淘宝特价版, one
+  shop, the contract maps it to "other"); ``shops`` (our shop first).
+- ``market``: ``peak_hour`` (hour of the day with the most buyers), ``leading_province``,
+  ``leading_city``, ``rising_leader`` (shop whose share of 30-day units rises most over the
+  snapshots, ~3.5 % → ~9 %).
+- ``advantages``: ``[{attribute, value}]`` — values whose listings sell above their listing
+  share, held by most of our listings and by almost no competitor.
+- ``sales``: ``plan_week``, ``behind_weeks``, ``shortfall`` (units run this fraction below
+  the seasonal expectation from ``behind_start``, the Monday of the first behind week),
+  ``items`` (our listings).
+- ``items``: ``snapshots``, ``distinct_items``, ``shops``, ``our_items`` (IDs).
+- ``files``: file name → {table, format ("csv"/"xlsx"), encoding ("gbk", "utf-8-sig",
+  "utf-8" or "xlsx"), preamble (the lines above the header), rows (data rows)}.
+
+Examples
+--------
+>>> import tempfile, json
+>>> info = generate_sample(tempfile.mkdtemp(), seed=7)  # doctest: +SKIP
+>>> sorted(info["rows"])  # doctest: +SKIP
+['audience', 'events', 'items', 'keywords', 'market_daily', 'sales', 'traffic']
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from research.sample.common import (
+    CATEGORY,
+    END,
+    START,
+    WEEKDAY,
+    date_text,
+    days,
+    demand_multiplier,
+    pct,
+    promotion_windows,
+    season,
+    sig3,
+    thousands,
+    with_missing,
+    write_csv,
+    write_xlsx,
+)
+from research.sample.items import SNAPSHOTS, build_items, item_ids
+from research.sample.keywords import build_keywords
+from research.sample.shop import (
+    COMPETITORS,
+    OUR_SHOP,
+    build_our_items,
+    build_sales,
+    build_traffic,
+)
+
+__all__ = ["generate_sample", "AUDIENCE_PROFILE"]
+
+#: audience dimension (exported name) → segments and their base shares of buyers
+AUDIENCE_PROFILE: dict[str, dict[str, float]] = {
+    "年龄": {"18岁以下": 3, "18-24岁": 17, "25-29岁": 22, "30-34岁": 21, "35-39岁": 15,
+           "40-49岁": 14, "50岁及以上": 8},
+    "性别": {"女": 62, "男": 38},
+    "省份": {"广东": 14, "浙江": 10.5, "江苏": 9.5, "山东": 6.5, "上海": 6, "北京": 5.5, "河南": 5,
+           "四川": 5, "福建": 4.5, "湖北": 4, "湖南": 3.8, "安徽": 3.5, "河北": 3.5, "辽宁": 2.5,
+           "陕西": 2.5, "重庆": 2.4, "江西": 2.2, "广西": 2.1, "天津": 1.8, "云南": 1.6,
+           "黑龙江": 1.5, "山西": 1.3, "吉林": 1.1, "贵州": 1.1, "内蒙古": 0.8, "新疆": 0.7,
+           "甘肃": 0.6, "海南": 0.5, "宁夏": 0.3, "青海": 0.2, "西藏": 0.1},
+    "城市": {"上海": 7.5, "北京": 6.5, "杭州": 5.5, "深圳": 5, "广州": 4.8, "成都": 4, "苏州": 3.5,
+           "武汉": 3.2, "重庆": 3, "南京": 3, "西安": 2.5, "天津": 2.5, "郑州": 2.2, "长沙": 2.2,
+           "东莞": 2, "宁波": 2, "佛山": 1.8, "青岛": 1.8, "合肥": 1.7, "厦门": 1.5},
+    "时段": {f"{h}:00": v for h, v in enumerate(
+        [1.6, 0.9, 0.5, 0.3, 0.2, 0.3, 0.7, 1.8, 3.0, 4.2, 5.0, 5.2, 5.0, 4.5, 4.4, 4.5, 4.4,
+         4.2, 4.0, 4.6, 7.2, 9.6, 7.8, 3.6])},
+    "星期": {"周一": 14, "周二": 13.5, "周三": 13.5, "周四": 13.8, "周五": 13.2, "周六": 15.4,
+           "周日": 16.6},
+    "消费层级": {"低": 14, "中低": 24, "中": 31, "中高": 21, "高": 10},
+    "客单价": {"0-50": 21, "50-100": 33, "100-150": 20, "150-200": 12, "200-300": 9,
+            "300以上": 5},
+}
+_KW_COLUMNS = {"date": "日期", "category": "类目", "keyword": "搜索词", "search_popularity": "搜索人气",
+               "search_heat": "搜索热度", "click_rate": "点击率", "click_popularity": "点击人气",
+               "conversion_rate": "支付转化率", "online_items": "在线商品数",
+               "tmall_click_share": "商城点击占比", "ppc_price": "直通车参考价"}
+
+
+# ----------------------------------------------------------------------------- writers
+
+class _Out:
+    """Collects the written files, their formats and row counts."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[str, dict] = {}
+        self.rows: dict[str, int] = {}
+
+    def csv(self, name: str, table: str, frame: pd.DataFrame, encoding: str,
+            preamble: tuple[str, ...] = (), crlf: bool = False) -> None:
+        write_csv(self.folder / name, frame, encoding, preamble, crlf)
+        self._note(name, table, "csv", encoding, preamble, len(frame))
+
+    def xlsx(self, name: str, table: str, frame: pd.DataFrame,
+             date_columns: tuple[str, ...] = ()) -> None:
+        write_xlsx(self.folder / name, frame, date_columns=date_columns)
+        self._note(name, table, "xlsx", "xlsx", (), len(frame))
+
+    def _note(self, name: str, table: str, fmt: str, encoding: str, preamble: tuple[str, ...],
+              rows: int) -> None:
+        self.files[name] = {"table": table, "format": fmt, "encoding": encoding,
+                            "preamble": list(preamble), "rows": rows}
+        self.rows[table] = self.rows.get(table, 0) + rows
+
+
+def _span(start: pd.Timestamp, end: pd.Timestamp) -> str:
+    return f"统计时间：{start:%Y-%m-%d} ~ {end:%Y-%m-%d}"
+
+
+def _write_keywords(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    periods = []
+    for q in pd.period_range("2024Q3", "2026Q3", freq="Q"):
+        periods.append((f"kw_{q}", max(q.start_time, START), q.end_time.normalize()))
+    periods.append(("kw_2026-10", pd.Timestamp("2026-10-01"), pd.Timestamp("2026-10-31")))
+    periods.append(("kw_2026-11", pd.Timestamp("2026-11-01"), END))
+    for k, (name, lo, hi) in enumerate(periods):
+        part = frame[(frame["date"] >= lo) & (frame["date"] <= hi)]
+        xlsx = name == "kw_2026-11"
+        slash, preamble, sep = k % 2 == 0 and not xlsx, k % 2 == 0 and not xlsx, k % 3 == 1
+        long_tail = (part["term_kind"] == "long_tail").to_numpy()
+        ppc = part["ppc_price"].map("{:.2f}".format).astype(object).to_numpy().copy()
+        ppc[long_tail & (rng.random(len(part)) < 0.03)] = "-"
+        shown = pd.DataFrame({
+            "日期": date_text(part["date"], slash).to_numpy(),
+            "类目": CATEGORY, "搜索词": part["keyword"].to_numpy(),
+            "搜索人气": (thousands(part["search_popularity"]) if sep
+                     else part["search_popularity"].astype(np.int64)).to_numpy(),
+            "搜索热度": part["search_heat"].astype(np.int64).to_numpy(),
+            "点击率": pct(part["click_rate"]).to_numpy(),
+            "点击人气": part["click_popularity"].astype(np.int64).to_numpy(),
+            "支付转化率": with_missing(pct(part["conversion_rate"]), rng, 0.005).to_numpy(),
+            "在线商品数": (thousands(part["online_items"]) if sep
+                      else part["online_items"].astype(np.int64)).to_numpy(),
+            "商城点击占比": with_missing(pct(part["tmall_click_share"]), rng, 0.003).to_numpy(),
+            "直通车参考价": ppc,
+        })
+        if xlsx:
+            out.xlsx(f"{name}.xlsx", "keywords", shown)
+        else:
+            pre = (_span(lo, hi), f"类目：{CATEGORY}") if preamble else ()
+            out.csv(f"{name}.csv", "keywords", shown, "gbk", pre, crlf=True)
+
+
+def _write_items(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    forms = ["xlsx", "utf8", "xlsx", "gbk", "xlsx", "xlsx", "utf8", "xlsx"]
+    for j, snap in enumerate(SNAPSHOTS):
+        part = frame[frame["snapshot_date"] == snap].reset_index(drop=True)
+        form = forms[j]
+        csv = form != "xlsx"
+        shown = pd.DataFrame({
+            "采集日期": date_text(part["snapshot_date"], slash=j == 6).to_numpy(),
+            "商品ID": part["item_id"].astype(str).to_numpy(),
+            "店铺名称": part["shop"].to_numpy(), "商品标题": part["title"].to_numpy(),
+            "类目": part["category"].to_numpy(), "叶子类目": part["leaf_category"].to_numpy(),
+            "价格": (part["price"].map("{:.2f}".format) if csv else part["price"]).to_numpy(),
+            "月销量": (thousands(part["sales_30d"]) if csv
+                    else part["sales_30d"].astype(np.int64)).to_numpy(),
+            "交易金额": (part["revenue_30d"].map("{:,.2f}".format) if csv
+                     else part["revenue_30d"]).to_numpy(),
+            "是否天猫": np.where(part["is_tmall"], "是", "否"),
+            "材质": part["material"].to_numpy(),
+            "颜色": with_missing(part["color"], rng, 0.01).to_numpy(),
+            "容量": part["size"].to_numpy(), "功能": part["function"].to_numpy(),
+            "风格": with_missing(part["style"], rng, 0.04).to_numpy(),
+        })
+        if j in (1, 3):
+            shown = shown.drop(columns="交易金额")
+        name = f"items_{snap:%Y-%m-%d}"
+        if form == "xlsx":
+            out.xlsx(name + ".xlsx", "items", shown)
+        elif form == "gbk":
+            out.csv(name + ".csv", "items", shown, "gbk",
+                    (f"统计时间：{snap:%Y-%m-%d}", f"类目：{CATEGORY}"), crlf=True)
+        else:
+            out.csv(name + ".csv", "items", shown, "utf-8-sig")
+
+
+def _write_traffic(out: _Out, frames: list[pd.DataFrame]) -> None:
+    for s, part in enumerate(frames):
+        shown = pd.DataFrame({
+            "日期": date_text(part["date"], slash=s % 2 == 1).to_numpy(),
+            "店铺名称": part["shop"].to_numpy(), "商品ID": part["item_id"].to_numpy(),
+            "流量来源": part["channel_raw"].to_numpy(),
+            "访客数": (thousands(part["visitors"]) if s == 1 else part["visitors"]).to_numpy(),
+            "支付买家数": part["buyers"].to_numpy()})
+        if "payment_amount" in part:
+            shown["支付金额"] = part["payment_amount"].map("{:.2f}".format).to_numpy()
+        else:
+            shown["交易指数"] = part["trade_index"].to_numpy()
+        out.csv(f"traffic_{s}.csv", "traffic", shown, "utf-8-sig")
+
+
+def _write_sales(out: _Out, frame: pd.DataFrame) -> None:
+    for year in sorted(frame["date"].dt.year.unique()):
+        part = frame[frame["date"].dt.year == year]
+        shown = pd.DataFrame({
+            "日期": date_text(part["date"], slash=False).to_numpy(),
+            "店铺名称": part["shop"].to_numpy(), "商品ID": part["item_id"].astype(str).to_numpy(),
+            "支付件数": part["units"].astype(np.int64).to_numpy(),
+            "支付金额": part["revenue"].astype(float).to_numpy(),
+            "访客数": part["visitors"].astype(np.int64).to_numpy(),
+            "支付买家数": part["buyers"].astype(np.int64).to_numpy(),
+            "单件成本": part["unit_cost"].astype(float).to_numpy(),
+            "推广花费": part["ad_spend"].astype(float).to_numpy(),
+            "退款金额": part["refunds"].astype(float).to_numpy()})
+        out.xlsx(f"sales_{year}.xlsx", "sales", shown)
+
+
+# ----------------------------------------------------------------------------- tables
+
+def _market_daily(rng: np.random.Generator) -> pd.DataFrame:
+    idx = days()
+    nd = len(idx)
+    promo = demand_multiplier(idx)
+    growth = np.exp(0.1 * np.asarray((idx - idx[0]).days) / 365.25)
+    visitors = np.round(2.2e6 * season(idx, 0.35) * WEEKDAY[idx.day_of_week] * promo ** 1.2
+                        * growth * np.exp(rng.normal(0, 0.03, nd))).astype(np.int64)
+    buyers = np.round(visitors * 0.042 * np.where(promo > 1.3, 1.25, 1.0)
+                      * np.exp(rng.normal(0, 0.03, nd))).astype(np.int64)
+    payment = buyers * 92.0 * np.exp(rng.normal(0, 0.04, nd))
+    popularity = sig3(380_000 * season(idx, 0.4) * WEEKDAY[idx.day_of_week] * promo * growth
+                      * np.exp(rng.normal(0, 0.03, nd)))
+    online = np.round(1.2e6 * np.exp(np.cumsum(rng.normal(0.0003, 0.002, nd)))).astype(np.int64)
+    return pd.DataFrame({"date": idx, "category": CATEGORY,
+                         "trade_index": np.round(12.0 * payment ** 0.75).astype(np.int64),
+                         "visitors": visitors, "buyers": buyers,
+                         "search_popularity": popularity, "items_online": online})
+
+
+def _audience(rng: np.random.Generator) -> pd.DataFrame:
+    """Monthly snapshots; shares in basis points summing exactly to 10,000 per dimension (the
+    largest segment absorbs the rounding)."""
+    snaps = pd.date_range("2024-10-01", END, freq="MS")
+    rows = []
+    for snap in snaps:
+        for dim, profile in AUDIENCE_PROFILE.items():
+            segs = list(profile)
+            base = np.array([profile[s] for s in segs], dtype=float)
+            shares = base * np.exp(rng.normal(0, 0.03, len(base)))
+            bp = np.round(shares / shares.sum() * 10_000).astype(np.int64)
+            bp[np.argmax(bp)] += 10_000 - bp.sum()
+            rows.append(pd.DataFrame({"date": snap, "category": CATEGORY, "dimension": dim,
+                                      "segment": segs, "bp": bp}))
+    frame = pd.concat(rows, ignore_index=True)
+    frame["share_text"] = [f"{b // 100}.{b % 100:02d}%" for b in frame["bp"]]
+    return frame
+
+
+def _events() -> pd.DataFrame:
+    rows = []
+    for name, first, last, kind in promotion_windows():
+        for day in pd.date_range(max(first, START), min(last, END)):
+            rows.append((f"{day:%Y-%m-%d}", name, kind))
+    return pd.DataFrame(rows, columns=["日期", "活动名称", "类型"])
+
+
+# ----------------------------------------------------------------------------- public
+
+def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
+    """Write the sample market's exports and ``truth.json`` into ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        Folder to write into (created if missing; files of the same names are overwritten).
+    seed : int
+        Random seed; the same seed writes the same bytes.
+
+    Returns
+    -------
+    dict
+        ``files`` (relative names, sorted), ``rows`` (rows written per table) and ``truth``
+        (path of ``truth.json``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> info = generate_sample(tempfile.mkdtemp(), seed=1)  # doctest: +SKIP
+    >>> info["rows"]["items"] >= 40_000  # doctest: +SKIP
+    True
+    """
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    # the same children as default_rng(seed).bit_generator.seed_seq.spawn(8)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    out = _Out(folder)
+
+    ids = item_ids(rngs[0], 10_000)
+    ours = build_our_items(ids)
+    sales, sales_truth = build_sales(rngs[1], ours)
+    items, items_truth = build_items(rngs[2], ours, sales, ids, CATEGORY)
+    keywords, kw_truth = build_keywords(rngs[3], CATEGORY)
+    traffic, traffic_truth = build_traffic(rngs[4])
+    market = _market_daily(rngs[5])
+    audience = _audience(rngs[6])
+
+    _write_keywords(out, keywords, rngs[7])
+    _write_items(out, items, rngs[7])
+    _write_traffic(out, traffic)
+    _write_sales(out, sales)
+    shown = pd.DataFrame({
+        "日期": date_text(market["date"], slash=True).to_numpy(), "类目": CATEGORY,
+        "交易指数": market["trade_index"].to_numpy(),
+        "访客数": thousands(market["visitors"]).to_numpy(),
+        "支付买家数": thousands(market["buyers"]).to_numpy(),
+        "搜索人气": market["search_popularity"].to_numpy(),
+        "在线商品数": thousands(market["items_online"]).to_numpy()})
+    out.csv("market_daily.csv", "market_daily", shown, "gbk", (_span(START, END),), crlf=True)
+    out.xlsx("audience.xlsx", "audience", pd.DataFrame({
+        "日期": audience["date"], "类目": audience["category"], "维度": audience["dimension"],
+        "分段": audience["segment"], "支付买家占比": audience["share_text"]}),
+        date_columns=("日期",))
+    out.csv("events.csv", "events", _events(), "utf-8")
+
+    leader = _rising_leader(items)
+    hours = AUDIENCE_PROFILE["时段"]
+    truth = {
+        "seed": seed, "category": CATEGORY, "start": START.date().isoformat(),
+        "end": END.date().isoformat(), "our_shop": OUR_SHOP, "competitors": COMPETITORS,
+        "promotions": [{"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"}
+                       for n, a, b, k in promotion_windows() if k == "大促"],
+        "holidays": [{"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"}
+                     for n, a, b, k in promotion_windows() if k != "大促"],
+        "keywords": kw_truth,
+        "prices": items_truth["prices"],
+        "traffic": traffic_truth,
+        "market": {"peak_hour": int(max(hours, key=lambda h: hours[h]).split(":")[0]),
+                   "leading_province": "广东", "leading_city": "上海",
+                   "rising_leader": leader},
+        "advantages": items_truth["advantages"],
+        "sales": sales_truth,
+        "items": items_truth["items"],
+        "files": out.files,
+    }
+    path = folder / "truth.json"
+    path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return {"files": sorted(out.files), "rows": out.rows, "truth": str(path)}
+
+
+def _rising_leader(items: pd.DataFrame) -> str:
+    """The shop whose share of 30-day units rises most between the first and last snapshot,
+    among the top ten of either (the planted leader; checked, not assumed)."""
+    units = items.groupby(["snapshot_date", "shop"])["sales_30d"].sum()
+    first, last = (units.loc[d] / units.loc[d].sum() for d in (SNAPSHOTS[0], SNAPSHOTS[-1]))
+    cands = set(first.nlargest(10).index) | set(last.nlargest(10).index)
+    change = {s: last.get(s, 0.0) - first.get(s, 0.0) for s in sorted(cands)}
+    best = max(change, key=lambda s: change[s])
+    if best != COMPETITORS[0]:
+        raise AssertionError(f"the planted rising leader {COMPETITORS[0]} is not the one "
+                             f"that rises most ({best})")
+    return best
