@@ -23,7 +23,7 @@ from pathlib import Path
 import click
 
 from research.config import default_reports, default_warehouse
-from research.plan.operating import approvals
+from research.plan import approvals
 
 __all__ = ["approve_command", "reject_command", "plan_group", "decide"]
 

@@ -345,8 +345,8 @@ def track_plan(warehouse: str | os.PathLike[str], reports_root: str | os.PathLik
     threshold : float
         Flag beyond this fraction.
     """
-    from research.plan.operating import approvals
-    from research.plan.operating import operating as plan_mod
+    from research.plan import approvals
+    from research.plan import operating as plan_mod
 
     empty = pd.DataFrame()
     found = approvals.latest_approved(warehouse, reports_root, category, week)
@@ -465,7 +465,7 @@ def make_plan(output_dir: str | os.PathLike[str], inputs: StudyInputs, history_w
     (OperatingPlan or None, str)
         The plan, or ``None`` and the reason there is none.
     """
-    from research.plan.operating import operating as plan_mod
+    from research.plan import operating as plan_mod
 
     forecast = read_result(output_dir, "forecast")
     if forecast is None:

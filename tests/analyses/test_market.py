@@ -1,0 +1,485 @@
+"""Tests of research.analyses.market.study: hand-computed concentration and growth, planted signals in seeded
+frames and in the sample market, the notebook on the sample, and Olist checked against plain
+pandas."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from research.analyses.market.study import (
+    audience_changes,
+    audience_from_orders,
+    audience_shares_sum_to_one,
+    bestsellers,
+    concentration,
+    gender_age,
+    hour_weekday,
+    hour_weekday_joint,
+    leaders,
+    market_overview,
+    peak_hour,
+    price_band_edges,
+    region_ranking,
+    rising_leader,
+    seasonal_shape,
+    shop_snapshots,
+    weekly_trend,
+    year_over_year,
+)
+from research.checks import CheckFailed
+
+NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "market_overview.ipynb"
+CSVS = ("market_trend", "leaders", "bestsellers", "audience", "peak_hours", "regions")
+S1, S2 = pd.Timestamp("2026-11-15"), pd.Timestamp("2026-11-22")
+
+
+def _shops(date: pd.Timestamp, sales: list[float], names: list[str] | None = None) -> pd.DataFrame:
+    names = names or [f"s{i:02d}" for i in range(len(sales))]
+    return pd.DataFrame({"snapshot_date": date, "shop": names, "items": 1,
+                         "sales_30d": [float(s) for s in sales],
+                         "revenue_30d": [10.0 * s for s in sales]})
+
+
+# ----------------------------------------------------------------------------- leaders
+
+def test_concentration_hand_computed() -> None:
+    first = _shops(S1, [30, 20, 10, 10, 5, 5, 5, 5, 3, 3, 2, 2])
+    second = _shops(S2, [50, 20, 10, 10, 5, 5])
+    out = concentration(pd.concat([first, second])).set_index("snapshot_date")
+    assert out.loc[S1, "cr3"] == pytest.approx(0.60)
+    assert out.loc[S1, "cr10"] == pytest.approx(0.96)
+    assert out.loc[S1, "hhi"] == pytest.approx(900 + 400 + 100 + 100 + 4 * 25 + 2 * 9 + 2 * 4)
+    assert out.loc[S1, "shops"] == 12
+    assert out.loc[S2, "cr3"] == pytest.approx(80 / 100)
+    assert out.loc[S2, "cr10"] == pytest.approx(1.0)
+    assert out.loc[S2, "hhi"] == pytest.approx(2500 + 400 + 100 + 100 + 25 + 25)
+    assert out.loc[S2, "hhi_change"] == pytest.approx(3150 - 1626)
+    assert np.isnan(out.loc[S1, "cr3_change"])
+    # revenue is 10 × units here, so the revenue concentration is the same
+    assert out.loc[S2, "hhi_revenue"] == pytest.approx(out.loc[S2, "hhi"])
+
+
+def test_leaders_shares_and_change() -> None:
+    first = _shops(S1, [50, 30, 20], ["a", "b", "c"])
+    second = _shops(S2, [40, 40, 10, 10], ["a", "b", "c", "new"])
+    out = leaders(pd.concat([first, second]), top_n=2)
+    assert len(out) == 4
+    last = out[out["snapshot_date"] == S2].set_index("shop")
+    assert list(last.index) == ["a", "b"]  # tie on units broken by revenue then name
+    assert last.loc["a", "sales_share"] == pytest.approx(0.4)
+    assert last.loc["a", "sales_share_change"] == pytest.approx(0.4 - 0.5)
+    assert last.loc["b", "sales_share_change"] == pytest.approx(0.4 - 0.3)
+    assert out[out["snapshot_date"] == S1]["sales_share_change"].isna().all()
+
+
+def test_leaders_change_of_a_shop_new_to_the_market() -> None:
+    first = _shops(S1, [50, 50], ["a", "b"])
+    second = _shops(S2, [30, 20, 50], ["a", "b", "newcomer"])
+    out = leaders(pd.concat([first, second]), top_n=1)
+    row = out[out["snapshot_date"] == S2].iloc[0]
+    assert row["shop"] == "newcomer"
+    assert row["sales_share_change"] == pytest.approx(0.5)  # from no listings (0) to 50 %
+
+
+def test_rising_leader_is_the_shop_whose_share_rises_most() -> None:
+    first = _shops(S1, [40, 30, 20, 10], ["big", "mid", "riser", "small"])
+    second = _shops(S2, [35, 25, 35, 5], ["big", "mid", "riser", "small"])
+    got = rising_leader(pd.concat([first, second]), top_n=3)
+    assert got["shop"] == "riser"
+    assert got["change"] == pytest.approx(0.35 - 0.20)
+    assert rising_leader(first, top_n=3) is None  # one snapshot: nothing to compare
+
+
+# ----------------------------------------------------------------------------- trend
+
+def _market_daily(start: str = "2024-09-02", end: str = "2026-11-29") -> pd.DataFrame:
+    days = pd.date_range(start, end)
+    week = days.isocalendar().week.to_numpy()
+    index = np.where(week == 46, 300.0, 100.0) + (days.year.to_numpy() - 2024) * 10
+    return pd.DataFrame({"date": days, "category": "保温杯", "trade_index": index,
+                         "visitors": 1000 + days.day_of_week.to_numpy() * 100,
+                         "buyers": 50 + days.day_of_week.to_numpy()})
+
+
+def test_weekly_trend_means_not_sums_and_changes() -> None:
+    md = _market_daily()
+    trend = weekly_trend(md, until="2026-11-22", category="保温杯").set_index("week")
+    assert trend.index[-1] == "2026-W47"  # the week after the study week is not read
+    w46 = trend.loc["2026-W46"]
+    assert w46["days"] == 7
+    assert w46["trade_index_mean"] == pytest.approx(320.0)  # mean of daily index, not 7×
+    assert w46["visitors_avg_daily"] == pytest.approx(1300.0)  # average daily UV
+    assert w46["buyers_avg_daily"] == pytest.approx(53.0)
+    assert w46["conversion"] == pytest.approx(7 * 53 / (7 * 1300))
+    # 2026-W46 against 2026-W42 (index 120) and against 2025-W46 (index 310)
+    assert w46["trade_index_mean_chg_4w"] == pytest.approx(320 / 120 - 1)
+    assert w46["trade_index_mean_chg_52w"] == pytest.approx(320 / 310 - 1)
+    assert np.isnan(trend.loc["2024-W36", "trade_index_mean_chg_4w"])
+
+
+def test_weekly_trend_partial_week_and_real_counts() -> None:
+    md = pd.DataFrame({"date": pd.to_datetime(["2026-11-16", "2026-11-17", "2026-11-23"]),
+                       "category": "x", "orders": [3, 4, 100],
+                       "payment_amount": [30.0, 40.0, 1.0]})
+    trend = weekly_trend(md, until="2026-11-22")
+    assert trend["week"].tolist() == ["2026-W47"]
+    assert trend.loc[0, "days"] == 2
+    assert trend.loc[0, "orders_sum"] == 7  # real counts are summed
+    assert "trade_index_mean" not in trend
+
+
+def test_seasonal_shape_finds_the_peak_week_and_yoy() -> None:
+    trend = weekly_trend(_market_daily(), until="2026-11-22")
+    shape = seasonal_shape(trend)
+    assert shape.loc[shape["seasonal_index"].idxmax(), "week_num"] == 46
+    assert shape["years"].max() == 2
+    yoy = year_over_year(trend, "2026-W47").set_index("week_num")
+    assert yoy.loc[46, "this_year"] == pytest.approx(320.0)
+    assert yoy.loc[46, "last_year"] == pytest.approx(310.0)
+    assert np.isnan(yoy.loc[48, "this_year"]) and yoy.loc[48, "last_year"] == pytest.approx(110)
+
+
+def test_seasonal_shape_needs_most_of_a_year() -> None:
+    trend = weekly_trend(_market_daily("2026-06-01", "2026-11-22"))
+    assert seasonal_shape(trend).empty
+
+
+# ----------------------------------------------------------------------------- best-sellers
+
+def _items() -> pd.DataFrame:
+    rows = []
+    # item: (shop, price, material, sales on S0, S1, S2, S3)
+    plan = {
+        "fast": ("a", 120.0, "316", [10, 20, 100, 300]),    # growth 2.0
+        "steady": ("a", 45.0, "304", [400, 400, 400, 440]),  # 0.1
+        "small": ("b", 30.0, "304", [1, 1, 5, 50]),         # grows 9× but under the minimum
+        "new": ("b", 130.0, "316", [None, None, None, 150]),  # not listed before
+        "mid": ("c", 60.0, "304", [100, 100, 100, 150]),    # 0.5
+        "late": ("c", 25.0, "304", [100, 100, 100, 100]),
+    }
+    snaps = pd.to_datetime(["2026-11-01", "2026-11-08", "2026-11-15", "2026-11-22"])
+    for item, (shop, price, material, sales) in plan.items():
+        for snap, s in zip(snaps, sales, strict=True):
+            if s is not None:
+                rows.append({"snapshot_date": snap, "item_id": item, "shop": shop,
+                             "category": "保温杯", "price": price, "sales_30d": s,
+                             "material": material, "title": f"{item} 保温杯"})
+    # a later snapshot that must not be read for week 2026-W47
+    rows.append({"snapshot_date": pd.Timestamp("2026-11-29"), "item_id": "late", "shop": "c",
+                 "category": "保温杯", "price": 25.0, "sales_30d": 99_999, "material": "304"})
+    return pd.DataFrame(rows)
+
+
+def test_bestsellers_growth_minimum_and_new_items() -> None:
+    best = bestsellers(_items(), until="2026-11-22", category="保温杯", min_sales=100)
+    table = best["table"]
+    assert best["snapshot"] == S2 and best["prev_snapshot"] == S1
+    assert table["item_id"].tolist() == ["fast", "mid", "steady", "late", "new"]
+    growth = table.set_index("item_id")["growth"]
+    assert growth["fast"] == pytest.approx(300 / 100 - 1)
+    assert growth["mid"] == pytest.approx(0.5)
+    assert np.isnan(growth["new"])
+    assert table.set_index("item_id").loc["new", "status"] == "new"
+    assert best["eligible"] == 5  # "small" is under the minimum
+
+
+def test_bestseller_profile_against_base_rates() -> None:
+    best = bestsellers(_items(), until="2026-11-22", min_sales=120, top=2)
+    assert best["table"]["item_id"].tolist() == ["fast", "mid"]
+    prof = best["profile"].set_index(["attribute", "value"])
+    # base: 6 listings on 2026-11-22, two of them 316 steel; best-sellers: 1 of 2
+    assert prof.loc[("material", "316"), "base_share"] == pytest.approx(2 / 6)
+    assert prof.loc[("material", "316"), "bestseller_share"] == pytest.approx(0.5)
+    assert prof.loc[("material", "316"), "lift"] == pytest.approx(0.5 / (2 / 6))
+    assert "price_band" in prof.index.get_level_values(0)
+
+
+def test_shop_snapshots_revenue_falls_back_to_price_times_units() -> None:
+    shops = shop_snapshots(_items(), until="2026-11-22")
+    row = shops[(shops["snapshot_date"] == S2) & (shops["shop"] == "a")].iloc[0]
+    assert row["sales_30d"] == 740
+    assert row["revenue_30d"] == pytest.approx(120 * 300 + 45 * 440)
+    assert shops["snapshot_date"].max() == S2
+
+
+def test_price_band_edges_are_round() -> None:
+    assert price_band_edges([12, 25, 40, 60, 80, 120, 150, 200, 300, 500]) == [30, 60, 120, 200]
+    assert price_band_edges([]) == []
+
+
+# ----------------------------------------------------------------------------- audience
+
+def _audience(dimensions: tuple[str, ...] = ("gender", "age", "province", "city", "hour",
+                                             "weekday", "spend_tier", "aov_band")
+              ) -> pd.DataFrame:
+    segs = {
+        "gender": {"女": (0.6, 0.55), "男": (0.4, 0.45)},
+        "age": {"18-24": (0.3, 0.2), "25-29": (0.5, 0.5), "30+": (0.2, 0.3)},
+        "province": {"浙江": (0.5, 0.3), "广东": (0.3, 0.4), "江苏": (0.2, 0.3)},
+        "city": {"杭州": (0.6, 0.5), "广州": (0.4, 0.5)},
+        "hour": {str(h): ((3.0 if h == 21 else 1.0) / 26, 1 / 24) for h in range(24)},
+        "weekday": {d: (1 / 7, 1 / 7) for d in ("周一", "周二", "周三", "周四", "周五",
+                                                "周六", "周日")},
+        "spend_tier": {"高": (0.2, 0.1), "中": (0.5, 0.5), "低": (0.3, 0.4)},
+        "aov_band": {"0-50": (0.4, 0.5), "50-100": (0.6, 0.5)},
+    }
+    rows = []
+    for dim in dimensions:
+        for seg, (now, before) in segs[dim].items():
+            rows.append({"snapshot_date": pd.Timestamp("2026-11-01"), "category": "保温杯",
+                         "dimension": dim, "segment": seg, "share": now})
+            rows.append({"snapshot_date": pd.Timestamp("2026-10-01"), "category": "保温杯",
+                         "dimension": dim, "segment": seg, "share": before})
+    return pd.DataFrame(rows)
+
+
+def test_audience_changes_and_shares_sum_to_one() -> None:
+    changes = audience_changes(_audience(), until="2026-11-22")
+    g = changes[changes["dimension"] == "gender"].set_index("segment")
+    assert g.loc["女", "share"] == pytest.approx(0.6)
+    assert g.loc["女", "change"] == pytest.approx(0.05)
+    assert (changes["prev_snapshot_date"] == pd.Timestamp("2026-10-01")).all()
+    sums = changes.groupby("dimension")["share"].sum()
+    assert np.allclose(sums, 1.0)
+    # a snapshot after the study week is not read
+    later = _audience(("gender",)).assign(snapshot_date=pd.Timestamp("2026-12-01"))
+    again = audience_changes(pd.concat([_audience(), later]), until="2026-11-22")
+    assert (again["snapshot_date"] == pd.Timestamp("2026-11-01")).all()
+
+
+def test_audience_check_fails_on_a_truncated_dimension() -> None:
+    bad = _audience(("province",))
+    bad = bad[bad["segment"] != "江苏"]  # a top-2 export: shares sum to 0.8
+    with pytest.raises(CheckFailed, match="audience_shares_sum_to_one"):
+        audience_shares_sum_to_one(bad)
+    with pytest.raises(CheckFailed):
+        audience_changes(bad)
+    audience_shares_sum_to_one(_audience().assign(share=lambda f: f["share"] * 1.001))
+
+
+def test_gender_age_is_only_marginal() -> None:
+    ga = gender_age(audience_changes(_audience()))
+    assert ga["joint"] is None and "marginal" in ga["note"]
+    assert len(ga["gender"]) == 2 and len(ga["age"]) == 3
+    only = gender_age(audience_changes(_audience(("age",))))
+    assert "age" in only["note"] and only["gender"].empty
+
+
+def test_hour_weekday_product_of_marginals() -> None:
+    changes = audience_changes(_audience())
+    grid, why = hour_weekday(changes)
+    assert why is None and len(grid) == 7 * 24
+    assert grid["share"].sum() == pytest.approx(1.0)
+    cell = grid[(grid["weekday"] == 3) & (grid["hour"] == 21)]["share"].item()
+    assert cell == pytest.approx(3 / 26 / 7)
+    assert peak_hour(grid) == 21
+    assert (grid["method"] == "product of marginals").all()
+
+
+def test_hour_weekday_joint_from_timestamps() -> None:
+    ts = pd.Series(pd.to_datetime(["2026-11-16 21:05", "2026-11-16 21:55", "2026-11-22 09:00",
+                                   "2026-11-17 21:30"]))
+    grid = hour_weekday_joint(ts).set_index(["weekday", "hour"])
+    assert len(grid) == 168 and grid["share"].sum() == pytest.approx(1.0)
+    assert grid.loc[(1, 21), "share"] == pytest.approx(0.5)  # Monday 21h: two of four
+    assert grid.loc[(7, 9), "share"] == pytest.approx(0.25)  # Sunday
+    assert peak_hour(grid.reset_index()) == 21
+
+
+def test_region_ranking_with_previous_rank() -> None:
+    regions = region_ranking(audience_changes(_audience()))
+    prov = regions[regions["level"] == "province"].set_index("segment")
+    assert prov["rank"].to_dict() == {"浙江": 1, "广东": 2, "江苏": 3}
+    # previous shares 0.3 / 0.4 / 0.3: ties are ranked by name
+    assert prov["prev_rank"].to_dict() == {"浙江": 3, "广东": 1, "江苏": 2}
+    assert prov.loc["浙江", "change"] == pytest.approx(0.2)
+    assert set(regions["level"]) == {"province", "city"}
+
+
+def test_audience_from_orders() -> None:
+    orders = pd.DataFrame({"timestamp": pd.to_datetime(["2026-11-16 10:00", "2026-11-17 10:30",
+                                                        "2026-11-18 20:00"]),
+                           "province": ["SP", "SP", "RJ"], "city": ["a", "b", "b"]})
+    aud = audience_from_orders(orders, "x", "2026-11-22")
+    audience_shares_sum_to_one(aud)
+    prov = aud[aud["dimension"] == "province"].set_index("segment")["share"]
+    assert prov["SP"] == pytest.approx(2 / 3)
+    hours = aud[aud["dimension"] == "hour"].set_index("segment")["buyers"]
+    assert hours["10"] == 2
+
+
+# ----------------------------------------------------------------------------- overview
+
+def test_overview_with_missing_dimensions_says_so() -> None:
+    over = market_overview(category="保温杯", week="2026-W47", market_daily=_market_daily(),
+                           audience=_audience(("gender", "province")), items=_items(),
+                           top_n=2, min_sales=100)
+    text = " ".join(over.notes)
+    for missing in ("age", "hour", "weekday", "spend_tier", "aov_band", "city"):
+        assert missing in text
+    assert "heatmap cannot be drawn" in text
+    assert over.peak_hours.empty
+    assert "Only the gender distribution" in over.gender_age["note"]
+    results = over.results()
+    assert set(CSVS) <= set(results)
+    assert "seasonal_index" in results["market_trend"]
+
+
+def test_overview_without_audience_or_items() -> None:
+    over = market_overview(week="2026-W47", market_daily=_market_daily(),
+                           audience=pd.DataFrame(columns=["snapshot_date", "category",
+                                                          "dimension", "segment", "share"]))
+    assert over.audience.empty and over.regions.empty and over.leaders.empty
+    assert any("No listings" in n for n in over.notes)
+    assert any("no age, gender" in n for n in over.notes)
+
+
+def test_overview_from_a_warehouse_matches_frames(tmp_path: Path) -> None:
+    from research.store.warehouse import connect, store
+
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        store(con, "market_daily", _market_daily())
+        store(con, "audience", _audience())
+        store(con, "items", _items())
+    from_wh = market_overview(warehouse=path, category="保温杯", top_n=2, min_sales=100)
+    from_frames = market_overview(category="保温杯", week="2026-W47",
+                                  market_daily=_market_daily(), audience=_audience(),
+                                  items=_items(), top_n=2, min_sales=100)
+    assert from_wh.week == "2026-W48"  # the last complete week of the data
+    from_wh = market_overview(warehouse=path, category="保温杯", week="2026-W47", top_n=2,
+                              min_sales=100)
+    pd.testing.assert_frame_equal(from_wh.leaders, from_frames.leaders, check_dtype=False)
+    assert from_wh.best["table"]["item_id"].tolist() == \
+        from_frames.best["table"]["item_id"].tolist()
+    assert peak_hour(from_wh.peak_hours) == 21
+
+
+# ----------------------------------------------------------------------------- sample market
+
+def test_sample_market_planted_facts(sample_warehouse: Path, truth: dict) -> None:
+    over = market_overview(warehouse=sample_warehouse, category=truth["category"], top_n=10,
+                           min_sales=50)
+    market = truth["market"]
+    assert peak_hour(over.peak_hours) == int(market["peak_hour"])
+    regions = over.regions.set_index(["level", "rank"])["segment"]
+    assert regions[("province", 1)] == market["leading_province"]
+    assert regions[("city", 1)] == market["leading_city"]
+    assert over.rising is not None and over.rising["shop"] == market["rising_leader"]
+    sums = over.audience.groupby("dimension")["share"].sum()
+    assert np.allclose(sums, 1.0, atol=0.005)
+
+
+@pytest.mark.slow
+def test_notebook_on_the_sample(sample_warehouse: Path, truth: dict, tmp_path: Path) -> None:
+    import papermill as pm
+
+    pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                        parameters={"warehouse": str(sample_warehouse),
+                                    "category": truth["category"],
+                                    "output_dir": str(tmp_path), "top_n": 10},
+                        kernel_name="python3", cwd=str(tmp_path))
+    for name in CSVS:
+        frame = pd.read_csv(tmp_path / "results" / f"{name}.csv", encoding="utf-8-sig")
+        assert not frame.empty, name
+    regions = pd.read_csv(tmp_path / "results" / "regions.csv", encoding="utf-8-sig")
+    top = regions[(regions["level"] == "province") & (regions["rank"] == 1)]
+    assert top["segment"].item() == truth["market"]["leading_province"]
+    assert (tmp_path / "summaries" / "market_overview.txt").exists()
+
+
+# ----------------------------------------------------------------------------- Olist
+
+def _olist_delivered(real_data: Path) -> pd.DataFrame:
+    folder = real_data / "olist" / "sample_8135_orders"
+    orders = pd.read_csv(folder / "olist_orders_dataset.csv")
+    customers = pd.read_csv(folder / "olist_customers_dataset.csv")
+    orders = orders[orders["order_status"] == "delivered"]
+    return orders.merge(customers, on="customer_id", how="left")
+
+
+@pytest.mark.realdata
+def test_olist_regions_and_heatmap_match_plain_pandas(real_data: Path) -> None:
+    raw = _olist_delivered(real_data)
+    orders = pd.DataFrame({"timestamp": raw["order_purchase_timestamp"],
+                           "province": raw["customer_state"], "city": raw["customer_city"]})
+    aud = audience_from_orders(orders, "olist", "2018-08-31")
+    over = market_overview(week="2018-W35", market_daily=pd.DataFrame(
+        columns=["date", "category", "orders"]), audience=aud,
+        joint_timestamps=orders["timestamp"])
+    # independent: count states and (weekday, hour) with the standard library
+    states = collections.Counter(raw["customer_state"])
+    total = sum(states.values())
+    expected = sorted(states.items(), key=lambda kv: (-kv[1], kv[0]))
+    prov = over.regions[over.regions["level"] == "province"]
+    assert prov["segment"].tolist() == [s for s, _ in expected]
+    assert np.allclose(prov["share"], [n / total for _, n in expected])
+    assert prov.iloc[0]["segment"] == "SP"
+    stamps = [pd.Timestamp(t) for t in raw["order_purchase_timestamp"]]
+    cells = collections.Counter((t.isoweekday(), t.hour) for t in stamps)
+    grid = over.peak_hours.set_index(["weekday", "hour"])["share"]
+    assert grid.sum() == pytest.approx(1.0)
+    for (wd, hr), n in cells.items():
+        assert grid[(wd, hr)] == pytest.approx(n / len(stamps))
+    hours = collections.Counter(t.hour for t in stamps)
+    assert peak_hour(over.peak_hours) == max(sorted(hours), key=lambda h: hours[h])
+
+
+def _olist_frames(real_data: Path) -> dict:
+    olist = pytest.importorskip("research.sources.olist")
+    return olist.read(real_data / "olist")
+
+
+@pytest.mark.realdata
+def test_olist_adapter_regions_match_raw(real_data: Path) -> None:
+    """The adapter's province shares, ranked by research.analyses.market.study, against the raw CSVs."""
+    frames = _olist_frames(real_data)
+    folder = real_data / "olist" / "sample_8135_orders"
+    items = pd.read_csv(folder / "olist_order_items_dataset.csv")
+    products = pd.read_csv(folder / "olist_products_dataset.csv")
+    raw = _olist_delivered(real_data).merge(items, on="order_id").merge(products,
+                                                                       on="product_id")
+    category = raw["product_category_name"].value_counts().index[0]
+    raw = raw[(raw["product_category_name"] == category)
+              & raw["order_purchase_timestamp"].str.startswith("2018-07")]
+    per_state = raw.groupby("customer_state")["order_id"].nunique()
+    expected = (per_state / raw["order_id"].nunique()).sort_values(ascending=False)
+
+    over = market_overview(category=category, week="2018-W31",
+                           market_daily=frames["market_daily"], audience=frames["audience"],
+                           items=frames["items"], top_n=5, min_sales=2)
+    prov = over.regions[over.regions["level"] == "province"].set_index("segment")["share"]
+    assert over.audience["snapshot_date"].dt.month.unique().tolist() == [7]
+    assert prov.index[0] == expected.index[0]
+    assert np.allclose(prov.reindex(expected.index).to_numpy(), expected.to_numpy())
+    assert over.trend["orders_sum"].notna().any()  # real counts, not an index
+    assert not over.leaders.empty
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_notebook_on_olist(real_data: Path, tmp_path: Path) -> None:
+    import papermill as pm
+
+    from research.store.warehouse import connect, store
+
+    frames = _olist_frames(real_data)
+    path = tmp_path / "olist.duckdb"
+    with connect(path) as con:
+        for name in ("items", "market_daily", "audience"):
+            store(con, name, frames[name])
+    category = frames["items"]["category"].value_counts().index[0]
+    pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                        parameters={"warehouse": str(path), "category": category,
+                                    "week": "2018-W31", "output_dir": str(tmp_path),
+                                    "top_n": 5, "min_sales": 2, "currency": "BRL"},
+                        kernel_name="python3", cwd=str(tmp_path))
+    for name in CSVS:
+        assert (tmp_path / "results" / f"{name}.csv").exists(), name
+    regions = pd.read_csv(tmp_path / "results" / "regions.csv", encoding="utf-8-sig")
+    assert regions.loc[regions["level"] == "province", "segment"].iloc[0] == "SP"
