@@ -14,10 +14,29 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-__all__ = ["write_result", "read_result", "results_dir", "write_summary", "read_summary"]
+__all__ = ["PageResult", "write_result", "read_result", "results_dir", "write_summary",
+           "read_summary", "write_page"]
+
+
+@runtime_checkable
+class PageResult(Protocol):
+    """What every page's ``study(scope, warehouse, **params)`` returns.
+
+    ``results()`` names the tables written to ``results/<name>.csv`` (the plan reads them);
+    ``summary()`` is the page's one sentence shown on the study's index.
+    """
+
+    def results(self) -> dict[str, pd.DataFrame]:
+        """Result tables by file stem."""
+        ...
+
+    def summary(self) -> str:
+        """One plain-text sentence."""
+        ...
 
 
 def results_dir(output_dir: str | os.PathLike[str]) -> Path:
@@ -82,3 +101,20 @@ def read_summary(output_dir: str | os.PathLike[str], page: str) -> str | None:
     """Read a page's one-line summary back, or ``None``."""
     path = Path(output_dir) / "summaries" / f"{page}.txt"
     return path.read_text(encoding="utf-8") if path.exists() else None
+
+
+def write_page(result: PageResult, output_dir: str | os.PathLike[str], page: str) -> list[Path]:
+    """Write a page's result tables and its summary; return the files written.
+
+    Parameters
+    ----------
+    result : PageResult
+        What the page's ``study`` returned.
+    output_dir : path-like
+        The study's output folder.
+    page : str
+        The notebook's stem, e.g. ``"price_bands"``.
+    """
+    written = [write_result(frame, output_dir, name) for name, frame in result.results().items()]
+    written.append(write_summary(output_dir, page, result.summary()))
+    return written
