@@ -461,7 +461,7 @@ def test_olist_band_shares_match_raw_csvs_to_the_cent(real_data):
 def test_public_listings_bands_match_plain_pandas(real_data, module, folder, currency):
     import importlib
 
-    adapter = importlib.import_module(f"research.sources.public.{module}")
+    adapter = importlib.import_module(f"research.sources.{module}")
     items = adapter.read(real_data / folder)["items"]
     category = items["category"].value_counts().index[0]
     study = px.analyse_prices(items, category=category, currency="CNY")
