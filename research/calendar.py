@@ -23,8 +23,9 @@ peak's effect is then estimated on top of its window's.
 Chinese New Year (CNY) moves with the lunar calendar; :data:`CNY_DATES` is a hard-coded
 table for 2015–2035 (first day of the first lunar month, Beijing time), so no package is
 needed. Analyst events (a CSV file or a frame with ``date`` or ``start``/``end`` and
-``name``) and the warehouse ``events`` table are added on top; an event with a built-in name
-adds its dates to that event.
+``name``) and the warehouse ``events`` table (read by
+:func:`research.store.events.events_from_warehouse`) are added on top; an event with a
+built-in name adds its dates to that event.
 
 Examples
 --------
@@ -46,7 +47,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["CNY_DATES", "BUILTIN_EVENTS", "PEAK_DAYS", "promotion_calendar", "read_event_file",
-           "event_regressors", "events_from_warehouse"]
+           "normalise_events", "event_regressors"]
 
 #: Chinese New Year's day (正月初一), 2015–2035
 CNY_DATES: dict[int, str] = {
@@ -115,17 +116,6 @@ def normalise_events(frame: pd.DataFrame | None) -> pd.DataFrame:
         raise ValueError("an event table needs 'date' or 'start'/'end' columns")
     out = pd.concat(parts, ignore_index=True)
     return out.drop_duplicates(["date", "name"]).reset_index(drop=True)[cols]
-
-
-def events_from_warehouse(warehouse: str | os.PathLike[str] | None) -> pd.DataFrame:
-    """The warehouse ``events`` table as one row per day (empty when there is none)."""
-    from research.store.warehouse import read
-
-    try:
-        frame = read("events", warehouse)
-    except Exception:  # a warehouse without the table simply has no events
-        return normalise_events(None)
-    return normalise_events(frame)
 
 
 def promotion_calendar(start: str | pd.Timestamp, end: str | pd.Timestamp,

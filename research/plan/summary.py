@@ -423,7 +423,8 @@ def study_inputs(warehouse: str | os.PathLike[str], category: str, week: str = "
     ``week`` empty = the last complete week of our sales; ``shop`` empty = the shop most
     often named in our sales; ``unit_cost`` 0 = :func:`our_unit_cost` over ``history_weeks``.
     """
-    from research.calendar import events_from_warehouse, promotion_calendar
+    from research.calendar import promotion_calendar
+    from research.store.events import events_from_warehouse
     from research.store.warehouse import read
     from research.weeks import last_complete_week, week_bounds
 

@@ -280,7 +280,7 @@ def sample_sales(sample_warehouse):
 
 @pytest.fixture(scope="module")
 def sample_events(sample_warehouse):
-    from research.calendar import events_from_warehouse
+    from research.store.events import events_from_warehouse
 
     return events_from_warehouse(sample_warehouse)
 
