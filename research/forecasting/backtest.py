@@ -1,26 +1,31 @@
-"""The numeric building blocks of the rolling-origin backtest and the intervals, used by
-:func:`research.forecasting.engine.forecast_array` (private to the engine; the method is described in
-:mod:`research.forecasting.engine`).
+"""The numeric building blocks of the rolling-origin backtest and the intervals.
 
-- ``_event_adjust``, ``_apply_effect`` — divide each calendar event's multiplicative effect
-  out of a history against a rolling-median baseline, and multiply it back into a forecast.
-- ``_predict_all`` — every named model of :mod:`research.forecasting.models` forecast from one
-  origin, on the event-adjusted series (``naive2`` and ``regression`` on the raw one).
-- ``_origins`` — where the backtest origins fall; ``_scale`` — the MASE scale of a training
-  part; ``_level`` — the level of the series at an origin, that errors are divided by.
-- ``_spread``, ``_quantile``, ``_band`` — the per-step spread ``a·k^p`` and the conformal
-  quantile of the normalised errors for each level; ``_coverage`` — leave-one-origin-out
-  coverage of those bands; ``_backtest_rows`` — a model's MASE, sMAPE and coverage rows.
-- ``_random_walk`` — the naive forecast with ``z·σ·√k`` intervals, for series too short for a
-  backtest.
+:func:`research.forecasting.engine.forecast_array` puts them together (the method is
+described in :mod:`research.forecasting.engine`); the shop outlook of the forecast page uses
+:func:`interval_band` for its profit ranges.
+
+- :func:`event_adjust` (and ``_apply_effect``) — divide each calendar event's multiplicative
+  effect out of a history against a rolling-median baseline, and multiply it back into a
+  forecast.
+- :func:`predict_all` — every named model of :mod:`research.forecasting.models` forecast from
+  one origin, on the event-adjusted series (``naive2`` and ``regression`` on the raw one).
+- :func:`backtest_origins` — where the backtest origins fall; :func:`error_scale` — the MASE
+  scale of a training part; :func:`origin_level` — the level of the series at an origin,
+  that errors are divided by.
+- :func:`interval_band` (with ``_spread``, ``_quantile``) — the per-step spread ``a·k^p`` and
+  the conformal quantile of the normalised errors for each level; ``_coverage`` —
+  leave-one-origin-out coverage of those bands; :func:`backtest_rows` — a model's MASE,
+  sMAPE and coverage rows.
+- :func:`random_walk` — the naive forecast with ``z·σ·√k`` intervals, for series too short
+  for a backtest.
 
 Examples
 --------
 >>> import numpy as np
->>> _origins(n=100, h=9, n_origins=5, stride=5, min_train=18)
+>>> backtest_origins(n=100, h=9, n_origins=5, stride=5, min_train=18)
 [71, 76, 81, 86, 91]
 >>> u = np.tile(np.arange(1.0, 10.0), (5, 1)) * np.array([[0.5], [-1], [1], [-2], [2]])
->>> s, q = _band(u, [0.8, 0.95])
+>>> s, q = interval_band(u, [0.8, 0.95])
 >>> bool(np.all(np.diff(s) > 0)), [round(v, 2) for v in q]  # spread grows with the step
 (True, [1.4, 1.4])
 """
@@ -36,9 +41,12 @@ import pandas as pd
 from research.forecasting import models as fm
 from research.forecasting.accuracy import mase_scale, smape
 
+__all__ = ["event_adjust", "predict_all", "error_scale", "origin_level", "interval_band",
+           "backtest_origins", "backtest_rows", "random_walk"]
 
-def _event_adjust(y: np.ndarray, xh: np.ndarray | None, xf: np.ndarray | None, m: int,
-                  offset: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+
+def event_adjust(y: np.ndarray, xh: np.ndarray | None, xf: np.ndarray | None, m: int,
+                 offset: float) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
     """Divide out each event's effect; return (adjusted y, future log-effects, betas)."""
     if xh is None or xh.shape[1] == 0:
         return y, None, None
@@ -70,15 +78,15 @@ def _apply_effect(f: np.ndarray, eff: np.ndarray | None, offset: float, pos: boo
     return np.maximum((f + offset) * np.exp(eff) - offset, 0.0) if pos else f + eff
 
 
-def _predict_all(y: np.ndarray, h: int, m: int, xh: np.ndarray | None,
-                 xf: np.ndarray | None, names: Sequence[str], use_events: bool = True
-                 ) -> dict[str, np.ndarray]:
+def predict_all(y: np.ndarray, h: int, m: int, xh: np.ndarray | None,
+                xf: np.ndarray | None, names: Sequence[str], use_events: bool = True
+                ) -> dict[str, np.ndarray]:
     """Forecast ``h`` steps from ``y`` with each named base model."""
     pos = bool(np.all(y >= 0))
     offset = max(0.05 * float(np.mean(np.abs(y))), 1e-6)
     if not use_events:
         xh = xf = None
-    ya, eff, _ = _event_adjust(y, xh, xf, m, offset)
+    ya, eff, _ = event_adjust(y, xh, xf, m, offset)
     seas = fm.seasonal_context(ya, m)
     ctx = fm.Context(m, seas, xh, xf, offset)
     out: dict[str, np.ndarray] = {}
@@ -92,14 +100,16 @@ def _predict_all(y: np.ndarray, h: int, m: int, xh: np.ndarray | None,
     return out
 
 
-def _scale(train: np.ndarray, m: int) -> float:
+def error_scale(train: np.ndarray, m: int) -> float:
+    """The MASE scale of a training part (seasonal, else one-step, else mean level; never 0)."""
     for s in (mase_scale(train, m), mase_scale(train, 1), float(np.mean(np.abs(train)))):
         if s > 0:
             return s
     return 1.0
 
 
-def _level(train: np.ndarray, m: int) -> float:
+def origin_level(train: np.ndarray, m: int) -> float:
+    """The level errors at an origin are divided by: the mean of the last few periods (≠ 0)."""
     w = min(len(train), max(4, min(m, 13)))
     lev = float(np.mean(np.abs(train[-w:])))
     return lev if lev > 0 else 1.0
@@ -128,7 +138,11 @@ def _quantile(v: np.ndarray, level: float) -> float:
     return float(v[r - 1])
 
 
-def _band(u: np.ndarray, levels: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+def interval_band(u: np.ndarray, levels: Sequence[float]) -> tuple[np.ndarray, list[float]]:
+    """Per-step spread ``s`` (h,) of normalised errors ``u`` (K, h) and one quantile per level.
+
+    The interval at step k for level j is ``point ± q[j] · s[k] · level``.
+    """
     s = _spread(u)
     return s, [_quantile(u / s, lv) for lv in levels]
 
@@ -142,13 +156,14 @@ def _coverage(f: np.ndarray, act: np.ndarray, lev: np.ndarray, levels: Sequence[
         return cov
     u = (act - f) / lev[:, None]
     for o in range(k):
-        s, q = _band(np.delete(u, o, axis=0), levels)
+        s, q = interval_band(np.delete(u, o, axis=0), levels)
         for j, qj in enumerate(q):
             cov[o, j] = float(np.mean(np.abs(u[o]) <= qj * s))
     return cov
 
 
-def _origins(n: int, h: int, n_origins: int, stride: int, min_train: int) -> list[int]:
+def backtest_origins(n: int, h: int, n_origins: int, stride: int, min_train: int) -> list[int]:
+    """Up to ``n_origins`` origins ``stride`` apart, the last ``h`` before the end, ≥ ``min_train``."""
     out = []
     for j in range(n_origins):
         o = n - h - j * stride
@@ -158,8 +173,8 @@ def _origins(n: int, h: int, n_origins: int, stride: int, min_train: int) -> lis
     return out[::-1]
 
 
-def _backtest_rows(model: str, f: np.ndarray, act: np.ndarray, origins: Sequence[int],
-                   scales: np.ndarray, levs: np.ndarray, levels: Sequence[float]) -> list[dict]:
+def backtest_rows(model: str, f: np.ndarray, act: np.ndarray, origins: Sequence[int],
+                  scales: np.ndarray, levs: np.ndarray, levels: Sequence[float]) -> list[dict]:
     """One backtest row per origin of forecasts ``f`` (K, h): MASE, sMAPE, coverage per level."""
     cov = _coverage(f, act, levs, levels)
     return [{"model": model, "origin": o,
@@ -169,8 +184,8 @@ def _backtest_rows(model: str, f: np.ndarray, act: np.ndarray, origins: Sequence
             for i, o in enumerate(origins)]
 
 
-def _random_walk(y: np.ndarray, h: int, levels: Sequence[float]
-                 ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+def random_walk(y: np.ndarray, h: int, levels: Sequence[float]
+                ) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
     """Naive forecast with random-walk intervals ``z·σ·√k`` (σ of the one-step changes)."""
     n = len(y)
     pt = np.repeat(y[-1], h)

@@ -21,9 +21,9 @@ How a forecast is made
    seasonality and the calendar, AR(1) errors) — see :mod:`research.forecasting.models` — and
    ``combination``, the mean of the three best by backtest (M4's lesson: combinations win).
 3. Calendar inputs (618, 双11, 双12, 年货节, 春节, the peak days 6.18 and 11.11, analyst and
-   warehouse events — see :mod:`research.calendar`): each event's multiplicative effect is estimated against a
-   rolling-median baseline of the non-event periods and divided out before the smoothing
-   models run; forecasts are multiplied back by the effect of the future event periods. The
+   warehouse events — see :mod:`research.calendar`): each event's multiplicative effect is
+   estimated against a rolling-median baseline of the non-event periods and divided out
+   before the smoothing models run; forecasts are multiplied back by the effect of the future event periods. The
    regression carries the events as regressors directly. The backtest is run again without
    the calendar for the chosen model, so ``promotion_gain`` says whether the inputs helped.
 4. Rolling-origin backtest: ``n_origins`` origins (default 5), ``stride`` periods apart
@@ -42,8 +42,10 @@ How a forecast is made
 
 Where the parts live: the models in :mod:`research.forecasting.models`; the machinery of steps
 3–6 (calendar adjustment, per-origin predictions, origins, scores, interval bands, coverage,
-random-walk intervals) in :mod:`research.forecasting.backtest`; the shop outlook in
-:mod:`research.analyses.forecast.outlook`. Here: the choice (:func:`forecast_array`), the pandas layer.
+random-walk intervals) in :mod:`research.forecasting.backtest`. Here: the choice
+(:func:`forecast_array`) and the pandas layer. The engine knows no page: what a page makes
+of a forecast (the forecast page's shop outlook) lives with that page under
+``research.analyses``.
 
 Examples
 --------
@@ -70,21 +72,25 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from research.calendar import event_regressors, normalise_events, promotion_calendar
-from research.forecasting.backtest import (  # _band is also imported from here by the outlook
-    _backtest_rows,
-    _band,
-    _event_adjust,
-    _level,
-    _origins,
-    _predict_all,
-    _random_walk,
-    _scale,
+from research.calendar import (
+    event_regressors,
+    normalise_events,
+    promotion_calendar,
+    read_event_file,
+)
+from research.forecasting.backtest import (
+    backtest_origins,
+    backtest_rows,
+    error_scale,
+    event_adjust,
+    interval_band,
+    origin_level,
+    predict_all,
+    random_walk,
 )
 
 __all__ = ["ForecastResult", "ManyResult", "forecast", "forecast_many", "forecast_array",
-           "CANDIDATES", "default_horizon", "season_length", "regularise", "Outlook",
-           "shop_outlook", "weekly_mean", "weekly_shop_series"]
+           "CANDIDATES", "default_horizon", "season_length", "regularise", "pool_context"]
 
 #: candidate models, besides the combination of the best three
 CANDIDATES = ("seasonal_naive", "naive2", "ses", "damped", "theta", "regression")
@@ -205,21 +211,21 @@ def forecast_array(y: np.ndarray, h: int, m: int, x: np.ndarray | None = None,
         return _result("constant", pt, [pt] * len(lv), [pt] * len(lv), notes=notes)
     if n < 2 * m:
         notes.append(f"shorter than two seasons ({n} < {2 * m}): no seasonal adjustment")
-    origins = _origins(n, h, n_origins, stride, max(8, min(h, 2 * m)))
+    origins = backtest_origins(n, h, n_origins, stride, max(8, min(h, 2 * m)))
     if n < h + 8 or not origins:
         notes.append(f"too short for a backtest ({n} points for horizon {h}): naive forecast "
                      "with random-walk intervals")
-        pt, lo, hi = _random_walk(y, h, lv)
+        pt, lo, hi = random_walk(y, h, lv)
         return _result("naive", pt, lo, hi, notes=notes)
     names = list(dict.fromkeys(candidates))
     act = np.array([y[o:o + h] if o + h <= n else np.r_[y[o:], [np.nan] * (o + h - n)]
                     for o in origins])
     preds = {nm: np.empty((len(origins), h)) for nm in names}
-    scales = np.array([_scale(y[:o], m) for o in origins])
-    levs = np.array([_level(y[:o], m) for o in origins])
+    scales = np.array([error_scale(y[:o], m) for o in origins])
+    levs = np.array([origin_level(y[:o], m) for o in origins])
     for i, o in enumerate(origins):
         xo = x[: o + h] if x is not None else None
-        got = _predict_all(y[:o], h, m, xo[:o] if xo is not None else None,
+        got = predict_all(y[:o], h, m, xo[:o] if xo is not None else None,
                            xo[o:] if xo is not None else None, names)
         for nm in names:
             preds[nm][i] = got[nm]
@@ -233,14 +239,14 @@ def forecast_array(y: np.ndarray, h: int, m: int, x: np.ndarray | None = None,
         score[comb] = float(np.mean(np.mean(np.abs(act - preds[comb]), axis=1) / scales))
     chosen = min(score, key=lambda k: (score[k], k != "naive2"))
     chosen_members = members if chosen.startswith("combination") else [chosen]
-    final = _predict_all(y, h, m, xh, xf, chosen_members)
+    final = predict_all(y, h, m, xh, xf, chosen_members)
     pt = np.mean([final[k] for k in chosen_members], axis=0)
     u = (act - preds[chosen]) / levs[:, None]
-    s, q = _band(u, lv)
-    lev_now = _level(y, m)
+    s, q = interval_band(u, lv)
+    lev_now = origin_level(y, m)
     width = s * lev_now
     if x is not None and np.all(y >= 0):  # promotion periods: spread grows with the uplift
-        _, eff, _ = _event_adjust(y, xh, xf, m, max(0.05 * float(np.mean(y)), 1e-6))
+        _, eff, _ = event_adjust(y, xh, xf, m, max(0.05 * float(np.mean(y)), 1e-6))
         if eff is not None:
             width = width * np.exp(np.maximum(eff, 0.0))
     lo = [pt - qj * width for qj in q]
@@ -248,21 +254,21 @@ def forecast_array(y: np.ndarray, h: int, m: int, x: np.ndarray | None = None,
     if np.all(y >= 0):
         lo = [np.maximum(a, 0) for a in lo]
     rows = [r for nm, f in preds.items()
-            for r in _backtest_rows(nm, f, act, origins, scales, levs, lv)]
+            for r in backtest_rows(nm, f, act, origins, scales, levs, lv)]
     gain = float("nan")
     effects: dict[int, float] = {}
     if xh is not None and np.any(xh > 0):  # xh is None exactly when x is
-        _, _, beta = _event_adjust(y, xh, xf, m, max(0.05 * float(np.mean(np.abs(y))), 1e-6))
+        _, _, beta = event_adjust(y, xh, xf, m, max(0.05 * float(np.mean(np.abs(y))), 1e-6))
         if beta is not None:
             effects = {j: float(np.exp(b)) for j, b in enumerate(beta) if b != 0}
         if compare_events:
             plain = np.empty((len(origins), h))
             for i, o in enumerate(origins):
-                got = _predict_all(y[:o], h, m, None, None, chosen_members, use_events=False)
+                got = predict_all(y[:o], h, m, None, None, chosen_members, use_events=False)
                 plain[i] = np.mean([got[k] for k in chosen_members], axis=0)
             s_plain = float(np.mean(np.mean(np.abs(act - plain), axis=1) / scales))
             gain = s_plain - score[chosen]
-            rows += _backtest_rows(f"{chosen} without calendar", plain, act, origins, scales,
+            rows += backtest_rows(f"{chosen} without calendar", plain, act, origins, scales,
                                    levs, lv)
     return _result(chosen, pt, lo, hi, origins=origins, fits=preds[chosen], actual=act,
                    rows=rows, score=score, gain=gain, effects=effects, notes=notes)
@@ -318,7 +324,6 @@ def _calendar_frame(events: pd.DataFrame | str | os.PathLike | None) -> pd.DataF
     if events is None:
         return None
     if isinstance(events, (str, os.PathLike)):
-        from research.calendar import read_event_file
         return read_event_file(events) if str(events) else None
     return normalise_events(events)
 
@@ -405,7 +410,7 @@ def _one(args: tuple) -> ForecastResult:
     return forecast(series, name=str(key), **kwargs)
 
 
-def _pool_context(start_method: str | None = None) -> multiprocessing.context.BaseContext:
+def pool_context(start_method: str | None = None) -> multiprocessing.context.BaseContext:
     """``fork`` from a single-threaded process; ``forkserver`` when other threads run.
 
     Forking copies only the calling thread: a lock held at that moment by another thread (a
@@ -470,7 +475,7 @@ def forecast_many(frame: pd.DataFrame, id_col: str, date_col: str, value_col: st
     else:
         chunk = max(1, len(jobs) // (workers * 8))
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)),
-                                 mp_context=_pool_context(start_method)) as pool:
+                                 mp_context=pool_context(start_method)) as pool:
             for job, res in zip(jobs, pool.map(_one, jobs, chunksize=chunk), strict=True):
                 results[job[0]] = res
                 bar.update()
@@ -484,10 +489,3 @@ def forecast_many(frame: pd.DataFrame, id_col: str, date_col: str, value_col: st
     bt = bt[front + [c for c in bt.columns if c not in front]] if len(bt) else bt
     return ManyResult(fc, bt, results)
 
-
-from research.analyses.forecast.outlook import (  # noqa: E402  (built on the engine above)
-    Outlook,
-    shop_outlook,
-    weekly_mean,
-    weekly_shop_series,
-)

@@ -193,17 +193,17 @@ def test_forecast_many_in_parallel_matches_single():
 def test_pool_start_method_follows_the_threads():
     import threading
 
-    from research.forecasting.engine import _pool_context
+    from research.forecasting.engine import pool_context
 
     stop = threading.Event()
     helper = threading.Thread(target=stop.wait, daemon=True)
     helper.start()
     try:  # a kernel always has other threads: no fork there
-        assert _pool_context().get_start_method() == "forkserver"
+        assert pool_context().get_start_method() == "forkserver"
     finally:
         stop.set()
         helper.join()
-    assert _pool_context("fork").get_start_method() == "fork"
+    assert pool_context("fork").get_start_method() == "fork"
 
 
 @pytest.mark.slow
@@ -247,7 +247,7 @@ def _synthetic_sales() -> pd.DataFrame:
 
 
 def test_shop_outlook_identities_and_double11():
-    from research.forecasting.engine import shop_outlook, weekly_shop_series
+    from research.analyses.forecast.outlook import shop_outlook, weekly_shop_series
 
     sales = _synthetic_sales()
     weekly = weekly_shop_series(sales, "我们的店", end=pd.Timestamp("2026-10-18"))
@@ -297,7 +297,7 @@ def _has_promotion(monday: pd.Timestamp, days: set) -> bool:
 def test_sample_double11_peak_week_is_anticipated(truth, sample_sales, sample_events):
     """History cut on the Sunday before each 双11 (with a year of history before it): the
     forecast for the week holding 11.11 is the highest of the nine and well above normal."""
-    from research.forecasting.engine import weekly_shop_series
+    from research.analyses.forecast.outlook import weekly_shop_series
 
     promo_days = _promotion_days(truth)
     checked = 0
@@ -333,7 +333,7 @@ def test_sample_double11_peak_week_is_anticipated(truth, sample_sales, sample_ev
 def test_sample_backtest_coverage_near_nominal(truth, sample_sales, sample_events):
     """80 % and 95 % intervals cover about 80 % and 95 % of the backtest actuals, on our
     shop's totals and top items, weekly and daily (mean over the series, ±10 points)."""
-    from research.forecasting.engine import weekly_shop_series
+    from research.analyses.forecast.outlook import weekly_shop_series
 
     shop = truth["our_shop"]
     top = (sample_sales.groupby("item_id")["units"].sum().sort_values(ascending=False)

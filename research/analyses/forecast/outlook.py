@@ -1,5 +1,5 @@
 """The two-month outlook of our shop (units, revenue, cost, ad spend, refunds, fees, profit),
-built on the forecasting engine. Re-exported by :mod:`research.forecasting.engine`.
+built on the forecasting engine.
 
 Rules (stated in the report beside the numbers):
 
@@ -144,7 +144,8 @@ def shop_outlook(weekly: pd.DataFrame, horizon: int = 9, ad_spend_plan: float = 
     -------
     Outlook
     """
-    from research.forecasting.engine import _band, forecast
+    from research.forecasting.backtest import interval_band
+    from research.forecasting.engine import forecast
 
     lv = [float(v) for v in levels]
     w = weekly.dropna(subset=["units", "revenue"])
@@ -203,7 +204,7 @@ def shop_outlook(weekly: pd.DataFrame, horizon: int = 9, ad_spend_plan: float = 
                     fc[f"hi{int(v)}"] = factor * res[src].forecast[f"hi{int(v)}"].to_numpy()
                 fc["model"] = f"{factor:.4g} × {src}"
             elif metric == "profit" and k >= 2 and hh:
-                s, q = _band(err["profit"] / lev_rev, [v / 100 for v in lv])
+                s, q = interval_band(err["profit"] / lev_rev, [v / 100 for v in lv])
                 width = np.r_[s, np.repeat(s[-1], max(0, horizon - hh))][:horizon] * lev_rev
                 for v, qj in zip(lv, q, strict=True):
                     fc[f"lo{int(v)}"] = pts["profit"] - qj * width
