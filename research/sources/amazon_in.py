@@ -43,7 +43,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from research.sources._common import read_csv, require_files, require_folder, snapshot
+from research.sources.common import read_csv, require_files, require_folder, snapshot
 
 __all__ = ["NAME", "CURRENCY", "DEFAULT_SNAPSHOT", "read", "parse_money"]
 

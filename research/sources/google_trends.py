@@ -60,7 +60,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from research.sources._common import require_folder
+from research.sources.common import require_folder
 
 __all__ = ["NAME", "read", "parse_timeline", "parse_related", "parse_campaigns"]
 

@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from research.sources._common import read_csv, require_files, require_folder
+from research.sources.common import read_csv, require_files, require_folder
 
 __all__ = ["NAME", "CURRENCY", "read", "store_prices"]
 

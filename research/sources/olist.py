@@ -85,7 +85,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from research.sources._common import month_ends, read_csv, require_files, require_folder
+from research.sources.common import month_ends, read_csv, require_files, require_folder
 
 __all__ = ["NAME", "CURRENCY", "read", "load_delivered_lines", "top_seller", "seller_sales"]
 

@@ -42,7 +42,7 @@ from research.sources import (
     tokopedia,
     uci,
 )
-from research.sources._common import dataset_hash
+from research.sources.common import dataset_hash
 from research.store.schema import TABLES
 from research.store.warehouse import StoreResult, connect, log_ingest, store
 
@@ -237,9 +237,9 @@ def import_command(name: str, path: Path, warehouse: Path | None, our_seller: st
                    snapshot_date: str | None, extra: tuple[str, ...]) -> None:
     """Load a real public dataset (NAME = its folder name) into the warehouse.
 
-    The mapping of each dataset onto the canonical tables is documented in its adapter
-    module under research/sources/ and in docs/public-data.md. The dataset loads whole or not
-    at all; importing it again changes nothing.
+    The mapping of each dataset onto the canonical tables is documented in the docstring of
+    its adapter module under research/sources/ (and summed up in the README, "Real public
+    datasets"). The dataset loads whole or not at all; importing it again changes nothing.
     """
     options: dict[str, object] = {**_parse_options(extra)}
     if our_seller is not None:
