@@ -1,19 +1,24 @@
 """The ``research`` command line.
 
-``research ingest``, ``status`` and ``sample`` live here; the commands of other modules
+``research ingest``, ``status`` and ``sample`` live here; the commands of other wings
 (``run``, ``import-public``, ``approve``/``reject``/``plan``) are defined beside the code they
-drive and registered below, so this file stays a thin index.
+drive and added at the bottom, so this file stays a thin index.
 """
 
 from __future__ import annotations
 
-import importlib
 import sys
 from pathlib import Path
 
 import click
 
 from research.config import default_warehouse
+from research.plan.cli import approve_command, plan_group, reject_command
+from research.sample.market import generate_sample
+from research.sources.exports import ingest_paths
+from research.sources.public import import_command
+from research.store.warehouse import summary
+from research.study.definition import run_command
 
 __all__ = ["main"]
 
@@ -44,8 +49,6 @@ def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
     Each file is loaded whole or not at all; a bad file is reported with its rows and
     columns and leaves the warehouse as it was. Exits 1 if any file failed.
     """
-    from research.sources.exports import ingest_paths
-
     pairs = {}
     for item in defaults:
         if "=" not in item:
@@ -68,8 +71,6 @@ def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
 @WAREHOUSE_OPTION
 def status(warehouse: Path | None) -> None:
     """Print what the warehouse holds: tables, rows, dates, categories, shops, last imports."""
-    from research.store.warehouse import summary
-
     target = warehouse or default_warehouse()
     try:
         info = summary(target)
@@ -102,35 +103,15 @@ def status(warehouse: Path | None) -> None:
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
 def sample(out_dir: Path, seed: int) -> None:
     """Write the sample market (保温杯) as platform exports, with its planted truth."""
-    from research.sample.market import generate_sample
-
     info = generate_sample(out_dir, seed=seed)
     rows = ", ".join(f"{t} {n:,}" for t, n in info.get("rows", {}).items())
     click.echo(f"Sample market (seed {seed}) written to {out_dir}: {len(info['files'])} files; "
                f"{rows}. Planted signals: {info.get('truth')}")
 
 
-# Commands defined beside the code they drive; registered when their module exists.
-_PLUGINS = [
-    ("research.study.definition", "run_command", "run"),
-    ("research.sources.public", "import_command", "import-public"),
-    ("research.plan.cli", "approve_command", "approve"),
-    ("research.plan.cli", "reject_command", "reject"),
-    ("research.plan.cli", "plan_group", "plan"),
-]
-
-
-def _register() -> None:
-    for module, attr, name in _PLUGINS:
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name == module:
-                continue
-            raise
-        command = getattr(mod, attr, None)
-        if command is not None:
-            main.add_command(command, name)
-
-
-_register()
+# Commands defined beside the code they drive.
+main.add_command(run_command, "run")
+main.add_command(import_command, "import-public")
+main.add_command(approve_command, "approve")
+main.add_command(reject_command, "reject")
+main.add_command(plan_group, "plan")
