@@ -1,1 +1,1 @@
-"""analyses"""
+"""The report pages' analyses, one subpackage each (its study entry, computations, charts)."""
