@@ -42,7 +42,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from research.config import raw_dir_for
+from research.config import default_warehouse, raw_dir_for
 from research.sources.parse_sql import build_clean, create_macros
 from research.sources.readers import (
     SUPPORTED_SUFFIXES,
@@ -453,8 +453,6 @@ def ingest_paths(paths: Iterable[str | os.PathLike[str]],
     list of IngestResult
         One per file; failed files leave the warehouse untouched.
     """
-    from research.config import default_warehouse
-
     target = Path(warehouse) if warehouse is not None else default_warehouse()
     files = _expand(paths)
     raw_dir = raw_dir_for(target)

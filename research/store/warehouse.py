@@ -44,6 +44,7 @@ __all__ = [
     "ingest_log",
     "summary",
     "fetch_one",
+    "next_ingest_id",
     "sql_literal",
     "has_table",
 ]
