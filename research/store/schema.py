@@ -21,6 +21,9 @@ Columns beyond the contract (allowed: "the code may add columns, never drop thes
 - ``audience.buyers`` — the buyer count behind a share, where known.
 - ``sales.freight`` — freight paid by the buyer (Olist); not the seller's cost.
 - ``sales.shop``, ``sales.price`` — our shop's name and the item's selling price that day.
+- ``sales.category`` — the category of the row where the export has one (``类目``); our sales
+  are tied to a study's category by it where filled, else through ``items``
+  (:func:`research.store.scope.our_sales`).
 - ``events`` — promotion and event calendar rows (date, name, kind), forecast inputs.
 """
 
@@ -215,6 +218,7 @@ SALES = Table(
         _c("price", "float", "价格", "售价", lo=0),
         _c("currency", "text", "币种", "货币"),
         _c("freight", "float", "运费", lo=0),
+        _c("category", "text", "类目", "类目名称"),
     ),
     ("date", "item_id"),
     ("units", "ad_spend", "refunds"),
