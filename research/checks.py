@@ -3,6 +3,18 @@
 Each raises :class:`CheckFailed` with a sentence saying what broke, so a broken assumption
 stops a run with an explanation rather than a wrong chart.
 
+Parameter checks (applied by name before a study runs, :func:`check_parameter`):
+
+- dates — ``snapshot``, ``start`` and names ending ``_date``: empty or a real ISO date
+  ``YYYY-MM-DD`` (:func:`iso_date`; ``2026-13-45`` is refused);
+- band edges — ``edges`` and names ending ``_edges``: numbers, strictly increasing
+  (:func:`increasing_numbers`; an empty list means "choose them from the data");
+- rates and shares — names ending ``_rate``, ``_share``, ``_margin``, ``_conversion`` or
+  ``_threshold`` except ``z_threshold``: a number in [0, 1] (:func:`unit_interval`);
+- counts — ``top_n`` and names starting ``n_`` or ``top_`` or ending ``_weeks``: a whole
+  number ≥ 1 (:func:`at_least_one`);
+- interval levels — ``levels``: percentages strictly between 0 and 100 (:func:`percent_levels`).
+
 Examples
 --------
 >>> import pandas as pd
@@ -16,11 +28,17 @@ research.checks.CheckFailed: shares of 'share' do not sum to one for 1 group(s),
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Callable, Sequence
+from datetime import date
+from typing import Any
 
 import pandas as pd
 
-__all__ = ["CheckFailed", "shares_sum_to_one", "no_missing", "unique_key", "non_negative"]
+__all__ = ["CheckFailed", "shares_sum_to_one", "no_missing", "unique_key", "non_negative",
+           "iso_date", "increasing_numbers", "unit_interval", "at_least_one", "percent_levels",
+           "parameter_check", "check_parameter"]
 
 
 class CheckFailed(ValueError):
@@ -71,3 +89,158 @@ def non_negative(frame: pd.DataFrame, columns: Sequence[str]) -> None:
         n = int((frame[col] < 0).sum())
         if n:
             raise CheckFailed(f"{n} row(s) have a negative {col!r}")
+
+
+# ---------------------------------------------------------------------------- parameters
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(float(value)) else None
+
+
+def iso_date(value: Any, name: str = "date") -> None:
+    """Check that ``value`` is empty or a real ISO date ``YYYY-MM-DD``.
+
+    Examples
+    --------
+    >>> iso_date("2026-11-22", "snapshot"); iso_date("", "snapshot")
+    >>> iso_date("2026-13-45", "snapshot")
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'snapshot' must be empty or a date YYYY-MM-DD: \
+'2026-13-45' is no date (month must be in 1..12)
+    """
+    if value is None or value == "":
+        return
+    text = str(value).strip()
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        raise CheckFailed(f"parameter {name!r} must be empty or a date YYYY-MM-DD: "
+                          f"{value!r} is not written that way")
+    try:
+        date.fromisoformat(text)
+    except ValueError as exc:
+        raise CheckFailed(f"parameter {name!r} must be empty or a date YYYY-MM-DD: "
+                          f"{value!r} is no date ({exc})") from None
+
+
+def increasing_numbers(values: Any, name: str = "edges") -> None:
+    """Check that ``values`` is a list of numbers, strictly increasing (empty allowed).
+
+    Examples
+    --------
+    >>> increasing_numbers([0, 50, 100.5], "edges")
+    >>> increasing_numbers([0, 100, 50], "edges")
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'edges' must be strictly increasing numbers: \
+100 then 50
+    """
+    if values is None or values == "":
+        return
+    if not isinstance(values, list | tuple):
+        raise CheckFailed(f"parameter {name!r} must be a list of numbers, got {values!r}")
+    nums = [_number(v) for v in values]
+    bad = [v for v, n in zip(values, nums, strict=True) if n is None]
+    if bad:
+        raise CheckFailed(f"parameter {name!r} must be numbers: {bad[0]!r} is not a number")
+    for (a, b), (x, y) in zip(zip(values, values[1:], strict=False),
+                              zip(nums, nums[1:], strict=False), strict=True):
+        if not y > x:  # type: ignore[operator]
+            raise CheckFailed(f"parameter {name!r} must be strictly increasing numbers: "
+                              f"{a!r} then {b!r}")
+
+
+def unit_interval(value: Any, name: str = "rate") -> None:
+    """Check that ``value`` is a number in [0, 1] (a rate or share, not a percentage).
+
+    Examples
+    --------
+    >>> unit_interval(0.05, "platform_fee_rate")
+    >>> unit_interval(5, "platform_fee_rate")
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'platform_fee_rate' must be a fraction in [0, 1] \
+(5% is 0.05): got 5
+    """
+    num = _number(value)
+    if num is None or not 0 <= num <= 1:
+        raise CheckFailed(f"parameter {name!r} must be a fraction in [0, 1] (5% is 0.05): "
+                          f"got {value!r}")
+
+
+def at_least_one(value: Any, name: str = "count") -> None:
+    """Check that ``value`` is a whole number ≥ 1.
+
+    Examples
+    --------
+    >>> at_least_one(5, "top_n")
+    >>> at_least_one(0, "top_n")
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'top_n' must be a whole number ≥ 1: got 0
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CheckFailed(f"parameter {name!r} must be a whole number ≥ 1: got {value!r}")
+
+
+def percent_levels(values: Any, name: str = "levels") -> None:
+    """Check that ``values`` are percentages strictly between 0 and 100 (interval levels).
+
+    Examples
+    --------
+    >>> percent_levels([80, 95], "levels")
+    >>> percent_levels([0.8], "levels")
+    >>> percent_levels([80, 100], "levels")
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'levels' must be percentages between 0 and 100 \
+(exclusive): got 100
+    """
+    if not isinstance(values, list | tuple):
+        values = [values]
+    for v in values:
+        num = _number(v)
+        if num is None or not 0 < num < 100:
+            raise CheckFailed(f"parameter {name!r} must be percentages between 0 and 100 "
+                              f"(exclusive): got {v!r}")
+
+
+def parameter_check(name: str) -> Callable[[Any, str], None] | None:
+    """The check a parameter's name calls for (module docstring), or ``None``.
+
+    Examples
+    --------
+    >>> [getattr(parameter_check(n), "__name__", None)
+    ...  for n in ("snapshot", "band_edges", "min_margin", "horizon_weeks", "z_threshold")]
+    ['iso_date', 'increasing_numbers', 'unit_interval', 'at_least_one', None]
+    """
+    if name in ("snapshot", "start") or name.endswith("_date"):
+        return iso_date
+    if name == "edges" or name.endswith("_edges"):
+        return increasing_numbers
+    if name == "levels":
+        return percent_levels
+    if name != "z_threshold" and name.endswith(
+            ("_rate", "_share", "_margin", "_conversion", "_threshold")):
+        return unit_interval
+    if name == "top_n" or name.startswith(("n_", "top_")) or name.endswith("_weeks"):
+        return at_least_one
+    return None
+
+
+def check_parameter(name: str, value: Any) -> None:
+    """Apply the check the parameter's name calls for; :class:`CheckFailed` names it.
+
+    Examples
+    --------
+    >>> check_parameter("snapshot", "2026-11-22"); check_parameter("anything", object())
+    >>> check_parameter("price_edges", [50, 20])
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'price_edges' must be strictly increasing numbers: \
+50 then 20
+    """
+    check = parameter_check(name)
+    if check is not None:
+        check(value, name)
