@@ -108,6 +108,13 @@ from research.sample.common import (
 )
 from research.sample.items import SNAPSHOTS, build_items, item_ids
 from research.sample.keywords import build_keywords
+from research.sample.second_category import (
+    SECOND_CATEGORY,
+    build_second_items,
+    build_second_sales,
+    second_snapshots,
+    second_truth,
+)
 from research.sample.shop import (
     COMPETITORS,
     OUR_SHOP,
@@ -245,6 +252,31 @@ def _write_items(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> No
             out.csv(name + ".csv", "items", shown, "utf-8-sig")
 
 
+def _write_second_items(out: _Out, frame: pd.DataFrame) -> list[str]:
+    """Our listings of the second category, one UTF-8 (BOM) CSV per snapshot with a
+    preamble naming the category; returns the file names."""
+    names = []
+    for snap, part in frame.groupby("snapshot_date", sort=True):
+        shown = pd.DataFrame({
+            "采集日期": date_text(part["snapshot_date"], slash=False).to_numpy(),
+            "商品ID": part["item_id"].astype(str).to_numpy(),
+            "店铺名称": part["shop"].to_numpy(), "商品标题": part["title"].to_numpy(),
+            "类目": part["category"].to_numpy(), "叶子类目": part["leaf_category"].to_numpy(),
+            "价格": part["price"].map("{:.2f}".format).to_numpy(),
+            "月销量": part["sales_30d"].astype(np.int64).to_numpy(),
+            "交易金额": part["revenue_30d"].map("{:.2f}".format).to_numpy(),
+            "是否天猫": np.where(part["is_tmall"], "是", "否"),
+            "材质": part["material"].to_numpy(), "颜色": part["color"].to_numpy(),
+            "容量": part["size"].to_numpy(), "功能": part["function"].to_numpy(),
+            "风格": part["style"].to_numpy(),
+        })
+        name = f"items_kids_{snap:%Y-%m-%d}.csv"
+        out.csv(name, "items", shown, "utf-8-sig",
+                (f"统计时间：{snap:%Y-%m-%d}", f"类目：{SECOND_CATEGORY}"))
+        names.append(name)
+    return names
+
+
 def _write_traffic(out: _Out, frames: list[pd.DataFrame]) -> None:
     for s, part in enumerate(frames):
         shown = pd.DataFrame({
@@ -351,8 +383,9 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
     """
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    # the same children as default_rng(seed).bit_generator.seed_seq.spawn(8)
-    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    # children 0-7 are those of SeedSequence(seed).spawn(8) (the 保温杯 market, unchanged
+    # since before the second category); child 8 draws our second category alone
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
     out = _Out(folder)
 
     ids = item_ids(rngs[0], 10_000)
@@ -363,11 +396,16 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
     traffic, traffic_truth = build_traffic(rngs[4])
     market = _market_daily(rngs[5])
     audience = _audience(rngs[6])
+    second = build_second_items(rngs[8], ids)
+    second_sales = build_second_sales(rngs[8], second)
+    second_items = second_snapshots(rngs[8], second, second_sales)
 
     _write_keywords(out, keywords, rngs[7])
     _write_items(out, items, rngs[7])
     _write_traffic(out, traffic)
-    _write_sales(out, sales)
+    second_files = _write_second_items(out, second_items)
+    _write_sales(out, pd.concat([sales, second_sales], ignore_index=True)
+                 .sort_values(["date", "item_id"], ignore_index=True))
     shown = pd.DataFrame({
         "日期": date_text(market["date"], slash=True).to_numpy(), "类目": CATEGORY,
         "交易指数": market["trade_index"].to_numpy(),
@@ -400,6 +438,7 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
         "advantages": items_truth["advantages"],
         "sales": sales_truth,
         "items": items_truth["items"],
+        "second_category": second_truth(second, second_sales, sales, second_files),
         "files": out.files,
     }
     path = folder / "truth.json"

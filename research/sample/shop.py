@@ -10,7 +10,7 @@ import pandas as pd
 from research.sample.common import WEEKDAY, days, demand_multiplier, season
 
 __all__ = ["OUR_SHOP", "COMPETITORS", "CHANNELS_EXPORTED", "build_our_items", "build_sales",
-           "build_traffic", "BEHIND_START", "SHORTFALL"]
+           "build_traffic", "item_sales", "listings_frame", "BEHIND_START", "SHORTFALL"]
 
 OUR_SHOP = "暖杯记旗舰店"
 #: the competitors we track (traffic exports exist for them); the first is the rising leader
@@ -46,11 +46,19 @@ _OURS = [
 
 
 def build_our_items(ids: np.ndarray) -> pd.DataFrame:
-    """Our shop's listings (12) with their 12-digit IDs and attributes."""
+    """Our shop's listings of the studied category (12) with their 12-digit IDs and
+    attributes."""
+    return listings_frame(_OURS, ids[: len(_OURS)])
+
+
+def listings_frame(rows: list[tuple], ids: np.ndarray) -> pd.DataFrame:
+    """Our listings as a frame: ``rows`` in the layout of ``_OURS`` (title, leaf category,
+    price, material, size, function, style, colour, mean daily units, unit cost, first day on
+    sale or ``None``), one ID each."""
     cols = ["title", "leaf_category", "price", "material", "size", "function", "style",
             "color", "base_units", "unit_cost", "launch"]
-    frame = pd.DataFrame(_OURS, columns=cols)
-    frame.insert(0, "item_id", ids[: len(frame)])
+    frame = pd.DataFrame(rows, columns=cols)
+    frame.insert(0, "item_id", np.asarray(ids)[: len(frame)])
     frame["launch"] = pd.to_datetime(frame["launch"].fillna(days()[0].date().isoformat()))
     frame["shop"] = OUR_SHOP
     return frame
@@ -60,14 +68,40 @@ def build_sales(rng: np.random.Generator, ours: pd.DataFrame) -> tuple[pd.DataFr
     """Our items' daily results (units, revenue, visitors, buyers, unit cost, ad spend,
     refunds), shaped by season and promotions, with the planted shortfall from the Monday of
     2026-W46."""
+    frame = item_sales(rng, ours)
+    truth = {"plan_week": "2026-W44", "behind_weeks": ["2026-W46", "2026-W47"],
+             "shortfall": SHORTFALL, "behind_start": BEHIND_START.date().isoformat(),
+             "items": len(ours)}
+    return frame, truth
+
+
+def item_sales(rng: np.random.Generator, listings: pd.DataFrame, amplitude: float = 0.45,
+               peak_doy: float = 355.0, growth: float = 0.15,
+               shortfall: float = SHORTFALL) -> pd.DataFrame:
+    """Daily results of our ``listings`` (as :func:`build_our_items` gives them).
+
+    Parameters
+    ----------
+    rng : Generator
+        Drawn from in a fixed order, listing by listing.
+    listings : DataFrame
+        ``item_id``, ``price``, ``base_units`` (mean daily units off-season), ``unit_cost``,
+        ``launch``.
+    amplitude, peak_doy : float
+        The yearly season (:func:`research.sample.common.season`).
+    growth : float
+        Yearly growth rate of demand.
+    shortfall : float
+        Units run this fraction below expectation from ``BEHIND_START`` (0: none).
+    """
     idx = days()
     promo = demand_multiplier(idx)
-    expected = (season(idx, 0.45) * WEEKDAY[idx.day_of_week] * promo ** 1.7
-                * np.exp(0.15 * np.asarray((idx - idx[0]).days) / 365.25))
-    short = np.where(idx >= BEHIND_START, 1.0 - SHORTFALL, 1.0)
+    expected = (season(idx, amplitude, peak_doy) * WEEKDAY[idx.day_of_week] * promo ** 1.7
+                * np.exp(growth * np.asarray((idx - idx[0]).days) / 365.25))
+    short = np.where(idx >= BEHIND_START, 1.0 - shortfall, 1.0)
     discount = np.where(promo > 1.3, 0.85, np.where(promo > 1.0, 0.95, 1.0))
     parts = []
-    for row in ours.itertuples():
+    for row in listings.itertuples():
         on = idx >= row.launch
         lam = row.base_units * expected[on] * np.exp(rng.normal(0, 0.08, on.sum()))
         units = rng.poisson(lam * short[on])
@@ -82,12 +116,8 @@ def build_sales(rng: np.random.Generator, ours: pd.DataFrame) -> tuple[pd.DataFr
             "date": idx[on], "shop": OUR_SHOP, "item_id": row.item_id, "units": units,
             "revenue": revenue, "visitors": visitors, "buyers": buyers,
             "unit_cost": row.unit_cost, "ad_spend": ad, "refunds": refunds}))
-    frame = pd.concat(parts, ignore_index=True).sort_values(["date", "item_id"],
-                                                            ignore_index=True)
-    truth = {"plan_week": "2026-W44", "behind_weeks": ["2026-W46", "2026-W47"],
-             "shortfall": SHORTFALL, "behind_start": BEHIND_START.date().isoformat(),
-             "items": len(ours)}
-    return frame, truth
+    return pd.concat(parts, ignore_index=True).sort_values(["date", "item_id"],
+                                                           ignore_index=True)
 
 
 def _trade_index(money: np.ndarray) -> np.ndarray:

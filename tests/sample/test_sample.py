@@ -106,6 +106,7 @@ def test_truth_layout(market) -> None:
         "market": {"peak_hour", "leading_province", "leading_city", "rising_leader"},
         "advantages": None,
         "sales": {"plan_week", "behind_weeks", "shortfall"},
+        "second_category": {"category", "shop", "our_items", "revenue_share", "files"},
     }
     for key, sub in layout.items():
         assert key in truth, key
@@ -164,8 +165,11 @@ def test_platform_value_forms(market) -> None:
     assert kw["日期"].str.contains("-").any()
     items = _table(market, "items")
     assert items["商品ID"].str.fullmatch(r"\d{12}").all()
-    assert set(items["是否天猫"]) == {"是", "否"} and set(items["类目"]) == {"保温杯"}
-    assert {"保温杯", "儿童保温杯", "焖烧杯", "保温壶"} <= set(items["叶子类目"])
+    truth = market[2]
+    assert set(items["是否天猫"]) == {"是", "否"}
+    assert set(items["类目"]) == {"保温杯", truth["second_category"]["category"]}
+    leaves = set(items.loc[items["类目"] == "保温杯", "叶子类目"])
+    assert {"保温杯", "儿童保温杯", "焖烧杯", "保温壶"} <= leaves
     assert (items["风格"] == "-").any()
 
 
@@ -270,8 +274,12 @@ def test_blue_ocean_terms(market) -> None:
 
 # ----------------------------------------------------------------------------- items / prices
 
-def _clean_items(market) -> pd.DataFrame:
+def _clean_items(market, category: str | None = "保温杯") -> pd.DataFrame:
+    """Item snapshots with numeric price and units, of ``category`` (None: every category;
+    the planted price, leader and advantage signals are statements about 保温杯)."""
     items = _table(market, "items")
+    if category is not None:
+        items = items[items["类目"] == category].reset_index(drop=True)
     items["price"] = _num(items["价格"])
     items["units"] = _num(items["月销量"])
     return items
@@ -341,7 +349,7 @@ def test_attribute_advantages(market) -> None:
 
 def test_our_listings_match_sales(market) -> None:
     _, _, truth = market
-    items = _clean_items(market)
+    items = _clean_items(market, category=None)  # both our categories
     sales = _table(market, "sales")
     sales["units"] = _num(sales["支付件数"])
     assert set(sales["商品ID"]) == set(items.loc[items["店铺名称"] == truth["our_shop"], "商品ID"])
@@ -407,6 +415,9 @@ def test_paid_shift_and_quiet_pairs(market) -> None:
 def test_sales_season_promotions_and_shortfall(market) -> None:
     _, _, truth = market
     sales = _table(market, "sales")
+    # the planted season and shortfall are our 保温杯 listings' (the sales export also holds
+    # our second category's rows, which have neither: see test_second_category_sales)
+    sales = sales[sales["商品ID"].isin(truth["items"]["our_items"])]
     units = _num(sales["支付件数"]).groupby(sales["date"]).sum()
     # 双11 sells several times an ordinary day
     assert units["2025-11-11"] > 3 * units["2025-10-13":"2025-10-26"].mean()
@@ -448,3 +459,81 @@ def test_market_daily_audience_events(market) -> None:
         span = pd.date_range(max(pd.Timestamp(promo["start"]), pd.Timestamp(truth["start"])),
                              min(pd.Timestamp(promo["end"]), pd.Timestamp(truth["end"])))
         assert set(span) <= set(events.loc[events["活动名称"] == promo["name"], "date"])
+
+
+# ----------------------------------------------------------------------------- second category
+
+def test_second_category_lists_only_our_items(market) -> None:
+    _, _, truth = market
+    second = truth["second_category"]
+    assert second["category"] != truth["category"] and second["shop"] == truth["our_shop"]
+    items = _clean_items(market, category=second["category"])
+    assert set(items["店铺名称"]) == {truth["our_shop"]}
+    assert set(items["商品ID"]) == set(second["our_items"]) and len(second["our_items"]) >= 3
+    assert not set(second["our_items"]) & set(_table(market, "items").loc[
+        lambda f: f["类目"] == truth["category"], "商品ID"])
+    assert sorted(items["date"].unique()) == sorted(
+        _clean_items(market)["date"].unique())  # the same snapshot dates
+    assert set(items["叶子类目"]) == set(second["leaf_categories"])
+    files = truth["files"]
+    assert all(files[n]["table"] == "items" for n in second["files"])
+    assert all(f"类目：{second['category']}" in files[n]["preamble"] for n in second["files"])
+
+
+def test_second_category_sales(market) -> None:
+    """Our second category's rows sit in the same sales exports, at a clearly different level
+    (~30 % of our 保温杯 revenue), on their own season and without the planted shortfall."""
+    _, _, truth = market
+    second = truth["second_category"]
+    sales = _table(market, "sales")
+    sales["revenue"] = _num(sales["支付金额"])
+    kids = sales[sales["商品ID"].isin(second["our_items"])]
+    cups = sales[sales["商品ID"].isin(truth["items"]["our_items"])]
+    assert len(kids) + len(cups) == len(sales) and len(kids) == second["sales_rows"]
+    assert set(kids["店铺名称"]) == {truth["our_shop"]}
+    assert {"日期", "商品ID", "支付件数", "支付金额"} <= set(kids.columns)
+    share = kids["revenue"].sum() / cups["revenue"].sum()
+    assert share == pytest.approx(second["revenue_share"], abs=1e-4)
+    assert 0.2 <= share <= 0.4
+    assert kids["revenue"].sum() == pytest.approx(second["revenue"], rel=1e-9)
+    # another season: summer and school start, not the 保温杯 winter peak
+    monthly = kids.groupby(kids["date"].dt.month)["revenue"].sum()
+    assert monthly[[8, 9]].sum() > monthly[[1, 2]].sum()
+    # no shortfall in W46–W47: their weeks against the same weeks a year earlier are not 30 % down
+    iso = kids["date"].dt.isocalendar()
+    weekly = kids.groupby([iso["year"], iso["week"]])["revenue"].sum()
+    behind = [tuple(map(int, w.split("-W"))) for w in truth["sales"]["behind_weeks"]]
+    ratio = sum(weekly[w] for w in behind) / sum(weekly[(y - 1, w)] for y, w in behind)
+    base = (sum(weekly[(2026, w)] for w in range(40, 45))
+            / sum(weekly[(2025, w)] for w in range(40, 45)))
+    assert ratio / base > 0.85
+
+
+#: sha256 of the 保温杯 market as it was before the second category was added (seed 7): every
+#: export file other than sales_<year>.xlsx and items_kids_*, byte for byte, and our 保温杯
+#: sales rows as read back. Changing the sample on purpose means updating these; the second
+#: category must never shift them (it draws from its own generator).
+FIRST_CATEGORY_FILES = "4c0e7de32dbca1894f1ce78acbb0c1a4a5bb5062f1366ae04bc0d493704c2d70"
+FIRST_CATEGORY_SALES_ROWS = (8799, "f4ee751c212bef7b47655f88f5277c84ea0682ce2b57ec3a9700997149aded6d")
+
+
+def _first_category_digests(folder: Path, truth: dict) -> tuple[str, tuple[int, str]]:
+    skip = set(truth["second_category"]["files"]) | {"truth.json"}
+    files = hashlib.sha256()
+    for path in sorted(folder.iterdir()):
+        if path.name not in skip and not path.name.startswith("sales_"):
+            files.update(f"{path.name} {hashlib.sha256(path.read_bytes()).hexdigest()}\n".encode())
+    parts = [pd.read_excel(p, dtype=str, engine="openpyxl")
+             for p in sorted(folder.glob("sales_*.xlsx"))]
+    sales = pd.concat(parts, ignore_index=True)
+    sales = sales[sales["商品ID"].isin(set(truth["items"]["our_items"]))]
+    sales = sales.sort_values(["日期", "商品ID"], kind="stable")
+    rows = (len(sales), hashlib.sha256(sales.to_csv(index=False).encode()).hexdigest())
+    return files.hexdigest(), rows
+
+
+def test_first_category_unchanged_by_the_second(market) -> None:
+    folder, _, truth = market
+    files, rows = _first_category_digests(folder, truth)
+    assert rows == FIRST_CATEGORY_SALES_ROWS
+    assert files == FIRST_CATEGORY_FILES

@@ -53,3 +53,17 @@ def test_reingesting_the_whole_sample_twice_changes_nothing(sample_dir: Path,
     assert {r.outcome for r in forced} == {"loaded"}
     assert all(r.result.new == 0 and r.result.replaced == 0 for r in forced)
     assert _counts(warehouse_copy) == counts
+
+
+def test_our_second_category_in_the_warehouse(sample_warehouse: Path, truth: dict) -> None:
+    """Our shop sells in two categories: the items table holds both, the second with only our
+    listings; the sales table holds our rows of both (it has no category of its own)."""
+    second = truth["second_category"]
+    items = read("items", sample_warehouse, columns=["item_id", "shop", "category"])
+    assert set(items["category"]) == {truth["category"], second["category"]}
+    kids = items[items["category"] == second["category"]]
+    assert set(kids["shop"]) == {truth["our_shop"]}
+    assert set(kids["item_id"]) == set(second["our_items"])
+    sales = read("sales", sample_warehouse, columns=["item_id", "shop", "revenue"])
+    assert set(sales["item_id"]) == set(truth["items"]["our_items"]) | set(second["our_items"])
+    assert (sales["item_id"].isin(second["our_items"])).sum() == second["sales_rows"]
