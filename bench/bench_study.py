@@ -26,7 +26,7 @@ from bench._figures import write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
-_RUN = "from research.study.definition import run_command; run_command(sys.argv[1:])"
+_RUN = "from research.study.cli import run_command; run_command(sys.argv[1:])"
 
 
 def _sample_warehouse(folder: Path) -> Path:

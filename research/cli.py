@@ -18,7 +18,7 @@ from research.sample.market import generate_sample
 from research.sources.exports import ingest_paths
 from research.sources.public import import_command
 from research.store.warehouse import summary
-from research.study.definition import run_command
+from research.study.cli import run_command
 
 __all__ = ["main"]
 

@@ -1,4 +1,4 @@
-"""The weekly study: a YAML definition, checked against the notebooks, run with papermill.
+"""The weekly study: a YAML definition, checked against the notebooks and the warehouse.
 
 A study definition (``templates/weekly.yaml``) names the category, our shop, the competitors
 (or how many to take, ``top_n``), shared parameters (warehouse, week, currency) and the
@@ -7,62 +7,64 @@ notebooks to run in order, each with its own parameters and ``after:`` dependenc
     name: weekly
     title: 周度市场研究 · Weekly market study
     category: 保温杯
-    shop: ""                  # empty = the notebooks find our shop in the data
-    competitors: []           # empty = top_n of the category
+    shop: ""                  # empty = the shop of our sales data
+    competitors: []           # empty = the study's competitor rule, top_n shops
     top_n: 5
     shared:
       warehouse: ""           # empty = research.config.default_warehouse()
       week: ""                # empty = the last complete ISO week in the data
-      currency: CNY
+      currency: ""            # empty = the data's currency, else CNY
     notebooks:
       - name: keyword_trends  # notebooks/keyword_trends.ipynb (or give path:, relative to the YAML)
-        parameters: {min_weeks: 8}
+        parameters: {recent_weeks: 4}
       - name: plan_summary
         after: all            # or a list of notebook names
 
-Shared values go to every notebook whose ``parameters`` cell declares them (and only to those);
-a notebook's own parameters must be declared by it. Everything is checked — names, types
-against the tagged cell (:func:`notebook_parameters`), files, the week — before anything
-runs. :func:`run_study` executes the notebooks, each in its own kernel, independent ones in
-parallel, renders each to HTML (:mod:`research.pages.report`), writes ``manifest.json`` and the
-indexes, and swaps the finished week folder into ``reports/<category>/<week>/``; that
-machinery lives in :mod:`research.study.runner` and is re-exported here with :func:`code_version`.
+:func:`validate` checks everything before anything runs and resolves the study's
+:class:`~research.store.scope.Scope` once (:func:`research.store.scope.resolve_scope`): an
+unknown category, shop or competitor, a week outside the data, a notebook parameter of the
+wrong type or a bad value (:func:`research.checks.check_parameter`) are all refused together.
+Every notebook that declares ``scope`` receives the resolved scope (``Scope.to_dict()``), and
+the shared values (category, week, shop, competitors, top_n, currency) go, set to the resolved
+ones, to every notebook whose ``parameters`` cell declares them (and only to those); a
+notebook's own parameters must be declared by it. The validated :class:`StudyRun` is run by
+:func:`research.study.runner.run_study`; ``research run`` is :mod:`research.study.cli`.
 """
 
 from __future__ import annotations
 
+import ast
 import os
 import re
-import sys
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import click
+import nbformat
 import yaml
 
+from research.checks import CheckFailed, check_parameter
 from research.config import NOTEBOOKS_DIR, default_warehouse
-from research.study.runner import code_version, run_study
+from research.store.scope import Scope, ScopeError, resolve_scope
 
 __all__ = [
     "SHARED",
     "StudyError",
     "NotebookSpec",
     "Study",
-    "Plan",
+    "StudyRun",
     "load_study",
     "apply_overrides",
     "validate",
     "notebook_parameters",
-    "run_study",
-    "code_version",
-    "run_command",
 ]
 
 #: shared parameter names; passed to a notebook only when its parameters cell declares them
 SHARED = ("warehouse", "category", "week", "output_dir", "shop", "competitors", "top_n",
           "currency")
+
+#: the resolved scope: passed by the runner, never set by a definition or the command line
+SCOPE_PARAMETER = "scope"
 
 
 class StudyError(ValueError):
@@ -91,25 +93,44 @@ class Study:
 
 
 @dataclass(frozen=True)
-class Plan:
-    """A validated study, ready to run: every value resolved and type-checked.
+class StudyRun:
+    """A validated study, ready to run: its scope resolved, every value type-checked.
 
     Attributes
     ----------
+    study : Study
+    scope : Scope
+        The study's scope, resolved once; every notebook declaring ``scope`` receives it.
+    warehouse : Path
     parameters : dict
         Notebook name → the exact parameters it receives (``output_dir`` is set at run time).
-    week_source : str
-        How the week was chosen, in words (shown in the report).
+    shared : dict
+        The shared values as resolved (category, week, shop, competitors, … and warehouse).
+    declared : dict
+        Notebook name → the parameter names its ``parameters`` cell declares.
     """
 
     study: Study
-    category: str
-    week: str
+    scope: Scope
     warehouse: Path
     parameters: dict[str, dict[str, Any]]
-    week_source: str
-    latest_date: str | None
+    shared: dict[str, Any] = field(default_factory=dict)
     declared: dict[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def category(self) -> str:
+        """The scope's category."""
+        return self.scope.category
+
+    @property
+    def week(self) -> str:
+        """The scope's ISO week."""
+        return self.scope.week
+
+    @property
+    def week_source(self) -> str:
+        """How the week was chosen, in words (the scope's ``week_rule``)."""
+        return self.scope.week_rule
 
 
 # ---------------------------------------------------------------------------- definition
@@ -148,7 +169,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
     if extra:
         raise StudyError(f"study definition {source}: unknown key(s) {', '.join(extra)} "
                          f"(allowed: {', '.join(sorted(known))})")
-    shared: dict[str, Any] = {"warehouse": "", "week": "", "currency": "CNY"}
+    shared: dict[str, Any] = {"warehouse": "", "week": "", "currency": ""}
     shared.update(raw.get("shared") or {})
     for key in ("category", "shop", "competitors", "top_n"):
         if key in raw:
@@ -306,10 +327,6 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, dict[str, Any
     >>> {k: v["inferred_type_name"] for k, v in notebook_parameters(path).items()}
     {'week': 'str', 'n': 'int'}
     """
-    import ast
-
-    import nbformat
-
     nb = nbformat.read(str(path), as_version=4)
     cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])),
                 None)
@@ -318,7 +335,7 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, dict[str, Any
     try:
         tree = ast.parse(cell.source)
     except SyntaxError:
-        import papermill as pm
+        import papermill as pm  # third-party and slow to import: only for this fallback
 
         return pm.inspect_notebook(str(path))
     lines = cell.source.splitlines()
@@ -347,44 +364,41 @@ def notebook_parameters(path: str | os.PathLike[str]) -> dict[str, dict[str, Any
     return out
 
 
-def _latest_date(warehouse: Path, category: str) -> str | None:
-    """Latest date of the daily tables (keywords and market of the category, traffic, sales)."""
-    from research.store.warehouse import open_read
-
-    queries = [
-        ("SELECT max(date) FROM keywords WHERE category = ?", [category]),
-        ("SELECT max(date) FROM market_daily WHERE category = ?", [category]),
-        ("SELECT max(date) FROM traffic", []),
-        ("SELECT max(date) FROM sales", []),
-    ]
-    found = []
-    with open_read(warehouse) as con:
-        for sql, args in queries:
-            try:
-                row = con.execute(sql, args).fetchone()
-                value = row[0] if row else None
-            except Exception:  # table absent in an old warehouse: nothing to add
-                continue
-            if value is not None:
-                found.append(str(value)[:10])
-    return max(found) if found else None
+def _shared_for_scope(shared: dict[str, Any], problems: list[str]) -> dict[str, Any]:
+    """The scope's arguments from the shared values (command-line strings converted)."""
+    top_n: Any = shared.get("top_n", 5)
+    try:
+        top_n = int(str(top_n)) if isinstance(top_n, str) else top_n
+    except ValueError:
+        problems.append(f"parameter 'top_n' expects int, got {str(top_n)!r}")
+        top_n = 5
+    if isinstance(top_n, bool) or not isinstance(top_n, int):
+        problems.append(f"parameter 'top_n' expects int, got {top_n!r}")
+        top_n = 5
+    return {"category": str(shared.get("category") or ""),
+            "week": str(shared.get("week") or ""), "shop": str(shared.get("shop") or ""),
+            "competitors": _as_list(shared.get("competitors")), "top_n": top_n,
+            "currency": str(shared.get("currency") or "")}
 
 
-def validate(study: Study) -> Plan:
-    """Check a study against its notebooks and the warehouse, before anything runs.
+def validate(study: Study) -> StudyRun:
+    """Check a study against its notebooks and the warehouse, and resolve its scope, before
+    anything runs.
 
     Refused (all problems listed at once, each naming notebook and parameter): a notebook
     file that does not exist or has no ``parameters`` cell, a parameter the notebook does not
-    declare, a value of the wrong type, ``after:`` naming an unknown notebook or a cycle, a
-    category unfit for a folder name, a malformed week or one later than the data, a missing
-    warehouse.
+    declare, a value of the wrong type or a bad value (:func:`research.checks.check_parameter`:
+    a date that is no date, band edges that do not increase, a rate outside [0, 1], a count
+    below 1), ``after:`` naming an unknown notebook or a cycle, a category unfit for a folder
+    name, a missing warehouse, and every refusal of :func:`research.store.scope.resolve_scope`
+    (unknown category, shop or competitor with the nearest held names; a malformed week or
+    one outside the data, with the data's range).
 
     Returns
     -------
-    Plan
+    StudyRun
+        Carrying the resolved :class:`~research.store.scope.Scope`.
     """
-    from research.weeks import last_complete_week, parse_week, week_bounds
-
     problems: list[str] = []
     shared = dict(study.shared)
     names = [nb.name for nb in study.notebooks]
@@ -407,37 +421,37 @@ def validate(study: Study) -> Plan:
             problems.append(f"notebook {nb.name}: {nb.path.name} has no cell tagged "
                             f"'parameters', so no parameter can be passed to it")
     problems += _cycles(study)
+    resolved_by_run = (f"parameter {SCOPE_PARAMETER!r} is resolved by `research run` from "
+                       f"category, week, shop, competitors, top_n and currency; set those")
+    if SCOPE_PARAMETER in shared:
+        problems.append(resolved_by_run)
+        shared.pop(SCOPE_PARAMETER)
+    for nb in study.notebooks:
+        if SCOPE_PARAMETER in nb.parameters:
+            problems.append(f"notebook {nb.name}: {resolved_by_run}")
 
-    category = str(shared.get("category") or "")
+    args = _shared_for_scope(shared, problems)
+    category = args["category"]
     if not category:
         problems.append("the study has no category (set category: or --category)")
     elif category in (".", "..") or re.search(r"[/\\\x00]", category) or category.startswith("."):
         problems.append(f"category {category!r} cannot be used as a folder name")
+        category = ""
     warehouse = Path(str(shared.get("warehouse") or default_warehouse())).expanduser().resolve()
-    latest: str | None = None
+    scope: Scope | None = None
     if not warehouse.exists():
         problems.append(f"warehouse {warehouse} does not exist: load exports with "
                         f"`research ingest PATH` (or `make demo` for the sample market)")
     elif category:
-        latest = _latest_date(warehouse, category)
-        if latest is None:
-            problems.append(f"warehouse {warehouse} holds no dated rows for category "
-                            f"{category!r}: nothing to study")
-    week = str(shared.get("week") or "")
-    week_source = "set in the study definition or on the command line"
-    if week:
         try:
-            year, num = parse_week(week)
-            week = f"{year}-W{num:02d}"
-            if latest and week_bounds(week)[1] > datetime.fromisoformat(latest):
-                problems.append(f"week {week} ends {week_bounds(week)[1]:%Y-%m-%d}, after the "
-                                f"latest data ({latest}): it is not complete in the data")
-        except ValueError as exc:
-            problems.append(str(exc))
-    elif latest:
-        week = last_complete_week([datetime.fromisoformat(latest)])
-        week_source = f"last complete ISO week in the data (latest date {latest})"
-    shared.update(category=category, week=week, warehouse=str(warehouse))
+            scope = resolve_scope(warehouse, **args)
+        except ScopeError as exc:
+            problems += exc.problems
+    if scope is not None:
+        shared.update(category=scope.category, week=scope.week, shop=scope.shop,
+                      competitors=list(scope.competitors), top_n=args["top_n"],
+                      currency=scope.currency)
+    shared["warehouse"] = str(warehouse)
 
     used_shared: set[str] = set()
     parameters: dict[str, dict[str, Any]] = {}
@@ -451,6 +465,8 @@ def validate(study: Study) -> Plan:
                 values[key] = value
                 used_shared.add(key)
         for key, value in nb.parameters.items():
+            if key == SCOPE_PARAMETER:
+                continue
             if key not in decl:
                 problems.append(f"notebook {nb.name}: unknown parameter {key!r} (its "
                                 f"parameters cell declares: {', '.join(decl) or 'nothing'})")
@@ -469,16 +485,25 @@ def validate(study: Study) -> Plan:
                 problems.append(f"notebook {nb.name}: parameter {key!r} expects {type_name}, "
                                 f"got {type(converted).__name__} {converted!r}")
                 continue
+            try:
+                check_parameter(key, converted)
+            except CheckFailed as exc:
+                problems.append(f"notebook {nb.name}: {exc}")
+                continue
             values[key] = converted
         values.pop("output_dir", None)
+        if SCOPE_PARAMETER in decl and scope is not None:
+            values[SCOPE_PARAMETER] = scope.to_dict()
         parameters[nb.name] = values
     for key in shared:
         if key not in SHARED and key not in used_shared and declared:
             problems.append(f"unknown parameter {key!r}: no notebook of the study declares it")
-    if problems:
-        raise StudyError("study refused before running:\n  - " + "\n  - ".join(problems))
-    return Plan(study, category, week, warehouse, parameters, week_source, latest,
-                {name: tuple(decl) for name, decl in declared.items()})
+    if problems or scope is None:
+        raise StudyError("study refused before running:\n  - " + "\n  - ".join(
+            problems or ["the scope could not be resolved"]))
+    resolved = {k: (str(v) if isinstance(v, _CliValue) else v) for k, v in shared.items()}
+    return StudyRun(study, scope, warehouse, parameters, resolved,
+                    {name: tuple(decl) for name, decl in declared.items()})
 
 
 def _cycles(study: Study) -> list[str]:
@@ -491,58 +516,3 @@ def _cycles(study: Study) -> list[str]:
         done |= ready
     left = sorted(set(deps) - done)
     return [f"notebooks {', '.join(left)} depend on each other in a cycle"] if left else []
-
-
-# ---------------------------------------------------------------------------- command line
-
-@click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
-@click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--category", help="Category to study (overrides the definition).")
-@click.option("--week", help="ISO week, e.g. 2026-W47 (default: last complete week in the data).")
-@click.option("--shop", help="Our shop's name.")
-@click.option("--competitors", help="Competitor shops, comma-separated (empty = top-N).")
-@click.option("--top-n", type=int, help="How many competitors when none are named.")
-@click.option("--currency", help="Currency of prices and money in the data.")
-@click.option("--warehouse", "-w", type=click.Path(dir_okay=False, path_type=Path),
-              help="DuckDB warehouse file (default: $RESEARCH_WAREHOUSE or data/warehouse.duckdb).")
-@click.option("-p", "--param", "params", multiple=True, metavar="[NOTEBOOK.]NAME=VALUE",
-              help="Any parameter: shared, or one notebook's with NOTEBOOK.NAME=VALUE.")
-@click.option("--sequential", is_flag=True, help="Run the notebooks one after the other.")
-@click.option("--jobs", "-j", type=click.IntRange(1, 32), default=2, show_default=True,
-              help="Notebooks run at once.")
-@click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
-              help="Reports root (default: $RESEARCH_REPORTS or reports/).")
-@click.option("--no-progress", is_flag=True, help="No progress bars.")
-def run_command(definition: Path, category: str | None, week: str | None, shop: str | None,
-                competitors: str | None, top_n: int | None, currency: str | None,
-                warehouse: Path | None, params: tuple[str, ...], sequential: bool, jobs: int,
-                reports: Path | None, no_progress: bool) -> None:
-    """Run a study (e.g. templates/weekly.yaml) and render its HTML report.
-
-    Every notebook gets the shared values it declares plus its own; all of them are checked
-    before anything runs. Prints the report's index and each page's status; exits 1 when a
-    page failed, 2 when the study was refused.
-    """
-    try:
-        study = load_study(definition)
-        study = apply_overrides(study, {
-            "category": category, "week": week, "shop": shop, "competitors": competitors,
-            "top_n": top_n, "currency": currency,
-            "warehouse": str(warehouse) if warehouse else None}, params)
-        plan = validate(study)
-    except StudyError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
-    click.echo(f"Study {plan.study.name}: {plan.category} {plan.week} ({plan.week_source}), "
-               f"{len(plan.parameters)} notebook(s), warehouse {plan.warehouse}", err=True)
-    manifest = run_study(plan, reports, jobs=1 if sequential else jobs,
-                         progress=False if no_progress else None)
-    for page in manifest["pages"]:
-        mark = "ok    " if page["status"] == "ok" else "FAILED"
-        line = f"  {mark} {page['name']}"
-        if page.get("error"):
-            line += f" — {page['error']['summary']}"
-        click.echo(line)
-    click.echo(f"Report: {manifest['index']}")
-    if manifest["status"] != "ok":
-        sys.exit(1)

@@ -1,11 +1,12 @@
 """Running a validated study: worker threads driving papermill kernels, progress, the swap.
 
-:func:`run_study` takes a :class:`research.study.definition.Plan` (from :func:`research.study.definition.validate`),
-executes its notebooks — each in its own kernel, independent ones in parallel, worker threads
-driving the kernels through a papermill engine that reports cell progress — renders each to
-HTML (:mod:`research.pages.report`), writes ``manifest.json`` and the indexes, and swaps the finished
-week folder into ``reports/<category>/<week>/`` in one rename. Both functions are re-exported
-by :mod:`research.study.definition`, whose definitions and checks come first.
+:func:`run_study` takes a :class:`research.study.definition.StudyRun` (from
+:func:`research.study.definition.validate`, which resolved its scope), executes its notebooks —
+each in its own kernel, independent ones in parallel, worker threads driving the kernels
+through a papermill engine that reports cell progress — renders each to HTML
+(:mod:`research.pages.report`), writes ``manifest.json`` (with the scope under ``"scope"``) and
+the indexes, and swaps the finished week folder into ``reports/<category>/<week>/`` in one
+rename.
 """
 
 from __future__ import annotations
@@ -19,13 +20,13 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from research.config import PROJECT_ROOT, default_reports
-
-if TYPE_CHECKING:
-    from research.study.definition import Plan
-
+from research.pages import report
+from research.store.warehouse import ingest_log
+from research.study.definition import StudyRun
+from research.study.kernels import engine_kwargs
 
 __all__ = ["run_study", "code_version"]
 
@@ -50,8 +51,6 @@ def code_version() -> str:
 
 
 def _provenance(warehouse: Path) -> list[dict[str, Any]]:
-    from research.store.warehouse import ingest_log
-
     log = ingest_log(warehouse)
     cols = [c for c in ("id", "file_name", "content_hash", "table_name", "rows", "source",
                         "loaded_at") if c in log.columns]
@@ -64,18 +63,7 @@ def _provenance(warehouse: Path) -> list[dict[str, Any]]:
 
 # ---------------------------------------------------------------------------- running
 
-def _resolved_shared(plan: Plan) -> dict[str, Any]:
-    """The shared values as the notebooks received them (typed), for the index and manifest."""
-    out: dict[str, Any] = {}
-    for key, value in plan.study.shared.items():
-        # a command-line value (research.study.definition's str subclass) is recorded as a plain str
-        out[key] = next((p[key] for p in plan.parameters.values() if key in p),
-                        str(value) if isinstance(value, str) else value)
-    out.update(category=plan.category, week=plan.week, warehouse=str(plan.warehouse))
-    return out
-
-
-def run_study(plan: Plan, reports: str | os.PathLike[str] | None = None, jobs: int = 2,
+def run_study(run: StudyRun, reports: str | os.PathLike[str] | None = None, jobs: int = 2,
               progress: bool | None = None) -> dict[str, Any]:
     """Run a validated study and render its report; return the manifest.
 
@@ -86,7 +74,7 @@ def run_study(plan: Plan, reports: str | os.PathLike[str] | None = None, jobs: i
 
     Parameters
     ----------
-    plan : Plan
+    run : StudyRun
         From :func:`research.study.definition.validate`.
     reports : path-like, optional
         Reports root (default :func:`research.config.default_reports`).
@@ -100,30 +88,28 @@ def run_study(plan: Plan, reports: str | os.PathLike[str] | None = None, jobs: i
     dict
         The manifest (also written as ``manifest.json``), with ``"index"`` the index path.
     """
-    from research.pages import report
-    from research.weeks import week_bounds
-
+    scope = run.scope
     root = Path(reports) if reports is not None else default_reports()
-    week_dir = root / plan.category / plan.week
+    week_dir = root / scope.category / scope.week
     week_dir.parent.mkdir(parents=True, exist_ok=True)
     _remove_stale_builds(week_dir)
-    build = week_dir.parent / f".{plan.week}.building-{os.getpid()}"
+    build = week_dir.parent / f".{scope.week}.building-{os.getpid()}"
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir()
     started = datetime.now().astimezone()
     t0 = time.perf_counter()
-    monday, sunday = week_bounds(plan.week)
     context = {
-        "study": plan.study.name, "title": plan.study.title,
-        "definition": str(plan.study.source), "category": plan.category, "week": plan.week,
-        "week_start": f"{monday:%Y-%m-%d}", "week_end": f"{sunday:%Y-%m-%d}",
-        "week_source": plan.week_source, "latest_date": plan.latest_date,
-        "warehouse": str(plan.warehouse), "code_version": code_version(),
-        "provenance": _provenance(plan.warehouse), "output_dir": str(week_dir),
-        "shared": _resolved_shared(plan),
+        "study": run.study.name, "title": run.study.title,
+        "definition": str(run.study.source), "category": scope.category, "week": scope.week,
+        "week_start": scope.week_start, "week_end": scope.week_end,
+        "week_source": scope.week_rule, "latest_date": scope.data_end,
+        "scope": scope.to_dict(),
+        "warehouse": str(run.warehouse), "code_version": code_version(),
+        "provenance": _provenance(run.warehouse), "output_dir": str(week_dir),
+        "shared": dict(run.shared),
     }
     try:
-        pages = _execute_all(plan, build, context, jobs=max(1, jobs), progress=progress)
+        pages = _execute_all(run, build, context, jobs=max(1, jobs), progress=progress)
         manifest = {
             **context, "started": started.isoformat(timespec="seconds"),
             "finished": datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -212,9 +198,6 @@ def _run_one(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
     import nbformat
     import papermill as pm
 
-    from research.pages import report
-    from research.study.kernels import engine_kwargs
-
     name, build = task["name"], Path(task["build"])
     out_nb = build / "notebooks" / f"{name}.ipynb"
     out_nb.parent.mkdir(parents=True, exist_ok=True)
@@ -269,7 +252,7 @@ def _run_one(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
     return page
 
 
-def _execute_all(plan: Plan, build: Path, context: dict[str, Any], jobs: int,
+def _execute_all(run: StudyRun, build: Path, context: dict[str, Any], jobs: int,
                  progress: bool | None) -> list[dict[str, Any]]:
     """Run every notebook in worker threads, respecting ``after:``; pages in study order.
 
@@ -282,12 +265,12 @@ def _execute_all(plan: Plan, build: Path, context: dict[str, Any], jobs: int,
 
     from tqdm.auto import tqdm
 
-    specs = {nb.name: nb for nb in plan.study.notebooks}
+    specs = {nb.name: nb for nb in run.study.notebooks}
     order = list(specs)
     events: queue_mod.Queue[tuple[Any, ...]] = queue_mod.Queue()
     _quiet_papermill()
     disable = None if progress is None else not progress
-    overall = tqdm(total=len(order), desc=f"{plan.study.name} {plan.week}", unit="page",
+    overall = tqdm(total=len(order), desc=f"{run.study.name} {run.week}", unit="page",
                    position=0, disable=disable, leave=True)
     bars = {n: tqdm(total=1, desc=f"  {n}", unit="cell", position=i + 1, disable=disable,
                     leave=False) for i, n in enumerate(order)}
@@ -321,9 +304,9 @@ def _execute_all(plan: Plan, build: Path, context: dict[str, Any], jobs: int,
                 if all(dep in pages for dep in specs[name].after):
                     pending.remove(name)
                     task = {"name": name, "path": str(specs[name].path), "build": str(build),
-                            "parameters": {**plan.parameters[name],
+                            "parameters": {**run.parameters[name],
                                            **({"output_dir": str(build)} if "output_dir" in
-                                              plan.declared.get(name, ()) else {})},
+                                              run.declared.get(name, ()) else {})},
                             "after": list(specs[name].after), "context": context}
                     running[pool.submit(_run_one, task, events)] = name
             done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
@@ -335,7 +318,7 @@ def _execute_all(plan: Plan, build: Path, context: dict[str, Any], jobs: int,
                 except Exception as exc:  # the runner itself broke on this page
                     pages[name] = {"name": name, "title": name, "status": "failed",
                                    "html": None, "notebook": None, "summary": None,
-                                   "parameters": plan.parameters[name], "timings": {},
+                                   "parameters": run.parameters[name], "timings": {},
                                    "error": _error_info(exc)}
                 overall.update(1)
                 bars[name].close()

@@ -33,11 +33,12 @@ def test_rendered_report_opens_offline_without_errors(chromium: Path, tmp_path: 
     from playwright.sync_api import sync_playwright
 
     from research.study import definition as st
+    from research.study.runner import run_study
 
     warehouse = make_tiny_warehouse(tmp_path / "tiny.duckdb")
     path = write_study(tmp_path, [{"name": "ok_page"}, {"name": "xss_page"}])
-    plan = st.validate(st.apply_overrides(st.load_study(path), {"warehouse": str(warehouse)}))
-    manifest = st.run_study(plan, tmp_path / "reports", jobs=2, progress=False)
+    run = st.validate(st.apply_overrides(st.load_study(path), {"warehouse": str(warehouse)}))
+    manifest = run_study(run, tmp_path / "reports", jobs=2, progress=False)
     assert manifest["status"] == "ok", manifest["pages"]
     week = Path(manifest["index"]).parent
 

@@ -18,6 +18,7 @@ from research.config import PROJECT_ROOT
 from research.store.warehouse import connect, log_ingest, store
 from research.study import definition as st
 from research.study import runner
+from research.study.cli import run_command
 
 HERE = Path(__file__).resolve().parent
 NB = HERE / "notebooks"
@@ -82,7 +83,7 @@ def test_load_study_defaults_paths_and_after_all(tmp_path: Path) -> None:
     assert study.notebooks[0].path.parent.name == "notebooks"
     assert study.notebooks[2].after == ("keyword_trends", "price_bands")
     assert study.shared["competitors"] == ["店A", "店B"]
-    assert study.shared["currency"] == "CNY"
+    assert study.shared["currency"] == ""  # empty: the data's currency
 
 
 def test_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
@@ -94,11 +95,13 @@ def test_unknown_top_level_key_is_refused(tmp_path: Path) -> None:
 
 def test_notebook_parameters_reads_comments_with_equals(tmp_path: Path) -> None:
     params = st.notebook_parameters(NB / "ok_page.ipynb")
-    # papermill.inspect_notebook drops these two: their comments contain a second "="
     assert params["warehouse"]["inferred_type_name"] == "str"
     assert params["week"]["help"].startswith("ISO week")
     assert params["competitors"]["inferred_type_name"] == "list"
+    assert params["scope"]["inferred_type_name"] == "dict" and params["scope"]["default"] == "{}"
+    # papermill.inspect_notebook drops these two: their comments contain a second "="
     assert params["min_rows"]["inferred_type_name"] == "int"
+    assert params["min_rows"]["help"].endswith("1 = every keyword")
     assert params["share_floor"]["default"] == "0.0"
     assert "output_dir" in params
 
@@ -109,17 +112,17 @@ def test_validate_resolves_week_types_and_passes_only_declared(tmp_path: Path,
     study = st.apply_overrides(st.load_study(path),
                                {"warehouse": str(tiny_warehouse), "competitors": "店A,店B"},
                                ["ok_page.min_rows=3", "share_floor=0.25"])
-    plan = st.validate(study)
+    run = st.validate(study)
     # data ends Wednesday 2026-11-25, so the last complete ISO week ends Sunday 2026-11-22
-    assert plan.week == "2026-W47"
-    assert "2026-11-25" in plan.week_source
-    ok = plan.parameters["ok_page"]
+    assert run.week == "2026-W47"
+    assert "2026-11-25" in run.week_source
+    ok = run.parameters["ok_page"]
     assert ok["min_rows"] == 3 and isinstance(ok["min_rows"], int)
     assert ok["share_floor"] == 0.25
     assert ok["competitors"] == ["店A", "店B"]
     assert ok["week"] == "2026-W47" and ok["warehouse"] == str(tiny_warehouse.resolve())
     assert "output_dir" not in ok  # set at run time to the build folder
-    assert "min_rows" not in plan.parameters["failing_page"]
+    assert "min_rows" not in run.parameters["failing_page"]
 
 
 @pytest.mark.parametrize("params, nb_params, message", [
@@ -129,7 +132,8 @@ def test_validate_resolves_week_types_and_passes_only_declared(tmp_path: Path,
     ([], {"min_rows": "many"}, "notebook ok_page: parameter 'min_rows' expects int, got str"),
     ([], {"share_floor": True}, "parameter 'share_floor' expects float, got bool"),
     (["week=2026-W60"], {}, "2026 has no ISO week 60"),
-    (["week=2026-W48"], {}, "after the latest data (2026-11-25)"),
+    (["week=2026-W48"], {}, "week 2026-W48 ends after the data ends: category '保温杯' has "
+                             "data 2026-11-02 – 2026-11-25"),
     (["nosuch.x=1"], {}, "the study has no notebook 'nosuch'"),
 ])
 def test_bad_parameters_are_refused_naming_notebook_and_parameter(
@@ -165,7 +169,7 @@ def test_cli_refuses_before_anything_runs(tmp_path: Path, tiny_warehouse: Path) 
 
     path = write_study(tmp_path, [{"name": "ok_page"}])
     reports = tmp_path / "reports"
-    result = CliRunner().invoke(st.run_command, [
+    result = CliRunner().invoke(run_command, [
         str(path), "--warehouse", str(tiny_warehouse), "--reports", str(reports),
         "-p", "ok_page.min_rows=lots"])
     assert result.exit_code == 2
@@ -191,25 +195,25 @@ def test_swap_into_place_replaces_whole_folder(tmp_path: Path) -> None:
 def test_interrupted_run_keeps_previous_report(tmp_path: Path, tiny_warehouse: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_study(tmp_path, [{"name": "ok_page"}])
-    plan = st.validate(st.apply_overrides(st.load_study(path),
+    run = st.validate(st.apply_overrides(st.load_study(path),
                                           {"warehouse": str(tiny_warehouse)}))
     week_dir = tmp_path / "reports" / "保温杯" / "2026-W47"
     week_dir.mkdir(parents=True)
     (week_dir / "index.html").write_text("the good report")
 
-    def half_written(plan, build, context, jobs, progress):
+    def half_written(run, build, context, jobs, progress):
         (build / "ok_page.html").write_text("half")
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runner, "_execute_all", half_written)
     with pytest.raises(KeyboardInterrupt):
-        st.run_study(plan, tmp_path / "reports", jobs=1, progress=False)
+        runner.run_study(run, tmp_path / "reports", jobs=1, progress=False)
     assert (week_dir / "index.html").read_text() == "the good report"
     assert sorted(p.name for p in week_dir.parent.iterdir()) == ["2026-W47"]
 
 
 def test_code_version_is_git_or_package() -> None:
-    version = st.code_version()
+    version = runner.code_version()
     assert version and (version.startswith("research") or " " not in version)
 
 
@@ -225,7 +229,7 @@ def failed_run(tmp_path_factory: pytest.TempPathFactory, tiny_warehouse: Path) -
                                 {"name": "failing_page"},
                                 {"name": "xss_page", "after": ["ok_page"]}])
     reports = folder / "reports"
-    result = CliRunner().invoke(st.run_command, [
+    result = CliRunner().invoke(run_command, [
         str(path), "--warehouse", str(tiny_warehouse), "--reports", str(reports),
         "--competitors", "店A,店B", "-p", "share_floor=0.5", "--no-progress"])
     week_dir = reports / "保温杯" / "2026-W47"
@@ -306,7 +310,7 @@ def test_rerun_replaces_the_week_atomically(failed_run: dict, tiny_warehouse: Pa
     again = failed_run["study"].parent / "again"
     again.mkdir()
     path = write_study(again, [{"name": "ok_page"}])
-    result = CliRunner().invoke(st.run_command, [
+    result = CliRunner().invoke(run_command, [
         str(path), "--warehouse", str(tiny_warehouse), "--reports",
         str(failed_run["reports"]), "--week", "2026-W47", "--sequential", "--no-progress"])
     assert result.exit_code == 0, result.output
@@ -331,9 +335,9 @@ def test_weekly_study_on_the_sample_market(sample_warehouse: Path, truth: dict,
     present = [replace(nb, after=tuple(a for a in nb.after if a in names)) for nb in present]
     assert {"keyword_trends", "price_bands"} <= names
     study = replace(study, notebooks=tuple(present))
-    plan = st.validate(st.apply_overrides(study, {"warehouse": str(sample_warehouse)}))
-    assert plan.week == "2026-W47"  # the sample ends Sunday 2026-11-22
-    manifest = st.run_study(plan, tmp_path / "reports", jobs=2, progress=False)
+    run = st.validate(st.apply_overrides(study, {"warehouse": str(sample_warehouse)}))
+    assert run.week == "2026-W47"  # the sample ends Sunday 2026-11-22
+    manifest = runner.run_study(run, tmp_path / "reports", jobs=2, progress=False)
     failed = {p["name"]: p["error"]["summary"] for p in manifest["pages"] if p["status"] != "ok"}
     assert failed == {}
     week = Path(manifest["index"]).parent

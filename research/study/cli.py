@@ -1,0 +1,79 @@
+"""``research run``: check a study, resolve its scope, run its notebooks, render the report.
+
+Everything is checked before anything runs (:func:`research.study.definition.validate`); a
+refused study prints every problem — with the nearest valid names for an unknown category,
+shop or competitor — exits 2 and writes nothing under the reports root.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from research.study.definition import StudyError, apply_overrides, load_study, validate
+from research.study.runner import run_study
+
+__all__ = ["run_command"]
+
+
+@click.command("run", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("definition", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--category", help="Category to study (overrides the definition).")
+@click.option("--week", help="ISO week, e.g. 2026-W47 (default: last complete week in the data).")
+@click.option("--shop", help="Our shop's name (default: the shop of our sales data).")
+@click.option("--competitors", help="Competitor shops, comma-separated (empty = the study's "
+                                     "rule: top-N by 30-day revenue on the latest items snapshot).")
+@click.option("--top-n", type=int, help="How many competitors when none are named.")
+@click.option("--currency", help="Currency of prices and money (default: the data's, else CNY).")
+@click.option("--warehouse", "-w", type=click.Path(dir_okay=False, path_type=Path),
+              help="DuckDB warehouse file (default: $RESEARCH_WAREHOUSE or data/warehouse.duckdb).")
+@click.option("-p", "--param", "params", multiple=True, metavar="[NOTEBOOK.]NAME=VALUE",
+              help="Any parameter: shared, or one notebook's with NOTEBOOK.NAME=VALUE.")
+@click.option("--sequential", is_flag=True, help="Run the notebooks one after the other.")
+@click.option("--jobs", "-j", type=click.IntRange(1, 32), default=2, show_default=True,
+              help="Notebooks run at once.")
+@click.option("--reports", type=click.Path(file_okay=False, path_type=Path),
+              help="Reports root (default: $RESEARCH_REPORTS or reports/).")
+@click.option("--no-progress", is_flag=True, help="No progress bars.")
+def run_command(definition: Path, category: str | None, week: str | None, shop: str | None,
+                competitors: str | None, top_n: int | None, currency: str | None,
+                warehouse: Path | None, params: tuple[str, ...], sequential: bool, jobs: int,
+                reports: Path | None, no_progress: bool) -> None:
+    """Run a study (e.g. templates/weekly.yaml) and render its HTML report.
+
+    The study's scope (category, week, our shop, competitors, currency) is resolved once and
+    checked against the warehouse; every notebook gets it and the shared values it declares
+    plus its own parameters, all checked before anything runs. Prints the scope, the report's
+    index and each page's status; exits 1 when a page failed, 2 when the study was refused.
+    """
+    try:
+        study = load_study(definition)
+        study = apply_overrides(study, {
+            "category": category, "week": week, "shop": shop, "competitors": competitors,
+            "top_n": top_n, "currency": currency,
+            "warehouse": str(warehouse) if warehouse else None}, params)
+        run = validate(study)
+    except StudyError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+    scope = run.scope
+    click.echo(f"Study {run.study.name}: {scope.category} {scope.week} ({scope.week_rule}), "
+               f"{len(run.parameters)} notebook(s), warehouse {run.warehouse}", err=True)
+    click.echo(f"  我店 · our shop: {scope.shop or '—'} ({scope.shop_rule})", err=True)
+    click.echo(f"  竞品 · competitors: {'、'.join(scope.competitors) or '—'} "
+               f"({scope.competitor_rule})", err=True)
+    for warning in scope.warnings:
+        click.echo(f"  注意 · note: {warning}", err=True)
+    manifest = run_study(run, reports, jobs=1 if sequential else jobs,
+                         progress=False if no_progress else None)
+    for page in manifest["pages"]:
+        mark = "ok    " if page["status"] == "ok" else "FAILED"
+        line = f"  {mark} {page['name']}"
+        if page.get("error"):
+            line += f" — {page['error']['summary']}"
+        click.echo(line)
+    click.echo(f"Report: {manifest['index']}")
+    if manifest["status"] != "ok":
+        sys.exit(1)
