@@ -10,7 +10,7 @@ WAREHOUSE ?= data/warehouse.duckdb
 STUDY ?= templates/weekly.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo sample ingest study test test-fast lab bench lint browser clean
+.PHONY: help install demo sample ingest study test test-fast nbval lab bench lint browser clean
 
 help: ## List the targets and what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -52,11 +52,25 @@ browser: ## Install what reads the reports (Debian): headless Chromium, a CJK fo
 	    chromium fonts-noto-cjk libreoffice-calc-nogui >/dev/null; \
 	else echo "chromium, a CJK font or LibreOffice is missing: those tests skip outside CI (Debian: chromium fonts-noto-cjk libreoffice-calc-nogui)"; fi
 
-test: install browser ## Install and run every test (what CI runs)
+test: install browser ## Install and run every test (what CI runs): import contracts, pytest, notebooks
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/pytest -n 2 --dist loadgroup -q --basetemp=.pytest_tmp
+	@$(MAKE) --no-print-directory nbval
 
 test-fast: install ## Run the tests that take seconds (no notebooks, no real data)
 	$(BIN)/pytest -q -m "not slow and not realdata and not browser" --basetemp=.pytest_tmp
+
+# Every notebook with its default parameters (as JupyterLab runs it) against a sample warehouse
+# built in a temporary folder; RESEARCH_REPORTS sends their scratch output there too, so nothing
+# lands in data/ or reports/. --dist loadscope keeps each notebook's cells in one kernel.
+nbval: install ## Run every notebook with its defaults (pytest --nbval-lax) on a fresh sample warehouse
+	@set -euo pipefail; tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	echo "nbval: sample warehouse in $$tmp"; \
+	$(BIN)/research sample --out "$$tmp/sample" --seed $(SEED) >/dev/null; \
+	$(BIN)/research ingest "$$tmp/sample" --warehouse "$$tmp/warehouse.duckdb" >/dev/null; \
+	RESEARCH_WAREHOUSE="$$tmp/warehouse.duckdb" RESEARCH_REPORTS="$$tmp/reports" \
+	  $(BIN)/pytest -n 2 --dist loadscope -q -p no:cacheprovider --basetemp="$$tmp/pytest" \
+	  --nbval-lax --nbval-current-env notebooks/
 
 lab: install ## Open JupyterLab with the project's environment as its Python kernel
 	$(BIN)/jupyter lab --notebook-dir=notebooks
@@ -64,9 +78,10 @@ lab: install ## Open JupyterLab with the project's environment as its Python ker
 bench: install ## Run every benchmark under bench/ and write its figures there
 	$(PY) -m bench
 
-lint: install ## ruff (style, imports) and mypy on research/
+lint: install ## ruff (style, imports), mypy on research/, the import contracts (lint-imports)
 	$(BIN)/ruff check research tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo --no-cache
 
 clean: ## Remove generated data, reports and caches (keeps .venv)
 	rm -rf .pytest_tmp $(SAMPLE) data/warehouse.duckdb data/warehouse.duckdb.wal data/raw reports/*/ reports/index.html .pytest_cache
