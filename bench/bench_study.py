@@ -40,8 +40,7 @@ def _sample_warehouse(folder: Path) -> Path:
 
 
 def _tiny_study(folder: Path) -> tuple[Path, Path, list[str]]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from test_study import make_tiny_warehouse, write_study
+    from tests.study.test_study import make_tiny_warehouse, write_study  # the suite's tiny study
 
     warehouse = make_tiny_warehouse(folder / "tiny.duckdb")
     names = ["ok_page", "xss_page"]
