@@ -26,11 +26,11 @@ EDGES = [29, 39, 49, 59, 79, 99, 129, 199, 299]
 
 _FAST = """
 import json, resource, sys, time
-from research.analyses.prices import study as prices
+from research.analyses.prices.analysis import price_study
 t = time.perf_counter()  # after imports: the interpreter's start-up is not the analysis
-study = prices.price_study(sys.argv[1], category="保温杯", shop="shop7", unit_cost=30,
-                           edges=json.loads(sys.argv[2]),
-                           trick_keywords=json.loads(sys.argv[3]))
+study = price_study(sys.argv[1], category="保温杯", week="2026-W47", shop="shop7",
+                    competitors=["shop1", "shop2", "shop3", "shop4", "shop5"], unit_cost=30,
+                    edges=json.loads(sys.argv[2]), trick_keywords=json.loads(sys.argv[3]))
 seconds = time.perf_counter() - t
 listings = study.bands.groupby("snapshot_date")["listings"].apply(list).tolist()
 print(json.dumps({"seconds": seconds, "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -131,7 +131,7 @@ def main(quick: bool = False) -> dict:
         start = time.perf_counter()
         wh = make_warehouse(Path(tmp) / "prices.duckdb", listings)
         build = time.perf_counter() - start
-        from research.analyses.prices.study import TRICK_KEYWORDS
+        from research.analyses.prices.bands_sql import TRICK_KEYWORDS
 
         fast = _run(_FAST, wh, TRICK_KEYWORDS)
         numeric = _run(_FAST, wh, ())

@@ -1,9 +1,9 @@
-"""Price-band edges and the small per-band formulas, for :mod:`research.analyses.prices.study`.
+"""Price-band edges and the small per-band formulas, shared by the price and market pages.
 
 The ladder of round price points and the automatic edges on it (:func:`auto_edges`), band
 labels and assignment (right-closed bands), weighted quantiles, concentration (HHI on the
 0–10,000 scale, top-n share) and the price point of a band. Pure numpy: no DuckDB. The
-workbench choices behind them are stated in :mod:`research.analyses.prices.study`.
+workbench choices behind them are stated in :mod:`research.analyses.prices.analysis`.
 
 Examples
 --------
@@ -22,7 +22,8 @@ import numpy as np
 
 __all__ = [
     "MIN_LISTINGS", "round_points", "snap_to_round", "weighted_quantile", "auto_edges",
-    "band_labels", "assign_bands", "hhi", "top_share", "price_point",
+    "clean_edges", "band_labels", "band_bounds", "assign_bands", "hhi", "top_share",
+    "price_point",
 ]
 
 #: fewer clean listings than this in a snapshot → a warning instead of a chart
@@ -145,8 +146,14 @@ def auto_edges(prices: Sequence[float] | np.ndarray, units: Sequence[float] | No
 _NO_UPPER = 1e9
 
 
-def _clean_edges(edges: Sequence[float]) -> list[float]:
-    """Interior edges: sorted, unique, > 0; 0, infinity and sentinels ≥ 1e9 dropped."""
+def clean_edges(edges: Sequence[float]) -> list[float]:
+    """Interior edges: sorted, unique, > 0; 0, infinity and sentinels ≥ 1e9 dropped.
+
+    Examples
+    --------
+    >>> clean_edges([39, 0, 29, 29, float("inf"), 1e9])
+    [29.0, 39.0]
+    """
     return sorted({float(e) for e in edges
                    if e is not None and np.isfinite(e) and 0 < float(e) < _NO_UPPER})
 
@@ -157,7 +164,7 @@ def _fmt_edge(x: float) -> str:
 
 def band_labels(edges: Sequence[float]) -> list[str]:
     """Labels of the bands cut by interior ``edges`` (right-closed: ``29–39`` is (29, 39])."""
-    e = _clean_edges(edges)
+    e = clean_edges(edges)
     if not e:
         return ["all prices"]
     inner = [f"{_fmt_edge(a)}–{_fmt_edge(b)}" for a, b in zip(e, e[1:], strict=False)]
@@ -172,25 +179,46 @@ def assign_bands(prices: Sequence[float] | np.ndarray, edges: Sequence[float]) -
     >>> assign_bands([10, 29, 29.01, 39, 500], [29, 39]).tolist()
     [0, 0, 1, 1, 2]
     """
-    return np.searchsorted(np.asarray(_clean_edges(edges)), np.asarray(prices, dtype=float),
+    return np.searchsorted(np.asarray(clean_edges(edges)), np.asarray(prices, dtype=float),
                            side="left")
 
 
-def _band_bounds(edges: Sequence[float]) -> tuple[list[float], list[float]]:
-    e = _clean_edges(edges)
+def band_bounds(edges: Sequence[float]) -> tuple[list[float], list[float]]:
+    """Lower and upper bound of each band (the first starts at 0, the last is open).
+
+    Examples
+    --------
+    >>> band_bounds([29, 39])
+    ([0.0, 29.0, 39.0], [29.0, 39.0, inf])
+    """
+    e = clean_edges(edges)
     return [0.0] + e, e + [math.inf]
 
 
 # ----------------------------------------------------------------------------- metrics
 def hhi(values: Sequence[float], scale: float = 10_000) -> float:
-    """Herfindahl-Hirschman index of the shares of ``values`` (0–10,000 by default)."""
+    """Herfindahl-Hirschman index of the shares of ``values`` (0–10,000 by default).
+
+    NaN when the values sum to zero or less.
+
+    Examples
+    --------
+    >>> round(hhi([50, 30, 20]), 6), round(hhi([1, 1], scale=1), 6)
+    (3800.0, 0.5)
+    """
     v = np.asarray(values, dtype=float)
     total = v.sum()
     return float("nan") if total <= 0 else float(((v / total) ** 2).sum() * scale)
 
 
 def top_share(values: Sequence[float], n: int = 3) -> float:
-    """Share of the total held by the ``n`` largest values."""
+    """Share of the total held by the ``n`` largest values (NaN when they sum to zero).
+
+    Examples
+    --------
+    >>> round(top_share([50, 30, 20, 0], 3), 6), round(top_share([50, 30, 20], 1), 6)
+    (1.0, 0.5)
+    """
     v = np.sort(np.asarray(values, dtype=float))[::-1]
     total = v.sum()
     return float("nan") if total <= 0 else float(v[:n].sum() / total)

@@ -10,8 +10,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.analyses.prices import study as px
+from research.analyses.prices.analysis import (
+    analyse_prices,
+    order_value_distribution,
+    price_study,
+    resolve_snapshot,
+)
+from research.analyses.prices.bands_sql import (
+    TRICK_KEYWORDS,
+    band_metrics,
+    band_shares_sum_to_one,
+    detect_trick_prices,
+    items_source,
+    title_pattern,
+)
+from research.analyses.prices.page import study as price_page
+from research.analyses.prices.result import PriceStudy
 from research.checks import CheckFailed
+from research.pages.results import PageResult
+from research.price_points import (
+    assign_bands,
+    auto_edges,
+    band_labels,
+    hhi,
+    price_point,
+    round_points,
+    snap_to_round,
+    top_share,
+)
+from research.store.scope import Scope, resolve_scope
 
 NB = Path(__file__).resolve().parents[2] / "notebooks" / "price_bands.ipynb"
 
@@ -58,18 +85,18 @@ def _market(seed: int = 1, days: tuple[str, ...] = ("2026-11-15", "2026-11-22"),
 
 # ----------------------------------------------------------------------------- tiny cases
 def test_hhi_and_top3_hand_computed():
-    assert px.hhi([50, 30, 15, 5]) == pytest.approx(2500 + 900 + 225 + 25)
-    assert px.hhi([50, 30, 15, 5], scale=1) == pytest.approx(0.365)
-    assert px.top_share([50, 30, 15, 5], 3) == pytest.approx(0.95)
-    assert np.isnan(px.hhi([0, 0]))
+    assert hhi([50, 30, 15, 5]) == pytest.approx(2500 + 900 + 225 + 25)
+    assert hhi([50, 30, 15, 5], scale=1) == pytest.approx(0.365)
+    assert top_share([50, 30, 15, 5], 3) == pytest.approx(0.95)
+    assert np.isnan(hhi([0, 0]))
     # the same numbers through the SQL band table: band ≤49 holds A 50, B 30, C 15, D 5
     # (revenue = price × units, C's via revenue_30d); band >49 one shop
     frame = _frame([("A", 10, 5), ("B", 10, 3), ("C", 10, 0), ("D", 5, 1), ("E", 60, 2),
                     ("E", 70, 1)])
     frame["revenue_30d"] = [np.nan, np.nan, 15.0, np.nan, np.nan, np.nan]
-    con, _ = px.items_source(frame)
-    px.detect_trick_prices(con)
-    bands = px.band_metrics(con, [49])
+    con, _ = items_source(frame)
+    detect_trick_prices(con)
+    bands = band_metrics(con, [49])
     low, high = bands.iloc[0], bands.iloc[1]
     assert low.revenue == pytest.approx(100)
     assert low.hhi == pytest.approx(3650)
@@ -84,56 +111,56 @@ def test_hhi_and_top3_hand_computed():
 
 
 def test_round_points_snapping_and_auto_edges():
-    pts = px.round_points(25, 350).tolist()
+    pts = round_points(25, 350).tolist()
     assert pts == [29, 39, 49, 59, 79, 99, 129, 159, 199, 299]
-    assert px.snap_to_round([33, 36, 52, 88, 112, 180, 260]) == [29, 39, 49, 79, 99, 199, 299]
+    assert snap_to_round([33, 36, 52, 88, 112, 180, 260]) == [29, 39, 49, 79, 99, 199, 299]
     # three clusters at 20, 45, 110: empty ladder bands merge into a lighter neighbour
     prices = np.array([20.0] * 10 + [45.0] * 10 + [110.0] * 10)
-    assert px.auto_edges(prices) == [39.0, 99.0]
+    assert auto_edges(prices) == [39.0, 99.0]
     # few listings at 110 but most of the units: with room for two bands the heavy-by-units
     # band survives and the two listing-heavy bands merge
     prices = np.array([20.0] * 40 + [45.0] * 40 + [110.0] * 2)
     units = np.array([1.0] * 80 + [100.0] * 2)
-    assert px.auto_edges(prices, units, n_bands=2) == [99.0]
+    assert auto_edges(prices, units, n_bands=2) == [99.0]
     # … whereas by listings alone it is the lightest band and is merged away
-    assert px.auto_edges(prices, None, n_bands=2) == [39.0]
+    assert auto_edges(prices, None, n_bands=2) == [39.0]
     # edges are round points strictly inside the price range
     rng = np.random.default_rng(5)
     p = np.exp(rng.normal(4, 1, 3000))
-    edges = px.auto_edges(p, n_bands=8)
-    assert 2 <= len(edges) <= 7 and set(edges) <= set(px.round_points().tolist())
+    edges = auto_edges(p, n_bands=8)
+    assert 2 <= len(edges) <= 7 and set(edges) <= set(round_points().tolist())
     assert p.min() < min(edges) and max(edges) < p.max()
 
 
 def test_band_assignment_is_right_closed_and_sql_matches_numpy():
-    assert px.assign_bands([0.5, 29, 29.01, 39, 39.5, 1e6], [39, 29, 29]).tolist() == \
+    assert assign_bands([0.5, 29, 29.01, 39, 39.5, 1e6], [39, 29, 29]).tolist() == \
         [0, 0, 1, 1, 2, 2]
-    assert px.band_labels([29, 39, 1299]) == ["≤29", "29–39", "39–1,299", ">1,299"]
+    assert band_labels([29, 39, 1299]) == ["≤29", "29–39", "39–1,299", ">1,299"]
     rng = np.random.default_rng(3)
     prices = np.concatenate([rng.uniform(1, 300, 500).round(1), [29, 39, 49, 99, 129]])
     frame = _frame([("s", p, 1) for p in prices])
-    con, _ = px.items_source(frame)
-    px.detect_trick_prices(con, k=50)
+    con, _ = items_source(frame)
+    detect_trick_prices(con, k=50)
     edges = [29, 39, 49, 99, 129]
-    bands = px.band_metrics(con, edges)
-    expect = np.bincount(px.assign_bands(prices, edges), minlength=6)
+    bands = band_metrics(con, edges)
+    expect = np.bincount(assign_bands(prices, edges), minlength=6)
     assert bands["listings"].tolist() == expect.tolist()
 
 
 def test_price_point_rule():
     # units-weighted median taken down to the price ending in 9 at its 3rd significant digit
-    assert px.price_point(47.3, 39, 49) == pytest.approx(46.9)
-    assert px.price_point(112.4, 99, 129) == pytest.approx(109.0)
-    assert px.price_point(8.25, 5.9, 9.9) == pytest.approx(8.19)
+    assert price_point(47.3, 39, 49) == pytest.approx(46.9)
+    assert price_point(112.4, 99, 129) == pytest.approx(109.0)
+    assert price_point(8.25, 5.9, 9.9) == pytest.approx(8.19)
     # … raised to the first such point above the lower edge when it falls out of the band
-    assert px.price_point(137, 129, 159) == pytest.approx(139.0)
-    assert px.price_point(99.5, 99, 129) == pytest.approx(99.9)
+    assert price_point(137, 129, 159) == pytest.approx(139.0)
+    assert price_point(99.5, 99, 129) == pytest.approx(99.9)
 
 
 def test_trick_prices_detected_and_zero_sales_kept():
     frame = _market(days=("2026-11-22",))
-    con, _ = px.items_source(frame)
-    px.detect_trick_prices(con)
+    con, _ = items_source(frame)
+    detect_trick_prices(con)
     flagged = con.execute("SELECT item_id, trick_reason FROM _px_flagged "
                           "WHERE trick_reason IS NOT NULL ORDER BY item_id").df()
     reasons = dict(zip(flagged["item_id"], flagged["trick_reason"], strict=True))
@@ -146,15 +173,14 @@ def test_trick_prices_detected_and_zero_sales_kept():
 
 
 def test_title_rule_words_are_literal_and_ascii_ignores_case():
-    from research.analyses.prices.bands_sql import _title_pattern
 
     # a word containing another adds nothing; regex characters are taken literally
-    assert _title_pattern(["拍下改价", "改价", "1+1"]) == r"改价|(?i:1\+1)"
+    assert title_pattern(["拍下改价", "改价", "1+1"]) == r"改价|(?i:1\+1)"
     titles = ["保温杯 DePoSiT 链接", "保温杯 1+1 套装", "保温杯 11 套装", "拍下改价", "保温杯 拍下",
               "PRICE DIFFERENCE link", "保温杯 316"]
     frame = _frame([("s", 50.0 + i, 3) for i in range(len(titles))], title=titles)
-    con, _ = px.items_source(frame)
-    px.detect_trick_prices(con, keywords=["拍下改价", "改价", "deposit", "1+1",
+    con, _ = items_source(frame)
+    detect_trick_prices(con, keywords=["拍下改价", "改价", "deposit", "1+1",
                                           "price difference"])
     got = con.execute("SELECT title FROM _px_flagged WHERE trick_reason IS NOT NULL "
                       "ORDER BY title").df()["title"].tolist()
@@ -172,8 +198,8 @@ def test_outlier_fences_from_the_histogram_equal_quantile_cont_on_rows():
         price[:4] = [3.0, 4000.0, 9000.0, 2.5]  # far out on both sides
         parts.append(_frame([("s", p, 1) for p in price], day=day))
     frame = pd.concat(parts, ignore_index=True)
-    con, _ = px.items_source(frame)
-    px.detect_trick_prices(con)
+    con, _ = items_source(frame)
+    detect_trick_prices(con)
     fences = con.execute("SELECT snapshot_date, ln_lo, ln_hi FROM _px_range "
                          "ORDER BY 1").df()
     rows = con.execute("""SELECT snapshot_date,
@@ -203,8 +229,8 @@ def test_a_view_without_row_ids_gives_the_same_bands_as_its_frame():
     con = duckdb.connect()
     con.register("listings_frame", frame)
     con.execute("CREATE VIEW listings AS SELECT * FROM listings_frame")
-    via_view = px.analyse_prices("listings", con=con, edges=[49, 99, 129], unit_cost=40)
-    direct = px.analyse_prices(frame, edges=[49, 99, 129], unit_cost=40)
+    via_view = analyse_prices("listings", con=con, edges=[49, 99, 129], unit_cost=40)
+    direct = analyse_prices(frame, edges=[49, 99, 129], unit_cost=40)
     pd.testing.assert_frame_equal(via_view.bands, direct.bands)
     assert via_view.excluded["item_id"].tolist() == direct.excluded["item_id"].tolist()
 
@@ -212,7 +238,7 @@ def test_a_view_without_row_ids_gives_the_same_bands_as_its_frame():
 # ----------------------------------------------------------------------------- planted market
 @pytest.mark.parametrize("edges", [[29, 39, 49, 59, 79, 99, 129, 199], []])
 def test_planted_underserved_band_ranked_first_and_recommended(edges):
-    study = px.analyse_prices(_market(), category="保温杯", edges=edges, unit_cost=40,
+    study = analyse_prices(_market(), category="保温杯", edges=edges, unit_cost=40,
                               min_margin=0.3, min_band_share=0.05)
     latest = study.study_bands
     top = latest.sort_values("demand_per_listing", ascending=False).iloc[0]
@@ -231,16 +257,16 @@ def test_planted_underserved_band_ranked_first_and_recommended(edges):
                      & (frame["sales_30d"] > 0)].sort_values("price")
         cum = band["sales_30d"].cumsum()
         median = band["price"][cum >= cum.iloc[-1] / 2].iloc[0]
-        assert win.price_point == pytest.approx(px.price_point(median, 99, 129))
+        assert win.price_point == pytest.approx(price_point(median, 99, 129))
         assert round(win.price_point) % 10 == 9
     assert set(rec["role"]) >= {"recommended", "not eligible"}
     assert (study.excluded["item_id"].isin(["t1", "t2", "t3", "t4", "t5"])).sum() == 5
-    px.band_shares_sum_to_one(study.bands)
+    band_shares_sum_to_one(study.bands)
 
 
 def test_planted_band_not_recommended_when_unprofitable():
     # unit cost 95: the band's price point ~109 leaves < 30 % margin; a higher band may win
-    study = px.analyse_prices(_market(), edges=[29, 39, 49, 59, 79, 99, 129, 199],
+    study = analyse_prices(_market(), edges=[29, 39, 49, 59, 79, 99, 129, 199],
                               unit_cost=95, min_margin=0.3, min_band_share=0.05)
     rec = study.recommendation
     planted = rec[(rec["price_lo"] == 99) & (rec["price_hi"] == 129)].iloc[0]
@@ -248,53 +274,59 @@ def test_planted_band_not_recommended_when_unprofitable():
     assert "margin" in planted.reason
     assert not ((rec["role"] == "recommended") & (rec["price_lo"] == 99)).any()
     # and with a cost nobody can cover, nothing is recommended
-    none = px.analyse_prices(_market(), edges=[29, 99, 129], unit_cost=10_000).recommendation
+    none = analyse_prices(_market(), edges=[29, 99, 129], unit_cost=10_000).recommendation
     assert not (none["role"] == "recommended").any()
 
 
 def test_shares_check_is_called_and_fails_loudly():
     frame = _market(days=("2026-11-22",))
-    study = px.analyse_prices(frame, edges=[49, 99])
+    study = analyse_prices(frame, edges=[49, 99])
     broken = study.bands.assign(units_share=study.bands["units_share"] * 0.9)
     with pytest.raises(CheckFailed, match="units_share"):
-        px.band_shares_sum_to_one(broken)
+        band_shares_sum_to_one(broken)
 
 
 def test_movement_two_snapshots_and_one():
-    study = px.analyse_prices(_market(), edges=[29, 49, 79, 99, 129])
+    study = analyse_prices(_market(), edges=[29, 49, 79, 99, 129])
     mv = study.movement
     planted = mv[mv["band_label"] == "99–129"].iloc[0]
     assert planted.units_share_change > 0 and planted.direction == "gaining"
     assert mv["units_share_change"].sum() == pytest.approx(0, abs=1e-9)
-    one = px.analyse_prices(_market(), edges=[49], snapshot="2026-11-15")
+    one = analyse_prices(_market(), edges=[49], snapshot="2026-11-15")
     assert one.movement.empty and one.snapshot == pd.Timestamp("2026-11-15")
     # the later snapshot is never read
     assert one.bands["snapshot_date"].max() == pd.Timestamp("2026-11-15")
 
 
-def test_positions_our_shop_and_default_competitors():
-    study = px.analyse_prices(_market(), edges=[49, 99, 129], shop="shop03", top_n=3)
+def test_positions_our_shop_and_the_given_competitors():
+    # the competitors are given (the study scope's); our shop named among them is not one
+    study = analyse_prices(_market(), edges=[49, 99, 129], shop="shop03",
+                           competitors=["shop10", "shop03", "shop20", "trickster"])
     pos = study.positions
     assert set(pos.loc[pos["role"] == "ours", "shop"]) == {"shop03"}
-    comps = pos.loc[pos["role"] == "competitor", "shop"].unique()
-    assert len(comps) == 3 and "shop03" not in comps and "trickster" not in comps
-    assert (pos["band"] == px.assign_bands(pos["price"], [49, 99, 129])).all()
-    named = px.analyse_prices(_market(), edges=[49], shop="shop03", competitors=["shop05"])
+    comps = pos.loc[pos["role"] == "competitor", "shop"].unique().tolist()
+    assert comps == ["shop10", "shop20"]  # the trickster has no clean listing
+    assert study.competitors == ("shop10", "shop20", "trickster")
+    assert (pos["band"] == assign_bands(pos["price"], [49, 99, 129])).all()
+    named = analyse_prices(_market(), edges=[49], shop="shop03", competitors=["shop05"])
     assert set(named.positions["shop"]) == {"shop03", "shop05"}
+    # none given: none chosen (the old top-N-by-revenue rule lives in the study scope now)
+    alone = analyse_prices(_market(), edges=[49], shop="shop03")
+    assert set(alone.positions["shop"]) == {"shop03"}
 
 
 def test_week_resolves_to_latest_snapshot_on_or_before_sunday():
     snaps = ["2026-11-08", "2026-11-15", "2026-11-22"]
-    assert px.resolve_snapshot(snaps, week="2026-W47") == pd.Timestamp("2026-11-22")
-    assert px.resolve_snapshot(snaps, week="2026-W46") == pd.Timestamp("2026-11-15")
-    assert px.resolve_snapshot(snaps, snapshot="2026-11-08") == pd.Timestamp("2026-11-08")
+    assert resolve_snapshot(snaps, week="2026-W47") == pd.Timestamp("2026-11-22")
+    assert resolve_snapshot(snaps, week="2026-W46") == pd.Timestamp("2026-11-15")
+    assert resolve_snapshot(snaps, snapshot="2026-11-08") == pd.Timestamp("2026-11-08")
     with pytest.raises(ValueError, match="on or before"):
-        px.resolve_snapshot(snaps, week="2026-W40")
+        resolve_snapshot(snaps, week="2026-W40")
 
 
 def test_thin_snapshot_warns_and_currency_comes_from_data():
     frame = _frame([("a", 100 + i, i % 3) for i in range(12)], currency="INR")
-    study = px.analyse_prices(frame, edges=[105], currency="CNY")
+    study = analyse_prices(frame, edges=[105], currency="CNY")
     assert any("only 12 clean listings" in w for w in study.warnings)
     assert study.currency == "INR" and any("INR" in w for w in study.warnings)
     assert (study.recommendation["currency"] == "INR").all()
@@ -302,7 +334,7 @@ def test_thin_snapshot_warns_and_currency_comes_from_data():
 
 def test_empty_band_next_to_strong_is_flagged():
     rows = [("a", 20, 50)] * 10 + [("b", 45, 1)] * 10 + [("c", 150, 1)] * 10
-    study = px.analyse_prices(_frame(rows), edges=[29, 39, 49])
+    study = analyse_prices(_frame(rows), edges=[29, 39, 49])
     flags = dict(zip(study.study_bands["band_label"], study.study_bands["flag"], strict=True))
     assert flags["29–39"] == "empty band next to strong band ≤29"
     assert flags["39–49"] == ""
@@ -312,17 +344,16 @@ def test_order_value_from_audience_or_sales_and_our_shop():
     aud = pd.DataFrame({"snapshot_date": pd.to_datetime(["2026-10-31"] * 2 + ["2026-12-31"]),
                         "category": "保温杯", "dimension": "aov_band",
                         "segment": ["0-50", "50+", "0-50"], "share": [0.4, 0.6, 1.0]})
-    ov, text = px.order_value_distribution("2026-11-22", [50], audience=aud)
+    ov, text = order_value_distribution("2026-11-22", [50], audience=aud)
     assert ov["share"].tolist() == [0.4, 0.6] and "2026-10-31" in text  # no peeking at December
     sales = pd.DataFrame({"date": pd.to_datetime(["2026-11-20", "2026-11-21", "2026-10-01"]),
                           "item_id": "a", "units": 1, "revenue": [90.0, 300.0, 999.0],
                           "buyers": [3, 2, 1], "shop": ["我们", "我们", "别人"]})
-    ov, text = px.order_value_distribution("2026-11-22", [50], sales=sales)
+    ov, text = order_value_distribution("2026-11-22", [50], sales=sales)
     # AOVs 30 (3 buyers) and 150 (2 buyers); the October row is outside the 30 days
     assert ov["share"].tolist() == pytest.approx([0.6, 0.4])
     assert "78.00" in text  # Σ revenue / Σ buyers = 390 / 5
-    assert px.order_value_distribution("2026-11-22", [50])[0].empty
-    assert px.our_shop_from_sales(sales) == "我们" and px.our_shop_from_sales(None) == ""
+    assert order_value_distribution("2026-11-22", [50])[0].empty
 
 
 def _seeded_warehouse(path: Path) -> Path:
@@ -339,27 +370,76 @@ def _seeded_warehouse(path: Path) -> Path:
 
 def test_price_study_on_a_warehouse(tmp_path):
     wh = _seeded_warehouse(tmp_path / "w.duckdb")
-    study = px.price_study(wh, category="保温杯", week="2026-W47", unit_cost=40)
+    scope = resolve_scope(wh, "保温杯", week="2026-W47")
+    study = price_page(scope, wh, unit_cost=40)
     assert study.shop == "shop03" and study.snapshot == pd.Timestamp("2026-11-22")
     assert study.recommended.band_label == "99–129"
     assert study.order_value["source"].iloc[0].startswith("our sales")
     assert len(study.movement) == len(study.edges) + 1
+    # the lower-level entry takes shop, competitors and sales as given: it chooses none
+    bare = price_study(wh, category="保温杯", week="2026-W47", unit_cost=40)
+    assert bare.shop == "" and bare.positions.empty and bare.order_value.empty
+
+
+def _scope(**values: object) -> Scope:
+    base = {"category": "保温杯", "week": "2026-W47", "week_start": "2026-11-16",
+            "week_end": "2026-11-22", "week_rule": "given", "shop": "shop03",
+            "shop_rule": "given", "competitors": ("shop05", "shop07"),
+            "competitor_rule": "named", "currency": "CNY", "data_start": "2026-10-20",
+            "data_end": "2026-11-22", "sales_basis": "item ids", "our_items": ("i3",)}
+    return Scope(**{**base, **values})
+
+
+def test_study_returns_a_page_result_positioning_the_scope_competitors(tmp_path):
+    wh = _seeded_warehouse(tmp_path / "w.duckdb")
+    scope = _scope()
+    result = price_page(scope, wh, edges=[49, 99, 129])
+    assert isinstance(result, PageResult) and result.scope == scope
+    assert result.competitors == scope.competitors
+    pos = result.positions
+    assert set(pos.loc[pos["role"] == "competitor", "shop"]) == {"shop05", "shop07"}
+    assert set(pos.loc[pos["role"] == "ours", "shop"]) == {"shop03"}
+    # another named set is the one positioned, whatever the shops' revenue
+    other = price_page(_scope(competitors=("shop41",)), wh, edges=[49, 99, 129])
+    assert set(other.positions["shop"]) == {"shop03", "shop41"}
+    assert other.competitors == ("shop41",) and not other.missing_competitors
+    gone = price_page(_scope(competitors=("shop41", "nobody")), wh, edges=[49])
+    assert gone.missing_competitors == ["nobody"]
+
+
+@pytest.mark.parametrize(("params", "named"), [
+    ({"snapshot": "2026-13-45"}, "snapshot"),
+    ({"snapshot": "2026-11-29"}, "snapshot"),      # after the week's Sunday
+    ({"snapshot": "2026-11-01"}, "snapshot"),      # not a snapshot of the data
+    ({"edges": [49, 29]}, "edges"),
+    ({"edges": ["49", 99]}, "edges"),
+    ({"n_bands": 0}, "n_bands"),
+    ({"min_margin": 1.5}, "min_margin"),
+])
+def test_bad_page_parameters_are_refused_with_their_name(tmp_path, params, named):
+    wh = _seeded_warehouse(tmp_path / "w.duckdb")
+    with pytest.raises(ValueError, match=f"price_bands parameter {named}="):
+        price_page(_scope(), wh, **params)
 
 
 def test_explicit_edges_with_zero_and_sentinel_are_interior_only():
-    assert px.band_labels([0, 29, 39, 1e9]) == ["≤29", "29–39", ">39"]
-    assert px.assign_bands([5, 35, 5e8], [0, 29, 39, float("inf")]).tolist() == [0, 1, 2]
+    assert band_labels([0, 29, 39, 1e9]) == ["≤29", "29–39", ">39"]
+    assert assign_bands([5, 35, 5e8], [0, 29, 39, float("inf")]).tolist() == [0, 1, 2]
 
 
 # ----------------------------------------------------------------------------- sample market
-def _sample_study(truth: dict, warehouse: Path, **kw: object) -> px.PriceStudy:
-    return px.price_study(warehouse, category=truth["category"], min_margin=0.3,
-                          min_band_share=0.05, **kw)
+@pytest.fixture(scope="module")
+def sample_scope(truth: dict, sample_warehouse: Path) -> Scope:
+    return resolve_scope(sample_warehouse, truth["category"])
 
 
-def test_sample_planted_band_first_and_recommended(truth, sample_warehouse):
+def _sample_study(truth: dict, warehouse: Path, scope: Scope, **kw: object) -> PriceStudy:
+    return price_page(scope, warehouse, min_margin=0.3, min_band_share=0.05, **kw)
+
+
+def test_sample_planted_band_first_and_recommended(truth, sample_warehouse, sample_scope):
     lo, hi = truth["prices"]["underserved_band"]
-    study = _sample_study(truth, sample_warehouse, edges=truth["prices"]["band_edges"],
+    study = _sample_study(truth, sample_warehouse, sample_scope, edges=truth["prices"]["band_edges"],
                           unit_cost=truth["prices"]["unit_cost_ok"])
     bands = study.study_bands.sort_values("demand_per_listing", ascending=False)
     assert (bands.iloc[0].price_lo, bands.iloc[0].price_hi) == (lo, hi)
@@ -372,17 +452,18 @@ def test_sample_planted_band_first_and_recommended(truth, sample_warehouse):
     assert len(study.excluded) == truth["prices"]["trick_price_items"]
 
 
-def test_sample_planted_band_found_by_automatic_edges(truth, sample_warehouse):
+def test_sample_planted_band_found_by_automatic_edges(truth, sample_warehouse, sample_scope):
     lo, hi = truth["prices"]["underserved_band"]
-    study = _sample_study(truth, sample_warehouse, unit_cost=truth["prices"]["unit_cost_ok"])
+    study = _sample_study(truth, sample_warehouse, sample_scope, unit_cost=truth["prices"]["unit_cost_ok"])
     top = study.study_bands.sort_values("demand_per_listing", ascending=False).iloc[0]
     assert lo <= top.price_lo and top.price_hi <= hi
     assert study.recommended.band == top.band
 
 
-def test_sample_planted_band_not_recommended_when_unprofitable(truth, sample_warehouse):
+def test_sample_planted_band_not_recommended_when_unprofitable(truth, sample_warehouse,
+                                                               sample_scope):
     lo, hi = truth["prices"]["underserved_band"]
-    study = _sample_study(truth, sample_warehouse, edges=truth["prices"]["band_edges"],
+    study = _sample_study(truth, sample_warehouse, sample_scope, edges=truth["prices"]["band_edges"],
                           unit_cost=truth["prices"]["unit_cost_unprofitable"])
     rec = study.recommendation
     planted = rec[(rec["price_lo"] == lo) & (rec["price_hi"] == hi)].iloc[0]
@@ -398,7 +479,7 @@ def _independent_bands(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
     f = frame.copy()
     title = f["title"].fillna("").str.lower() if "title" in f else pd.Series("", index=f.index)
     rule = (f["price"] <= 1) | title.apply(
-        lambda t: any(k.lower() in t for k in px.TRICK_KEYWORDS))
+        lambda t: any(k.lower() in t for k in TRICK_KEYWORDS))
     lp = np.log(f.loc[~rule, "price"])
     q1, q3 = lp.quantile(0.25), lp.quantile(0.75)
     iqr = max(q3 - q1, 0.1)
@@ -414,7 +495,7 @@ def _independent_bands(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
     return g
 
 
-def _compare(study: px.PriceStudy, expect: pd.DataFrame) -> None:
+def _compare(study: PriceStudy, expect: pd.DataFrame) -> None:
     got = study.study_bands.set_index("band")
     assert got["listings"].tolist() == expect["listings"].tolist()
     assert got["units"].tolist() == pytest.approx(expect["units"].tolist())
@@ -446,7 +527,7 @@ def test_olist_band_shares_match_raw_csvs_to_the_cent(real_data):
     from research.sources import olist
 
     items = olist.read(real_data / "olist")["items"]
-    study = px.analyse_prices(items, category="cama_mesa_banho", snapshot="2017-11-30",
+    study = analyse_prices(items, category="cama_mesa_banho", snapshot="2017-11-30",
                               edges=edges, unit_cost=20)
     assert study.currency == "BRL"
     _compare(study, expect)
@@ -464,11 +545,11 @@ def test_public_listings_bands_match_plain_pandas(real_data, module, folder, cur
     adapter = importlib.import_module(f"research.sources.{module}")
     items = adapter.read(real_data / folder)["items"]
     category = items["category"].value_counts().index[0]
-    study = px.analyse_prices(items, category=category, currency="CNY")
+    study = analyse_prices(items, category=category, currency="CNY")
     assert study.currency == currency  # never ¥ on rupees
     assert any(currency in w for w in study.warnings)
     assert 3 <= len(study.edges) + 1 <= 8
-    assert set(study.edges) <= set(px.round_points().tolist())
+    assert set(study.edges) <= set(round_points().tolist())
     _compare(study, _independent_bands(items[items["category"] == category], study.edges))
     rec = study.recommendation
     assert (rec["currency"] == currency).all() and (rec["role"] == "recommended").sum() == 1
@@ -520,23 +601,21 @@ def test_notebook_on_olist(real_data, tmp_path):
 
 def test_no_listings_is_explained_not_a_crash():
     frame = _frame([("a", 10.0, 1)])
-    for study in (px.analyse_prices(frame, category="别的类目"),
-                  px.analyse_prices(frame, week="2026-W01")):
+    for study in (analyse_prices(frame, category="别的类目"),
+                  analyse_prices(frame, week="2026-W01")):
         assert not study.has_data and study.bands.empty and study.recommended is None
         assert study.summary().startswith("Price bands not computed")
         assert set(study.results()) == {"price_bands", "price_recommendation", "price_positions"}
 
 
 def test_title_rule_can_be_switched_off():
-    study = px.analyse_prices(_market(days=("2026-11-22",)), edges=[49, 99], trick_keywords=())
+    study = analyse_prices(_market(days=("2026-11-22",)), edges=[49, 99], trick_keywords=())
     assert set(study.excluded["item_id"]) == {"t1", "t2", "t5"}  # t3, t4: deposit titles kept
 
 
 def test_auto_edges_without_sales_still_merges_thin_bands() -> None:
     """A snapshot that sold nothing: bands are weighed by listing shares, so a band holding
     under min_share of the listings is merged even when n_bands allows more bands."""
-    from research.price_points import auto_edges
-
     prices = [15.0] * 50 + [25.0] * 50 + [35.0]  # one listing (1 %) in the 29–39 band
     # bands ≤19 (50 %), 19–29 (50 %), >29 (1 %): the thin top band merges into 19–29
     assert auto_edges(prices, units=[0.0] * len(prices), n_bands=8, min_share=0.03) == [19.0]

@@ -12,7 +12,7 @@ Workbench choices (each is stated in the report beside its number)
   snapshot's prices on the ladder of round price points: each round point inside the price
   range starts as an edge, and the lightest band (by the larger of its listing and units
   share) is merged into its lighter neighbour until at most ``n_bands`` remain, each holding
-  ≥ 3 % of listings or of units (:func:`auto_edges`). :func:`snap_to_round` snaps any value
+  ≥ 3 % of listings or of units (:func:`~research.price_points.auto_edges`). :func:`~research.price_points.snap_to_round` snaps any value
   (e.g. a quantile) to the same ladder. Round points are ``m·10^k − 1`` for ``m`` in 10, 13,
   16, 20, 30, 40, 50, 60, 80 (…29, 39, 49, 59, 79, 99, 129, 159, 199, 299 … 1,299), ``− 0.1``
   up to 10 (2.9, 9.9), and one unit of the third significant digit from 10,000 up (12,900,
@@ -53,73 +53,54 @@ unit_cost, margin, share_ok, margin_ok, reason, currency.
 shop, item_id, title, price, sales_30d, revenue, band, band_label, band_demand_per_listing,
 currency.
 
-Examples
---------
->>> round(hhi([50, 30, 20]), 6), round(top_share([50, 30, 20, 0], 3), 6)
-(3800.0, 1.0)
+The page's entry point is :func:`research.analyses.prices.page.study` (the study scope mapped
+onto :func:`price_study`); the band edges, labels and concentration formulas live in
+:mod:`research.price_points`, the SQL stage in :mod:`research.analyses.prices.bands_sql`, the
+pandas stage in :mod:`research.analyses.prices.tables`, the charts in
+:mod:`research.analyses.prices.charts`.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-# the public API lives in four modules beside this one; it is re-exported here
 from research.analyses.prices.bands_sql import (
-    _BAND_COLS,
+    BAND_COLUMNS,
+    POSITION_COLUMNS,
     TRICK_KEYWORDS,
-    _rowid_relation,
     band_metrics,
-    band_shares_sum_to_one,
     detect_trick_prices,
     items_source,
     price_distribution,
     price_histogram,
     price_positions,
+    rowid_relation,
 )
-from research.analyses.prices.charts import plot_bands, plot_distribution, plot_movement
-from research.analyses.prices.tables import (
-    band_movement,
-    positions_summary,
-    price_quantiles,
-    recommend_price,
-)
-from research.pages.display import fmt_money
+from research.analyses.prices.result import PriceStudy
+from research.analyses.prices.tables import band_movement, price_quantiles, recommend_price
 from research.price_points import (
     MIN_LISTINGS,
-    _clean_edges,
     assign_bands,
     auto_edges,
     band_labels,
-    hhi,
-    price_point,
-    round_points,
-    snap_to_round,
-    top_share,
-    weighted_quantile,
+    clean_edges,
 )
-from research.store.warehouse import quiet, sql_literal
+from research.store.warehouse import quiet, read, sql_literal
+from research.weeks import week_bounds
 
-__all__ = [
-    "MIN_LISTINGS", "TRICK_KEYWORDS", "round_points", "snap_to_round", "auto_edges",
-    "band_labels", "assign_bands", "hhi", "top_share", "price_point", "weighted_quantile",
-    "items_source", "detect_trick_prices", "price_histogram", "band_metrics", "band_shares_sum_to_one",
-    "band_movement", "price_positions", "recommend_price", "price_distribution",
-    "PriceStudy", "analyse_prices", "price_quantiles", "resolve_snapshot", "order_value_distribution",
-    "our_shop_from_sales", "price_study", "positions_summary", "plot_distribution", "plot_bands", "plot_movement",
-]
+__all__ = ["analyse_prices", "price_study", "resolve_snapshot", "order_value_distribution"]
 
 
 # ----------------------------------------------------------------------------- whole study
 def resolve_snapshot(snapshots: Sequence[object], week: str = "", snapshot: str = "") -> pd.Timestamp:
     """The study snapshot: ``snapshot`` if given (must exist), else the latest snapshot on or
     before the Sunday of ``week``, else the latest snapshot."""
-    from research.weeks import week_bounds
-
     days = sorted(pd.to_datetime(pd.Series(list(snapshots))).unique())
     if not days:
         raise ValueError("no listing snapshots in the data")
@@ -138,103 +119,26 @@ def resolve_snapshot(snapshots: Sequence[object], week: str = "", snapshot: str 
     return pd.Timestamp(days[-1])
 
 
-@dataclass
-class PriceStudy:
-    """Everything the price-band report shows (see :func:`analyse_prices`)."""
-
-    snapshot: pd.Timestamp
-    currency: str
-    edges: list[float]
-    edges_source: str
-    bands: pd.DataFrame
-    movement: pd.DataFrame
-    positions: pd.DataFrame
-    recommendation: pd.DataFrame
-    distribution: pd.DataFrame
-    excluded: pd.DataFrame
-    excluded_counts: pd.DataFrame
-    listings_per_snapshot: pd.DataFrame
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    order_value: pd.DataFrame = field(default_factory=pd.DataFrame)
-    order_value_note: str = "order value (客单价) not computed: no audience or sales data given"
-    shop: str = ""
-    quantiles: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    @property
-    def study_bands(self) -> pd.DataFrame:
-        """Band rows of the study snapshot."""
-        return self.bands[self.bands["snapshot_date"] == self.snapshot].reset_index(drop=True)
-
-    @property
-    def has_data(self) -> bool:
-        """Whether any listing snapshot was found (else :attr:`warnings` says why)."""
-        return not pd.isna(self.snapshot)
-
-    @property
-    def study_listings(self) -> int:
-        """Clean listings on the study snapshot."""
-        row = self.listings_per_snapshot
-        row = row[row["snapshot_date"] == self.snapshot]
-        return int(row["clean_listings"].iloc[0]) if len(row) else 0
-
-    @property
-    def charts_ok(self) -> bool:
-        """Whether the study snapshot has enough listings (:data:`MIN_LISTINGS`) to chart."""
-        return self.study_listings >= MIN_LISTINGS
-
-    @property
-    def recommended(self) -> pd.Series | None:
-        """The recommended band's row of :attr:`recommendation`, or None."""
-        rec = self.recommendation[self.recommendation["role"] == "recommended"]
-        return rec.iloc[0] if len(rec) else None
-
-    def results(self) -> dict[str, pd.DataFrame]:
-        """The result tables by CSV name: price_bands, price_recommendation, price_positions."""
-        return {"price_bands": self.bands, "price_recommendation": self.recommendation,
-                "price_positions": self.positions}
-
-    def summary(self) -> str:
-        """One sentence for the study's index page."""
-        rec = self.recommended
-        def money(x: float) -> str:
-            return fmt_money(x, self.currency)
-
-        if not self.has_data:
-            return "Price bands not computed: " + (self.warnings[0] if self.warnings
-                                                   else "no listings") + "."
-        if not self.charts_ok:
-            return (f"Price bands of {self.snapshot.date()}: only {self.study_listings} clean "
-                    f"listings, too few to read bands.")
-        if rec is None:
-            return (f"Price bands of {self.snapshot.date()}: no band holds enough sales and "
-                    f"leaves the target margin; no price recommended.")
-        return (f"Price bands of {self.snapshot.date()}: recommend band {rec.band_label} at "
-                f"{money(rec.price_point)} (demand per listing {rec.demand_per_listing:.2f}, "
-                f"{rec.units_share:.0%} of units).")
-
-
-def _empty_study(message: str, currency: str, shop: str) -> PriceStudy:
+def _empty_study(message: str, currency: str, shop: str,
+                 competitors: tuple[str, ...]) -> PriceStudy:
     """A study with no listings: empty tables of the right shape and the reason."""
-    empty = pd.DataFrame(columns=_BAND_COLS)
+    empty = pd.DataFrame(columns=BAND_COLUMNS)
     return PriceStudy(
         pd.NaT, currency, [], "none (no listings)", empty, band_movement(empty),
-        pd.DataFrame(columns=["snapshot_date", "role", "shop", "item_id", "title", "price",
-                              "sales_30d", "revenue", "band", "band_label",
-                              "band_demand_per_listing", "currency"]),
+        pd.DataFrame(columns=POSITION_COLUMNS),
         recommend_price(empty.assign(listings=pd.Series(dtype="int64")), pd.NaT),
         pd.DataFrame(), pd.DataFrame(columns=["snapshot_date", "shop", "item_id", "title",
                                               "price", "sales_30d", "trick_reason"]),
         pd.DataFrame(columns=["snapshot_date", "trick_reason", "listings"]),
         pd.DataFrame(columns=["snapshot_date", "clean_listings", "excluded", "zero_sales",
                               "revenue_computed"]),
-        [message], [], shop=shop)
+        [message], [], shop=shop, competitors=competitors)
 
 
 def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection | None = None,
                    category: str | None = None, week: str = "", snapshot: str = "",
                    edges: Sequence[float] = (), n_bands: int = 8, shop: str = "",
-                   competitors: Sequence[str] = (), top_n: int = 5, unit_cost: float = 0.0,
+                   competitors: Sequence[str] = (), unit_cost: float = 0.0,
                    min_margin: float = 0.3, min_band_share: float = 0.05,
                    currency: str = "CNY",
                    trick_keywords: Sequence[str] = TRICK_KEYWORDS) -> PriceStudy:
@@ -248,7 +152,10 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
         Study week (→ latest snapshot on or before its Sunday) or an explicit snapshot date.
         Later snapshots are never read.
     edges : sequence of float
-        Explicit interior band edges; empty = automatic (:func:`auto_edges`).
+        Explicit interior band edges; empty = automatic (:func:`~research.price_points.auto_edges`).
+    shop, competitors :
+        Our shop and the competitor set positioned on the bands (the study scope's on the
+        page path); nothing is chosen here.
     currency : str
         Used only when the data has no ``currency`` column.
     trick_keywords : sequence of str
@@ -266,14 +173,15 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     ['≤39', '39–79', '>79']
     """
     con = con or quiet(duckdb.connect())
-    base = _rowid_relation(con, items)  # a DataFrame is copied once, not per view
+    comps = tuple(dict.fromkeys(c for c in competitors if c and c != shop))
+    base = rowid_relation(con, items)  # a DataFrame is copied once, not per view
     con, src = items_source(base, con, category=category)
     all_snaps = [r[0] for r in con.execute(f"SELECT DISTINCT snapshot_date FROM {src}").fetchall()]
     try:
         day = resolve_snapshot(all_snaps, week, snapshot)
     except ValueError as exc:
         what = f" of category {category}" if category else ""
-        return _empty_study(f"{exc}{what}", currency, shop)
+        return _empty_study(f"{exc}{what}", currency, shop, comps)
     con, src = items_source(base, con, category=category, until=day)
     clean = detect_trick_prices(con, src, keywords=trick_keywords)
     dstr = str(day.date())
@@ -292,7 +200,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     quantiles = price_quantiles(h["price"].to_numpy(), h["u"].to_numpy(), h["r"].to_numpy(),
                                 h["n"].to_numpy())
     if edges:
-        used, source = _clean_edges(edges), "explicit (parameter)"
+        used, source = clean_edges(edges), "explicit (parameter)"
     else:
         used = auto_edges(h["price"].to_numpy(), h["u"].to_numpy(), n_bands,
                           counts=h["n"].to_numpy())
@@ -325,13 +233,14 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
         notes.append(f"revenue: revenue_30d where given, else price × sales_30d "
                      f"({int(r.revenue_computed):,} listings computed)")
     movement = band_movement(bands)
-    positions = price_positions(con, used, day, shop=shop, competitors=competitors,
-                                top_n=top_n, bands=bands, clean=clean, currency=cur)
+    positions = price_positions(con, used, day, shop=shop, competitors=comps, bands=bands,
+                                currency=cur)
     rec = recommend_price(bands, day, unit_cost=unit_cost, min_margin=min_margin,
                           min_band_share=min_band_share, currency=cur)
     dist = price_distribution(con, day)
     return PriceStudy(day, cur, used, source, bands, movement, positions, rec, dist, excluded,
-                      excluded_counts, counts, warnings, notes, shop=shop, quantiles=quantiles)
+                      excluded_counts, counts, warnings, notes, shop=shop, quantiles=quantiles,
+                      competitors=comps)
 
 
 # ----------------------------------------------------------------------------- order value
@@ -371,7 +280,7 @@ def order_value_distribution(snapshot: object, edges: Sequence[float], *,
             aov = win["revenue"].astype(float) / win["buyers"].astype(float)
             band = assign_bands(aov, edges)
             buyers = np.bincount(band, weights=win["buyers"].astype(float),
-                                 minlength=len(_clean_edges(edges)) + 1)
+                                 minlength=len(clean_edges(edges)) + 1)
             overall = win["revenue"].sum() / win["buyers"].sum()
             out = pd.DataFrame({"segment": band_labels(edges), "share": buyers / buyers.sum(),
                                 "buyers": buyers, "source": "our sales (revenue ÷ buyers)"})
@@ -384,39 +293,26 @@ def order_value_distribution(snapshot: object, edges: Sequence[float], *,
                                         f"{day.date()}")
 
 
-def our_shop_from_sales(sales: pd.DataFrame | None) -> str:
-    """Our shop's name from the ``sales`` table's ``shop`` column (its most common value), or
-    ``""`` when it cannot be determined."""
-    if sales is None or sales.empty or "shop" not in sales:
-        return ""
-    names = sales["shop"].dropna().astype(str)
-    names = names[names != ""]
-    return str(names.mode().iloc[0]) if len(names) else ""
-
-
-def price_study(warehouse: str | object, *, category: str = "", week: str = "",
-                snapshot: str = "", shop: str = "", **kwargs: object) -> PriceStudy:
-    """:func:`analyse_prices` on a warehouse file, with order value and our shop resolved.
+def price_study(warehouse: str | os.PathLike[str], *, category: str, week: str,
+                snapshot: str = "", shop: str = "", competitors: Sequence[str] = (),
+                sales: pd.DataFrame | None = None, **kwargs: object) -> PriceStudy:
+    """:func:`analyse_prices` on a warehouse file, with the order-value distribution.
 
     The warehouse is attached read-only to an in-memory DuckDB connection, so the listings
-    never pass through pandas. ``shop`` empty = the shop named in our ``sales`` rows.
-    ``kwargs`` go to :func:`analyse_prices`.
+    never pass through pandas. Our shop, the competitors and our sales (``sales``: our sales
+    rows of the category, :func:`research.store.scope.our_sales` on the page path) are given;
+    nothing is chosen here. ``kwargs`` go to :func:`analyse_prices`.
     """
-    from pathlib import Path
-
-    from research.store.warehouse import read
-
-    path = Path(str(warehouse))
+    path = Path(warehouse)
     if not path.exists():
         raise FileNotFoundError(f"warehouse {path} does not exist: load exports with "
                                 "`research ingest PATH` (or `make demo`)")
-    sales = read("sales", path)
-    shop = shop or our_shop_from_sales(sales)
     con = quiet(duckdb.connect())
     try:
         con.execute(f"ATTACH {sql_literal(path)} AS wh (READ_ONLY)")
         study = analyse_prices("wh.items", con=con, category=category or None, week=week,
-                               snapshot=snapshot, shop=shop, **kwargs)  # type: ignore[arg-type]
+                               snapshot=snapshot, shop=shop, competitors=competitors,
+                               **kwargs)  # type: ignore[arg-type]
     finally:
         con.close()
     audience = read("audience", path, category=category or None)

@@ -1,11 +1,11 @@
-"""The DuckDB stage of the price-band study, for :mod:`research.analyses.prices.study`.
+"""The DuckDB stage of the price-band study, for :mod:`research.analyses.prices.analysis`.
 
 Listings exposed as a view (:func:`items_source`), trick prices flagged
 (:func:`detect_trick_prices`), then every per-band aggregate in SQL: the price histogram,
 band metrics, our and competitors' listings on the bands and the price distribution. pandas
 only sees the small per-band results; what they are turned into (movement, the
 recommendation …) lives in :mod:`research.analyses.prices.tables`. The result columns and workbench
-choices are documented in :mod:`research.analyses.prices.study`.
+choices are documented in :mod:`research.analyses.prices.analysis`.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ import pandas as pd
 
 from research.checks import shares_sum_to_one
 from research.price_points import (
-    _band_bounds,
-    _clean_edges,
     assign_bands,
+    band_bounds,
     band_labels,
+    clean_edges,
     weighted_quantile,
 )
-from research.store.warehouse import fetch_one, has_table, quiet, sql_literal
+from research.store.warehouse import fetch_one, quiet, sql_literal
 
 __all__ = [
-    "TRICK_KEYWORDS", "items_source", "detect_trick_prices", "price_histogram", "band_metrics",
+    "TRICK_KEYWORDS", "BAND_COLUMNS", "POSITION_COLUMNS", "items_source", "rowid_relation",
+    "title_pattern", "detect_trick_prices", "price_histogram", "band_metrics",
     "band_shares_sum_to_one", "price_positions", "price_distribution",
 ]
 
@@ -37,12 +38,16 @@ __all__ = [
 TRICK_KEYWORDS = ("拍下改价", "改价", "定金", "订金", "预付金", "补差价", "差价", "补拍", "专拍",
                   "补运费", "邮费补", "不发货", "deposit", "price difference")
 
-_BAND_COLS = ["snapshot_date", "band", "band_label", "price_lo", "price_hi", "listings",
+#: columns of ``price_bands.csv``, in order
+BAND_COLUMNS = ["snapshot_date", "band", "band_label", "price_lo", "price_hi", "listings",
               "listing_share", "units", "units_share", "revenue", "revenue_share",
               "revenue_computed_listings", "shops", "top3_shop_share", "hhi",
               "median_sales_30d", "zero_sales_listings", "tmall_share", "demand_per_listing",
               "revenue_per_listing_index", "median_price", "units_weighted_median_price",
               "flag", "currency"]
+#: columns of ``price_positions.csv``, in order
+POSITION_COLUMNS = ["snapshot_date", "role", "shop", "item_id", "title", "price", "sales_30d",
+                    "revenue", "band", "band_label", "band_demand_per_listing", "currency"]
 
 
 # ----------------------------------------------------------------------------- sources
@@ -71,7 +76,7 @@ def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | Non
         without row ids (a view), is first copied into the temp table ``_px_items``.
     """
     con = con or quiet(duckdb.connect())
-    items = _rowid_relation(con, items)
+    items = rowid_relation(con, items)
     have = {r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {items}").fetchall()}
 
     def col(name: str, sql_type: str) -> str:
@@ -93,8 +98,12 @@ def items_source(items: pd.DataFrame | str, con: duckdb.DuckDBPyConnection | Non
     return con, "_px_src"
 
 
-def _rowid_relation(con: duckdb.DuckDBPyConnection, items: pd.DataFrame | str) -> str:
-    """The name of a relation holding ``items`` whose rows have ``rowid``s."""
+def rowid_relation(con: duckdb.DuckDBPyConnection, items: pd.DataFrame | str) -> str:
+    """The name of a relation holding ``items`` whose rows have ``rowid``s.
+
+    A table name is returned as is; a DataFrame, or a relation without row ids (a view), is
+    copied once into the temp table ``_px_items``.
+    """
     if isinstance(items, str):
         try:
             con.execute(f"SELECT rowid FROM {items} LIMIT 0")
@@ -115,9 +124,15 @@ _REASONS = {1: "no price (≤ 0)", 2: "placeholder price (≤ {ph:g})",
              5: "outlier: ln(price) < Q1 − {k:g}·IQR"}
 
 
-def _title_pattern(keywords: Sequence[str]) -> str:
+def title_pattern(keywords: Sequence[str]) -> str:
     """One RE2 alternation of the keywords; a keyword containing another is dropped (it
-    matches nothing more), ASCII words match case-insensitively."""
+    matches nothing more), ASCII words match case-insensitively.
+
+    Examples
+    --------
+    >>> title_pattern(["拍下改价", "改价", "1+1"])
+    '改价|(?i:1\\+1)'
+    """
     kept = [kw for kw in dict.fromkeys(keywords) if kw
             and not any(o != kw and o.lower() in kw.lower() for o in keywords if o)]
     return "|".join(("(?i:" + re.escape(kw) + ")") if kw.isascii() else re.escape(kw)
@@ -167,7 +182,7 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
     revenue-computed listings per snapshot and code).
     """
     ph = float(placeholder_max)
-    pattern = _title_pattern(keywords)
+    pattern = title_pattern(keywords)
     con.execute("DROP TABLE IF EXISTS _px_shop_band")  # band_metrics' table of older flags
     title = f"WHEN regexp_matches(title, {sql_literal(pattern)}) THEN 3" if pattern else ""
     rule = f"""CASE WHEN price IS NULL OR price <= 0 THEN 1 WHEN price <= {ph} THEN 2
@@ -242,7 +257,7 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
 
 
 def _band_case(edges: Sequence[float], column: str = "price") -> str:
-    e = _clean_edges(edges)
+    e = clean_edges(edges)
     if not e:
         return "0"
     whens = " ".join(f"WHEN {column} <= {x!r} THEN {i}" for i, x in enumerate(e))
@@ -290,11 +305,10 @@ def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
     empty or thin band (listing share < ``thin_share``) next to a strong one (units share ≥
     ``strong_share``). Calls :func:`band_shares_sum_to_one`. ``hist`` is
     :func:`price_histogram` when already computed. Leaves the temp table ``_px_shop_band``
-    (revenue ``r`` per snapshot, band and shop hash), which :func:`price_positions` reads
-    to find the largest shops.
+    (revenue ``r`` per snapshot, band and shop hash) that the concentration is computed on.
     """
     case = _band_case(edges)
-    los, his = _band_bounds(edges)
+    los, his = band_bounds(edges)
     labels = band_labels(edges)
     hist = price_histogram(con) if hist is None else hist
     sums = _per_band(hist, edges)
@@ -339,7 +353,7 @@ def band_metrics(con: duckdb.DuckDBPyConnection, edges: Sequence[float], *,
     out["flag"] = _flags(out, strong_share, thin_share)
     out["currency"] = currency
     band_shares_sum_to_one(out)
-    return out[_BAND_COLS].sort_values(["snapshot_date", "band"]).reset_index(drop=True)
+    return out[BAND_COLUMNS].sort_values(["snapshot_date", "band"]).reset_index(drop=True)
 
 
 def _flags(out: pd.DataFrame, strong_share: float, thin_share: float) -> list[str]:
@@ -370,32 +384,37 @@ def band_shares_sum_to_one(bands: pd.DataFrame) -> None:
 
 # ----------------------------------------------------------------------------- positions
 def price_positions(con: duckdb.DuckDBPyConnection, edges: Sequence[float], snapshot: object,
-                    *, shop: str = "", competitors: Sequence[str] = (), top_n: int = 5,
-                    bands: pd.DataFrame | None = None, clean: str = "_px_clean",
-                    currency: str = "CNY") -> pd.DataFrame:
-    """Our shop's and competitors' clean listings on the study snapshot, with their band.
+                    *, shop: str = "", competitors: Sequence[str] = (),
+                    bands: pd.DataFrame | None = None, currency: str = "CNY") -> pd.DataFrame:
+    """Our shop's and the given competitors' clean listings on the study snapshot, with their band.
 
-    Competitors default to the ``top_n`` shops by revenue on the snapshot, other than ours.
+    Parameters
+    ----------
+    con : duckdb connection
+        After :func:`detect_trick_prices` (reads ``_px_flagged``).
+    edges : sequence of float
+        Interior band edges.
+    snapshot : date
+        The study snapshot.
+    shop : str
+        Our shop ("" = none).
+    competitors : sequence of str
+        The study's competitor set (the scope's): this function chooses none itself. Our shop
+        is never listed as a competitor.
+    bands : DataFrame, optional
+        :func:`band_metrics`, for each band's demand per listing.
+    currency : str
+
+    Returns
+    -------
+    DataFrame
+        ``price_positions.csv`` (:data:`POSITION_COLUMNS`), our shop first, then the
+        competitors in the given order, each by revenue.
     """
     day = str(pd.Timestamp(snapshot).date())
-    comps = [c for c in competitors if c and c != shop]
-    if not comps:
-        per_shop = "_px_shop_band" if has_table(con, "_px_shop_band") else f"""(
-            SELECT snapshot_date, shop_h, sum(revenue) AS r FROM {clean} GROUP BY ALL)"""
-        top = con.execute(
-            f"""SELECT shop_h, sum(r) AS r FROM {per_shop} WHERE snapshot_date = ?
-                AND shop_h IS DISTINCT FROM hash(?) GROUP BY shop_h ORDER BY r DESC, shop_h
-                LIMIT ?""", [day, shop, int(top_n)]).df()
-        if len(top):
-            names = con.execute(
-                f"""SELECT DISTINCT shop, hash(shop) AS h FROM _px_src WHERE snapshot_date = ?
-                    AND hash(shop) IN ({', '.join(str(int(h)) for h in top['shop_h'])})""",
-                [day]).df()
-            by_hash = dict(zip(names["h"].astype("uint64"), names["shop"], strict=True))
-            comps = [by_hash[h] for h in top["shop_h"].astype("uint64") if h in by_hash]
+    comps = list(dict.fromkeys(c for c in competitors if c and c != shop))
     shops = ([shop] if shop else []) + comps
-    cols = ["snapshot_date", "role", "shop", "item_id", "title", "price", "sales_30d", "revenue",
-            "band", "band_label", "band_demand_per_listing", "currency"]
+    cols = POSITION_COLUMNS
     if not shops:
         return pd.DataFrame(columns=cols)
     marks = ", ".join("?" for _ in shops)

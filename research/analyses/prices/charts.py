@@ -1,5 +1,6 @@
-"""Charts of the price-band report (:mod:`research.analyses.prices.study`): the price distribution, the
-band chart with our and competitors' listings, and band shares by snapshot."""
+"""Charts of the price-band report: the price distribution, the band chart with our and the
+competitors' listings, and band shares by snapshot. Each takes a
+:class:`~research.analyses.prices.result.PriceStudy` and returns a figure."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from research.price_points import band_labels
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from research.analyses.prices.study import PriceStudy
+    from research.analyses.prices.result import PriceStudy
 
 __all__ = ["plot_distribution", "plot_bands", "plot_movement"]
 

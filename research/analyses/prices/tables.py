@@ -1,8 +1,8 @@
-"""The pandas stage of the price-band study, for :mod:`research.analyses.prices.study`: what the small
+"""The pandas stage of the price-band study, for :mod:`research.analyses.prices.analysis`: what the small
 per-band tables of :mod:`research.analyses.prices.bands_sql` are turned into — movement between the
 first and last snapshot, each shop's position summary, the recommended band and price point,
 and price quartiles weighted by listings, units and revenue. The result columns and the
-workbench's choices are documented in :mod:`research.analyses.prices.study`.
+workbench's choices are documented in :mod:`research.analyses.prices.analysis`.
 """
 
 from __future__ import annotations
