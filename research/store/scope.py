@@ -510,9 +510,7 @@ def _competitor_rule(con: duckdb.DuckDBPyConnection, present: set[str], category
         rule = (f"类目内最近一期商品快照（{_iso(_day(snap))}）30天销售额前{top_n}名（我店除外） · "
                 f"top {top_n} shops by 30-day revenue on the latest items snapshot "
                 f"({_iso(_day(snap))})")
-        if len(names) < top_n:
-            rule += f"; only {len(names)} shop(s) other than ours"
-        return names, rule
+        return names, rule + _fewer(len(names), top_n, "快照中", "on the snapshot")
     if "traffic" in present:
         # shop-level rows where a shop has them, else its item-level rows (no double count)
         rows = con.execute(
@@ -527,11 +525,18 @@ def _competitor_rule(con: duckdb.DuckDBPyConnection, present: set[str], category
             names = tuple(str(r[0]) for r in rows)
             rule = (f"类目无商品快照：流量表日访客数合计前{top_n}名（我店除外） · the category "
                     f"has no items rows: top {top_n} shops by summed daily visitors in traffic")
-            if len(names) < top_n:
-                rule += f"; only {len(names)} shop(s) other than ours"
-            return names, rule
+            return names, rule + _fewer(len(names), top_n, "流量表中", "in traffic")
     return (), ("无竞品：类目没有商品快照，也没有流量数据 · no competitors: the category has no "
                 "items rows and the warehouse no traffic rows up to the week's Sunday")
+
+
+def _fewer(found: int, top_n: int, where_zh: str, where_en: str) -> str:
+    """The rule's note when fewer shops than ``top_n`` are there to take."""
+    if found >= top_n:
+        return ""
+    if found == 0:
+        return f"；{where_zh}没有我店以外的店铺 · no shop other than ours {where_en}"
+    return f"；{where_zh}只有{found}家 · only {found} shop(s) other than ours {where_en}"
 
 
 def _coverage(con: duckdb.DuckDBPyConnection, present: set[str], category: str, shop: str,
@@ -559,7 +564,12 @@ def _coverage(con: duckdb.DuckDBPyConnection, present: set[str], category: str, 
                            f"week's Sunday")
             continue
         what = "我店/竞品的 traffic" if t == "traffic" else t
-        if hi is None:
+        if hi is None and t == "sales":
+            continue  # said by the sales basis
+        if hi is None and t == "traffic":
+            out.append("traffic：没有我店或竞品的流量数据 · traffic: no rows of our shop or the "
+                       "competitors")
+        elif hi is None:
             out.append(f"{what}：没有本类目数据 · {t}: no rows for the category")
         elif hi < sunday:
             out.append(f"{what} 止于 {hi:%Y-%m-%d}，早于本周日 {sunday:%Y-%m-%d} · {t} ends "
