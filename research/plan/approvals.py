@@ -40,6 +40,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from research.config import default_reports
 from research.store.warehouse import connect, has_table, open_read
 
 __all__ = ["ApprovalError", "PlanStatus", "bundle_hash", "bundle_files", "record", "status",
@@ -148,8 +149,6 @@ def resolve_report(report: str | os.PathLike[str], reports_root: str | os.PathLi
     ApprovalError
         When no such report exists.
     """
-    from research.config import default_reports
-
     candidates = [Path(report)]
     root = Path(reports_root) if reports_root else default_reports()
     candidates.append(root / str(report))
@@ -308,8 +307,10 @@ def status_html(state: PlanStatus) -> str:
 
 
 def write_status(week_dir: str | os.PathLike[str], state: PlanStatus) -> None:
-    """Write ``approval.json`` and refresh the status region of the week's pages."""
+    """Write ``approval.json`` (creating ``week_dir``) and refresh the status region of the
+    week's pages."""
     root = Path(week_dir)
+    root.mkdir(parents=True, exist_ok=True)
     (root / "approval.json").write_text(json.dumps(state.as_dict(), ensure_ascii=False,
                                                    indent=2), encoding="utf-8")
     banner = status_html(state)

@@ -23,6 +23,7 @@ from pathlib import Path
 import click
 
 from research.config import default_reports, default_warehouse
+from research.pages.report import render_reports_index
 from research.plan import approvals
 
 __all__ = ["approve_command", "reject_command", "plan_group", "decide"]
@@ -50,8 +51,6 @@ def decide(report: str, role: str, decision: str, name: str, comment: str,
         With the reason, when the decision is refused (unknown report or role, wrong order,
         signing twice, a rejection without a comment).
     """
-    from research.pages import report as report_mod
-
     wh = warehouse or default_warehouse()
     root = reports or default_reports()
     try:
@@ -60,7 +59,7 @@ def decide(report: str, role: str, decision: str, name: str, comment: str,
     except (approvals.ApprovalError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from None
     try:  # the top-level index lists each week's status from its approval.json
-        report_mod.render_reports_index(week_dir.parent.parent)
+        render_reports_index(week_dir.parent.parent)
     except (OSError, ValueError) as exc:
         click.echo(f"note: the reports index was not refreshed: {exc}", err=True)
     return state
@@ -137,7 +136,5 @@ def status_command(warehouse: Path | None, reports: Path | None, refresh: bool) 
         if refresh:
             approvals.write_status(row.path, approvals.status(row.path, wh))
     if refresh:
-        from research.pages import report as report_mod
-
-        report_mod.render_reports_index(root)
+        render_reports_index(root)
         click.echo(f"Status banners and {root / 'index.html'} refreshed.")

@@ -1,6 +1,5 @@
 """The plan's metric lists and derived ratios, shared by :mod:`research.plan.operating`,
-:mod:`research.plan.tracking` and :mod:`research.plan.xlsx` (a module of its own so that
-neither of the latter two has to import :mod:`research.plan.operating`, which re-exports them).
+:mod:`research.plan.tracking` and :mod:`research.plan.xlsx`.
 
 Examples
 --------

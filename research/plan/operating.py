@@ -1,8 +1,7 @@
 """The operating plan (运营计划): targets from the outlook and the day/week/month plan.
 
-The Excel file lives in :mod:`research.plan.xlsx` and plan against actual in
-:mod:`research.plan.tracking`; their public functions are re-exported here, so
-``research.plan.operating.write_plan_xlsx``, ``research.plan.operating.compare_with_plan`` … keep working.
+The Excel file is written by :mod:`research.plan.xlsx`, plan against actual is
+:mod:`research.plan.tracking`, the metric lists and ratios are :mod:`research.plan.metrics`.
 
 Workbench choices (stated in the plan summary beside the numbers)
 -----------------------------------------------------------------
@@ -45,23 +44,13 @@ import numpy as np
 import pandas as pd
 
 from research.checks import CheckFailed
-from research.plan.metrics import MONEY_METRICS, PLAN_METRICS, add_ratios
-from research.plan.tracking import (
-    actuals_weekly,
-    compare_with_plan,
-    plan_fee_rate,
-    plan_vs_actual,
-    revised_outlook,
-)
-from research.plan.xlsx import write_plan_xlsx
+from research.plan.metrics import PLAN_METRICS, add_ratios
 from research.weeks import iso_week, week_start
 
 __all__ = [
-    "MONEY_METRICS", "PLAN_METRICS", "history_rates", "traffic_targets", "weekday_profile",
-    "event_uplift", "daily_plan", "weekly_from_daily", "monthly_from_daily",
-    "plan_totals_agree", "write_plan_xlsx", "plan_vs_actual", "actuals_weekly",
-    "OUTLOOK_SERIES", "weekly_targets_from_forecast", "OperatingPlan", "build_plan",
-    "plan_fee_rate", "compare_with_plan", "revised_outlook", "event_day_uplift",
+    "history_rates", "traffic_targets", "weekday_profile", "event_uplift", "daily_plan",
+    "weekly_from_daily", "monthly_from_daily", "plan_totals_agree", "OUTLOOK_SERIES",
+    "weekly_targets_from_forecast", "OperatingPlan", "build_plan", "event_day_uplift",
     "resplit_promotion_weeks",
 ]
 

@@ -2,12 +2,15 @@
 
 Each section names the page it came from (a relative link in the report) and, when that
 page's result file is missing — the notebook failed or was not run — says which page it
-could not read instead of failing. The numbers are the other pages' numbers: this module
+could not read instead of failing (Chinese first, then English). The first two sections
+restate the study's scope: category, week, our shop, and the competitor set with its rule —
+the set every page names. The numbers are the other pages' numbers: this module
 selects and restates them (and recomputes the margin at our unit cost).
 
 =====================  ============================  =========================
 Section                Result file                   Page
 =====================  ============================  =========================
+Scope, competitors     the study's ``Scope``         ``manifest.json``
 Our advantages         ``advantages.csv``            ``competitor_traffic.html``
 Core keywords          ``core_keywords.csv``         ``keyword_trends.html``
 Price                  ``price_recommendation.csv``  ``price_bands.html``
@@ -20,8 +23,10 @@ Examples
 --------
 >>> import tempfile
 >>> sec = advantages_section(tempfile.mkdtemp())
->>> sec.ok, sec.missing
-(False, 'competitor_traffic.html did not leave results/advantages.csv (the page failed or was not run): no advantages to list.')
+>>> sec.ok
+False
+>>> print(sec.missing)
+竞品流量页（competitor_traffic.html）没有留下 results/advantages.csv（该页失败或未运行）：没有可列的优势。 · competitor_traffic.html did not leave results/advantages.csv (the page failed or was not run): no advantages to list.
 """
 
 from __future__ import annotations
@@ -29,19 +34,24 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from research.pages.display import fmt_money, fmt_number, fmt_share, note, show_table
 from research.pages.results import read_result
+from research.plan.operating import OperatingPlan
+from research.store.scope import Scope
 
-__all__ = ["Section", "advantages_section", "keywords_section", "price_section",
-           "listings_section", "outlook_section", "targets_section", "our_unit_cost",
-           "summary_frame", "show_section", "OUTLOOK_ROWS", "Tracking", "track_plan",
-           "StudyInputs", "study_inputs", "make_plan", "plot_tracking", "reports_root_for"]
+__all__ = ["Section", "scope_section", "competitors_section", "advantages_section",
+           "keywords_section", "price_section", "listings_section", "outlook_section",
+           "targets_section", "our_unit_cost", "summary_frame", "show_section", "OUTLOOK_ROWS",
+           "PAGE_LABELS"]
+
+#: the pages the plan reads, with their Chinese names
+PAGE_LABELS = {"competitor_traffic.html": "竞品流量", "keyword_trends.html": "关键词趋势",
+               "price_bands.html": "价格带", "market_overview.html": "行业大盘",
+               "forecast.html": "销售预测"}
 
 #: rows of the two-month outlook shown in the summary, with their Chinese labels
 OUTLOOK_ROWS = {"units": "件数", "revenue": "支付金额", "cost": "商品成本", "ad_spend": "推广花费",
@@ -87,10 +97,73 @@ class Section:
         return not self.missing
 
 
-def _missing(key: str, title: str, page: str, result: str, what: str) -> Section:
-    text = (f"{page} did not leave results/{result}.csv (the page failed or was not run): "
+def _missing(key: str, title: str, page: str, result: str, what: str, what_zh: str
+             ) -> Section:
+    label = PAGE_LABELS.get(page, page)
+    text = (f"{label}页（{page}）没有留下 results/{result}.csv（该页失败或未运行）：{what_zh}。"
+            f" · {page} did not leave results/{result}.csv (the page failed or was not run): "
             f"{what}.")
-    return Section(key, title, page, missing=text, brief=f"未能读取 {page}")
+    return Section(key, title, page, missing=text, brief=f"未能读取{label}页（{page}未运行或失败）")
+
+
+def scope_section(scope: Scope, sales_rows: int = -1) -> Section:
+    """What this plan is about: category, week, our shop and how our sales are tied to the
+    category (from the study's :class:`~research.store.scope.Scope`).
+
+    ``sales_rows`` is the number of our sales rows of the category up to the week's Sunday
+    (−1: not counted); with none, the section says that no plan is made on the whole shop.
+
+    Examples
+    --------
+    >>> sc = Scope("保温杯", "2026-W47", "2026-11-16", "2026-11-22", "given", "我店", "given",
+    ...            ("甲店", "乙店"), "指定 · named", "CNY", "2024-09-02", "2026-11-22")
+    >>> scope_section(sc).brief
+    '保温杯 · 2026-W47（2026-11-16 至 2026-11-22） · 我店：我店'
+    """
+    title, page = "研究范围 · Scope", "manifest.json"
+    lines = [f"类目 {scope.category}，研究周 {scope.week}（{scope.week_start} 至 "
+             f"{scope.week_end}），数据 {scope.data_start} 至 {scope.data_end}，币种 "
+             f"{scope.currency}。 · Category {scope.category}, study week {scope.week} "
+             f"({scope.week_start} – {scope.week_end}), data {scope.data_start} – "
+             f"{scope.data_end}, currency {scope.currency}.",
+             f"周 · week: {scope.week_rule}",
+             f"我店 · our shop: {scope.shop or '–'}（{scope.shop_rule}）"]
+    if scope.sales_basis:
+        lines.append(f"我店销售归入本类目的依据 · our sales in the category: {scope.sales_basis}")
+    lines += [f"⚠ {w}" for w in scope.warnings]
+    missing = ""
+    if sales_rows == 0:
+        missing = (f"我店在类目「{scope.category}」没有可归入的销售（截至 {scope.week_end}）：不以全店"
+                   f"销售代替，本页不做目标和计划。 · None of our sales can be tied to the "
+                   f"category {scope.category!r} up to {scope.week_end}: the plan does not use "
+                   f"the whole shop's sales instead, so it sets no targets.")
+    brief = (f"{scope.category} · {scope.week}（{scope.week_start} 至 {scope.week_end}） · "
+             f"我店：{scope.shop or '–'}")
+    sec = Section("scope", title, page, lines, brief=brief)
+    if missing:
+        sec.lines.insert(0, missing)
+        sec.brief = f"{brief}；{missing.split(' · ')[0]}"
+    return sec
+
+
+def competitors_section(scope: Scope) -> Section:
+    """The study's competitor set and the rule that chose it — the same set every page names.
+
+    Examples
+    --------
+    >>> sc = Scope("保温杯", "2026-W47", "2026-11-16", "2026-11-22", "given", "我店", "given",
+    ...            ("甲店", "乙店"), "指定竞品 · named competitors", "CNY", "2024-09-02",
+    ...            "2026-11-22")
+    >>> competitors_section(sc).brief
+    '甲店、乙店（指定竞品 · named competitors）'
+    """
+    title, page = "竞品 · Competitors", "manifest.json"
+    names = "、".join(scope.competitors) if scope.competitors else "无 · none"
+    lines = [f"本次研究的竞品（每一页相同）：{names}。 · The study's competitors (the same on "
+             f"every page): {', '.join(scope.competitors) or 'none'}.",
+             f"竞品规则 · competitor rule: {scope.competitor_rule}"]
+    return Section("competitors", title, page, lines,
+                   brief=f"{names}（{scope.competitor_rule}）")
 
 
 def advantages_section(output_dir: str | os.PathLike[str], needed: int = 3) -> Section:
@@ -101,7 +174,8 @@ def advantages_section(output_dir: str | os.PathLike[str], needed: int = 3) -> S
     title, page = "我们的优势 · Our advantages", "competitor_traffic.html"
     adv = read_result(output_dir, "advantages")
     if adv is None:
-        return _missing("advantages", title, page, "advantages", "no advantages to list")
+        return _missing("advantages", title, page, "advantages", "no advantages to list",
+                        "没有可列的优势")
     adv = adv.sort_values("rank") if "rank" in adv else adv
     top = adv.head(max(needed, 3))
     cols = [c for c in ("rank", "attribute", "value", "evidence") if c in top]
@@ -120,7 +194,7 @@ def keywords_section(output_dir: str | os.PathLike[str], n: int = 5) -> Section:
     title, page = "核心关键词 · Core keywords", "keyword_trends.html"
     core = read_result(output_dir, "core_keywords")
     if core is None:
-        return _missing("keywords", title, page, "core_keywords", "no core keywords")
+        return _missing("keywords", title, page, "core_keywords", "no core keywords", "没有核心关键词")
     if "role" in core:
         core = core[core["role"] == "core"]
     core = core.sort_values("rank").head(n) if "rank" in core else core.head(n)
@@ -161,7 +235,8 @@ def price_section(output_dir: str | os.PathLike[str], unit_cost: float, min_marg
     title, page = "价格 · Price", "price_bands.html"
     rec = read_result(output_dir, "price_recommendation")
     if rec is None:
-        return _missing("price", title, page, "price_recommendation", "no price recommendation")
+        return _missing("price", title, page, "price_recommendation", "no price recommendation",
+                        "没有价格建议")
     chosen = rec[rec["role"] == "recommended"] if "role" in rec else rec.head(1)
     if chosen.empty:
         reason = "; ".join(map(str, rec.get("reason", pd.Series(dtype=str)).head(3)))
@@ -235,7 +310,7 @@ def outlook_section(output_dir: str | os.PathLike[str], currency: str = "CNY") -
     title, page = "两个月展望 · Two-month outlook", "forecast.html"
     out = read_result(output_dir, "outlook")
     if out is None or out.empty:
-        return _missing("outlook", title, page, "outlook", "no two-month outlook")
+        return _missing("outlook", title, page, "outlook", "no two-month outlook", "没有两个月展望")
     total = "two-month total" if "two-month total" in out else "two_month_total"
     t = out[out["metric"].isin(OUTLOOK_ROWS)].set_index("metric").reindex(
         [m for m in OUTLOOK_ROWS if m in set(out["metric"])])
@@ -253,15 +328,16 @@ def outlook_section(output_dir: str | os.PathLike[str], currency: str = "CNY") -
                    {c: "{:,.0f}" for c in table.columns if c != "metric"}, brief=brief)
 
 
-def targets_section(plan: object | None, currency: str = "CNY", page: str = "forecast.html"
-                    ) -> Section:
-    """Weekly traffic targets of a :class:`research.plan.operating.OperatingPlan` (or ``None``)."""
+def targets_section(plan: OperatingPlan | None, currency: str = "CNY",
+                    page: str = "forecast.html") -> Section:
+    """Weekly traffic targets of an :class:`OperatingPlan` (or ``None``)."""
     title = "目标 · Targets"
     if plan is None:
         return _missing("targets", title, page, "forecast",
-                        "no outlook, so no weekly targets and no plan.xlsx")
-    w = plan.weekly  # type: ignore[attr-defined]
-    rates = plan.rates  # type: ignore[attr-defined]
+                        "no outlook, so no weekly targets and no plan.xlsx",
+                        "没有展望，因此没有周目标，也没有 plan.xlsx")
+    w = plan.weekly
+    rates = plan.rates
     cols = [c for c in ("week", "revenue", "uv_avg_daily", "conversion", "aov", "buyers", "roi",
                         "profit") if c in w]
     lines = [f"Derived from 支付金额 = 访客数 × 支付转化率 × 客单价: the outlook's revenue per week, "
@@ -273,7 +349,7 @@ def targets_section(plan: object | None, currency: str = "CNY", page: str = "for
              f"promotion have the outlook's total re-split by our history's day-by-day promotion "
              f"profile (the weekly forecast treats all promotion days alike); the two-month "
              f"total is the outlook's."]
-    lines += list(plan.notes)  # type: ignore[attr-defined]
+    lines += list(plan.notes)
     first = w.iloc[0]
     brief = (f"首周日均访客 {fmt_number(first.get('uv_avg_daily'))}，转化率 "
              f"{fmt_share(first.get('conversion'), 2)}，客单价 {fmt_money(first.get('aov'), currency)}，"
@@ -299,221 +375,3 @@ def show_section(section: Section) -> None:
         note("{text}", text=line)
     if section.table is not None and len(section.table):
         show_table(section.table, formats=section.formats)
-
-
-@dataclass
-class Tracking:
-    """Plan against actual for one study week.
-
-    Attributes
-    ----------
-    plan_report : str
-        ``category/week`` of the approved plan compared ("" when there is none).
-    compared : DataFrame
-        :func:`research.plan.operating.plan_vs_actual` rows (empty without a plan).
-    revised : DataFrame
-        :func:`research.plan.operating.revised_outlook`.
-    lines : list of str
-        What was compared and how, or why nothing was.
-    """
-
-    plan_report: str
-    compared: pd.DataFrame
-    revised: pd.DataFrame
-    lines: list[str] = field(default_factory=list)
-
-
-def track_plan(warehouse: str | os.PathLike[str], reports_root: str | os.PathLike[str],
-               category: str, week: str, sales: pd.DataFrame,
-               traffic_visitors: pd.Series | None, forecast: pd.DataFrame | None,
-               threshold: float = 0.15) -> Tracking:
-    """Compare the latest chairman-approved earlier plan with this week's actuals.
-
-    Parameters
-    ----------
-    warehouse, reports_root : path-like
-        Where the approval log and the earlier reports are.
-    category, week : str
-        This study's category and week; only plans of earlier weeks count, and only actuals
-        up to this week's Sunday are read.
-    sales : DataFrame
-        Our ``sales`` rows.
-    traffic_visitors : Series, optional
-        Our daily UV from ``traffic``.
-    forecast : DataFrame, optional
-        This week's ``forecast.csv`` (the revised outlook for the rest of the plan period).
-    threshold : float
-        Flag beyond this fraction.
-    """
-    from research.plan import approvals
-    from research.plan import operating as plan_mod
-
-    empty = pd.DataFrame()
-    found = approvals.latest_approved(warehouse, reports_root, category, week)
-    if found is None:
-        return Tracking("", empty, empty, [
-            f"No plan for {category} from a week before {week} is approved by the chairman "
-            f"with a valid signature (looked under {reports_root}): nothing to compare yet."])
-    folder, state = found
-    targets = read_result(folder, "plan_weekly")
-    if targets is None:
-        return Tracking(state.report, empty, empty, [
-            f"The approved plan {state.report} has no results/plan_weekly.csv: it cannot be "
-            f"compared."])
-    signed = [d for d in state.decisions if d["role"] == "chairman" and not d["stale"]]
-    lines = [f"Compared with the plan of {state.report}, approved by "
-             + (f"{signed[-1]['name']} on {signed[-1]['decided_at']}" if signed else "the chairman")
-             + f"; actuals from sales and traffic up to the Sunday of {week}. Variance = actual "
-             f"÷ target − 1; cumulative progress = Σ actual ÷ Σ target since the plan began; "
-             f"flagged when a target is missed by more than {threshold:.0%} (ad spend: "
-             f"exceeded). Profit uses the plan's own platform-fee rate "
-             f"({plan_mod.plan_fee_rate(targets):.1%} of revenue)."]
-    compared = plan_mod.compare_with_plan(targets, sales, traffic_visitors, week, threshold)
-    if compared.empty:
-        lines.append(f"The plan's weeks ({targets['week'].min()} – {targets['week'].max()}) "
-                     f"start after {week}: no week to compare yet.")
-    fw = plan_mod.weekly_targets_from_forecast(forecast) if forecast is not None else empty
-    if forecast is None:
-        lines.append("forecast.html did not leave results/forecast.csv: no revised outlook.")
-    revised = plan_mod.revised_outlook(targets, compared, fw, week)
-    return Tracking(state.report, compared, revised, lines)
-
-
-@dataclass
-class StudyInputs:
-    """What the plan summary reads from the warehouse, cut at the study week's Sunday.
-
-    Attributes
-    ----------
-    week : str
-    end : Timestamp
-        The study week's Sunday (nothing later is kept).
-    shop : str
-        Our shop ("" when the sales data do not name it).
-    sales : DataFrame
-        Our ``sales`` rows up to ``end``.
-    visitors : Series
-        Our daily UV from ``traffic`` (Σ over channels per day), index date.
-    events : DataFrame
-        Event days (built-in promotions and the warehouse's ``events``) from the history to
-        nine weeks after ``end``.
-    leaf_counts : Series
-        Listings per leaf category on the latest item snapshot up to ``end``.
-    unit_cost : float
-        Our unit cost (the parameter, or our sales' mean unit cost).
-    unit_cost_basis : str
-    """
-
-    week: str
-    end: pd.Timestamp
-    shop: str
-    sales: pd.DataFrame
-    visitors: pd.Series
-    events: pd.DataFrame
-    leaf_counts: pd.Series
-    unit_cost: float
-    unit_cost_basis: str
-
-
-def study_inputs(warehouse: str | os.PathLike[str], category: str, week: str = "",
-                 shop: str = "", unit_cost: float = 0.0, history_weeks: int = 8,
-                 horizon_weeks: int = 9) -> StudyInputs:
-    """Read our sales, our daily UV, the event calendar and the leaf categories.
-
-    ``week`` empty = the last complete week of our sales; ``shop`` empty = the shop most
-    often named in our sales; ``unit_cost`` 0 = :func:`our_unit_cost` over ``history_weeks``.
-    """
-    from research.calendar import promotion_calendar
-    from research.store.events import events_from_warehouse
-    from research.store.warehouse import read
-    from research.weeks import last_complete_week, week_bounds
-
-    sales = read("sales", warehouse)
-    study_week = week or (last_complete_week(sales["date"]) if len(sales) else "")
-    if not study_week:
-        raise ValueError("no week given and no sales to find the last complete week in")
-    end = week_bounds(study_week)[1]
-    ours = shop or (str(sales["shop"].dropna().mode().iloc[0])
-                    if len(sales) and sales["shop"].notna().any() else "")
-    if ours and sales["shop"].notna().any():
-        sales = sales[sales["shop"] == ours]
-    sales = sales[sales["date"] <= end].reset_index(drop=True)
-    traffic = read("traffic", warehouse, shop=ours, columns=["date", "visitors"]) if ours \
-        else pd.DataFrame(columns=["date", "visitors"])
-    visitors = traffic[traffic["date"] <= end].groupby("date")["visitors"].sum().astype(float)
-    start = sales["date"].min() if len(sales) else end - pd.Timedelta(days=365)
-    events = promotion_calendar(start, end + pd.Timedelta(days=7 * horizon_weeks),
-                                extra=events_from_warehouse(warehouse))
-    items = read("items", warehouse, category=category,
-                 columns=["snapshot_date", "leaf_category"])
-    items = items[items["snapshot_date"] <= end]
-    last = items[items["snapshot_date"] == items["snapshot_date"].max()] if len(items) else items
-    leaf = last["leaf_category"].dropna().astype(str).value_counts()
-    if unit_cost > 0:
-        cost, basis = float(unit_cost), "the unit_cost parameter"
-    else:
-        cost = our_unit_cost(sales, end, history_weeks)
-        basis = f"our sales' mean unit cost over the last {history_weeks} weeks"
-    return StudyInputs(study_week, end, ours, sales, visitors, events, leaf, cost, basis)
-
-
-def make_plan(output_dir: str | os.PathLike[str], inputs: StudyInputs, history_weeks: int = 8
-              ) -> tuple[object | None, str]:
-    """Build the operating plan from this study's ``forecast.csv``.
-
-    Returns
-    -------
-    (OperatingPlan or None, str)
-        The plan, or ``None`` and the reason there is none.
-    """
-    from research.plan import operating as plan_mod
-
-    forecast = read_result(output_dir, "forecast")
-    if forecast is None:
-        return None, ("forecast.html did not leave results/forecast.csv (the page failed or was "
-                      "not run): no targets and no plan.xlsx.")
-    try:
-        return plan_mod.build_plan(forecast, inputs.sales, inputs.visitors, inputs.events,
-                                   inputs.end, history_weeks), ""
-    except ValueError as exc:
-        return None, f"No plan could be made: {exc}."
-
-
-def plot_tracking(compared: pd.DataFrame, metric: str = "revenue") -> Any:
-    """Bars of the target and the actual of ``metric`` per week, flagged weeks in red."""
-    import matplotlib.pyplot as plt
-
-    rows = compared[compared["metric"] == metric]
-    if rows.empty:
-        return None
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    x = np.arange(len(rows))
-    ax.bar(x - 0.2, rows["target"], width=0.4, color="0.75", label="目标 target")
-    ax.bar(x + 0.2, rows["actual"], width=0.4,
-           color=["tab:red" if f else "tab:blue" for f in rows["flag"]], label="实际 actual")
-    ax.set_xticks(x, rows["week"])
-    ax.set_title(f"{metric}: plan target and actual per week (red = flagged)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
-def reports_root_for(output_dir: str | os.PathLike[str], category: str,
-                     reports_root: str = "") -> Path:
-    """Where earlier study weeks are: ``reports_root`` if given; else, when ``output_dir`` is a
-    week folder of a study (``<root>/<category>/<week or build folder>``), that ``<root>``;
-    else :func:`research.config.default_reports`.
-
-    Examples
-    --------
-    >>> str(reports_root_for("/r/保温杯/.2026-W47.building-12", "保温杯"))
-    '/r'
-    """
-    from research.config import default_reports
-
-    if reports_root:
-        return Path(reports_root)
-    out = Path(output_dir) if output_dir else None
-    if out is not None and out.parent.name == category:
-        return out.parent.parent
-    return default_reports()

@@ -7,8 +7,6 @@ plan started; a target is flagged when its variance is below −``threshold`` (o
 (:func:`plan_fee_rate`), and :func:`revised_outlook` adds the new forecast for the weeks
 left to the actuals so far.
 
-Every public name here is re-exported by :mod:`research.plan.operating`.
-
 Examples
 --------
 >>> import pandas as pd

@@ -5,8 +5,6 @@ Sheets 概况 (the plan summary), 日计划, 周计划 and 月计划, with Chine
 autofilter. Values, not formulas, are written, so every reader sees the same numbers; the
 file is written beside its target and moved into place, so a reader never sees half a file.
 
-:func:`write_plan_xlsx` is re-exported by :mod:`research.plan.operating`.
-
 Examples
 --------
 >>> import tempfile

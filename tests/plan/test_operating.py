@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from research.checks import CheckFailed
-from research.plan import approvals
+from research.plan import approvals, tracking
 from research.plan import operating as plan
+from research.plan.xlsx import write_plan_xlsx
 
 # --------------------------------------------------------------------------- plan numbers
 
@@ -94,7 +95,7 @@ def test_excel_plan_reads_back_cell_by_cell(tmp_path: Path) -> None:
     weekly = plan.weekly_from_daily(daily)
     monthly = plan.monthly_from_daily(daily)
     summary = pd.DataFrame({"项目": ["核心关键词", "价格"], "内容": ["保温杯 <b>", "¥89.9"]})
-    path = plan.write_plan_xlsx(tmp_path / "plan.xlsx", summary, daily, weekly, monthly,
+    path = write_plan_xlsx(tmp_path / "plan.xlsx", summary, daily, weekly, monthly,
                                 "保温杯 2026-W47 运营计划")
     book = openpyxl.load_workbook(path)
     assert book.sheetnames == ["概况", "日计划", "周计划", "月计划"]
@@ -127,8 +128,8 @@ def test_plan_vs_actual_flags_the_weeks_behind() -> None:
     sales = pd.DataFrame({"date": sales_days, "item_id": "a", "units": revenue / 100,
                           "revenue": revenue, "buyers": revenue / 100, "visitors": revenue / 5,
                           "unit_cost": 40.0, "ad_spend": revenue * 0.1, "refunds": revenue * 0.02})
-    actual = plan.actuals_weekly(sales, None)
-    result = plan.plan_vs_actual(target, actual, "2026-W50", threshold=0.15)
+    actual = tracking.actuals_weekly(sales, None)
+    result = tracking.plan_vs_actual(target, actual, "2026-W50", threshold=0.15)
     rev = result[result["metric"] == "revenue"].set_index("week")
     assert rev["flag"].tolist() == [False, True, True]
     assert rev.loc["2026-W49", "variance"] == pytest.approx(-0.3)
@@ -280,13 +281,13 @@ def test_compare_with_plan_uses_the_plans_fee_rate_and_reads_nothing_later() -> 
     sales = pd.DataFrame({"date": days, "item_id": "a", "units": rev / 100, "revenue": rev,
                           "buyers": rev / 100, "visitors": rev / 5, "unit_cost": 40.0,
                           "ad_spend": rev * 0.1, "refunds": rev * 0.02})
-    assert plan.plan_fee_rate(target) == pytest.approx(0.05)
-    out = plan.compare_with_plan(target, sales, None, "2026-W50")
+    assert tracking.plan_fee_rate(target) == pytest.approx(0.05)
+    out = tracking.compare_with_plan(target, sales, None, "2026-W50")
     assert sorted(set(out["week"])) == ["2026-W48", "2026-W49", "2026-W50"]
     profit = out[out["metric"] == "profit"]
     np.testing.assert_allclose(profit["variance"], 0.0, atol=1e-9)  # fees counted on both sides
     assert not out["flag"].any()
-    revised = plan.revised_outlook(target, out, target, "2026-W50")
+    revised = tracking.revised_outlook(target, out, target, "2026-W50")
     r = revised.set_index("metric").loc["revenue"]
     assert r["weeks_left"] == 6 and r["projected_progress"] == pytest.approx(1.0)
     assert r["needed_per_week"] == pytest.approx(target["revenue"].iloc[3:].mean())
@@ -351,7 +352,7 @@ def test_plan_xlsx_opens_in_libreoffice(tmp_path: Path) -> None:
     daily = plan.daily_plan(weekly_t, pd.Series(1 / 7, index=range(7)))
     weekly, monthly = plan.weekly_from_daily(daily), plan.monthly_from_daily(daily)
     summary = pd.DataFrame({"项目": ["价格"], "内容": ["¥89.9"]})
-    src = plan.write_plan_xlsx(tmp_path / "plan.xlsx", summary, daily, weekly, monthly, "保温杯 计划")
+    src = write_plan_xlsx(tmp_path / "plan.xlsx", summary, daily, weekly, monthly, "保温杯 计划")
     out = tmp_path / "lo"
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/profile",
                     "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(src)],
