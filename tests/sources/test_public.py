@@ -17,7 +17,8 @@ import pytest
 from click.testing import CliRunner
 
 import research.sources.public as sources
-from research.sources.public import ADAPTERS, import_command, import_public, olist, validate_frame
+from research.sources import olist
+from research.sources.public import ADAPTERS, import_command, import_public, validate_frame
 from research.store.warehouse import open_read, read
 
 realdata = pytest.mark.realdata
