@@ -177,6 +177,50 @@ def test_cli_refuses_before_anything_runs(tmp_path: Path, tiny_warehouse: Path) 
     assert not reports.exists()
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["--category", "保温瓶"], ["未知类目 '保温瓶' — did you mean 保温杯?", "warehouse holds categories"]),
+    (["--competitors", "杯乐多旗舰"], ["未知竞品 '杯乐多旗舰' — did you mean 杯乐多旗舰店"]),
+    (["--shop", "暖杯记旗舰"], ["未知店铺 '暖杯记旗舰' — did you mean 暖杯记旗舰店"]),
+    (["--week", "2023-W10"], ["week 2023-W10 ends before the data starts",
+                              "has data 2024-09-02 – 2026-11-22"]),
+    (["-p", "price_bands.snapshot=2026-13-45"],
+     ["notebook price_bands: parameter 'snapshot' must be empty or a date YYYY-MM-DD: "
+      "'2026-13-45' is no date"]),
+    (["-p", "price_bands.edges=[50, 20]"],
+     ["notebook price_bands: parameter 'edges' must be strictly increasing numbers: 50 then 20"]),
+    (["-p", "scope={}"], ["parameter 'scope' is resolved by `research run`"]),
+])
+def test_weekly_study_refuses_a_bad_scope_before_anything_runs(
+        sample_warehouse: Path, tmp_path: Path, args: list[str], expected: list[str]) -> None:
+    """The issue's bad scopes: exit 2, the nearest valid names printed, no report written."""
+    from click.testing import CliRunner
+
+    reports = tmp_path / "reports"
+    result = CliRunner().invoke(run_command, [
+        str(PROJECT_ROOT / "templates" / "weekly.yaml"), "--warehouse", str(sample_warehouse),
+        "--reports", str(reports), "--no-progress", *args])
+    assert result.exit_code == 2, result.output
+    for text in expected:
+        assert text in result.output
+    assert not reports.exists()
+
+
+def test_validate_resolves_the_scope_once_and_passes_it(tmp_path: Path,
+                                                        tiny_warehouse: Path) -> None:
+    path = write_study(tmp_path, [{"name": "ok_page"}, {"name": "failing_page"}])
+    run = st.validate(st.apply_overrides(st.load_study(path),
+                                         {"warehouse": str(tiny_warehouse)}))
+    # no competitors named: top 3 by revenue on the 2026-11-22 snapshot, our shop left out
+    assert run.scope.competitors == ("店A", "店B")
+    assert run.scope.shop == SHOP and run.scope.currency == "CNY"
+    for name in ("ok_page", "failing_page"):
+        params = run.parameters[name]
+        assert params["scope"] == run.scope.to_dict()
+        assert params["competitors"] == ["店A", "店B"] and params["currency"] == "CNY"
+        assert params["week"] == "2026-W47" and params["shop"] == SHOP
+    assert run.shared["competitors"] == ["店A", "店B"]
+
+
 def test_swap_into_place_replaces_whole_folder(tmp_path: Path) -> None:
     target, build = tmp_path / "2026-W47", tmp_path / ".2026-W47.building-1"
     target.mkdir()
@@ -273,6 +317,13 @@ def test_manifest_and_notebooks_carry_parameters_provenance_version(failed_run: 
     assert ok["parameters"]["min_rows"] == 2 and ok["parameters"]["share_floor"] == 0.5
     assert ok["parameters"]["competitors"] == ["店A", "店B"]
     assert ok["parameters"]["output_dir"] == str(failed_run["week"])
+    assert m["scope"]["competitors"] == ["店A", "店B"] and m["scope"]["shop"] == SHOP
+    assert m["scope"]["competitor_rule"] == "指定竞品（2家） · named competitors (2)"
+    assert ok["parameters"]["scope"] == m["scope"]
+    for page in ("index.html", "ok_page.html"):
+        html = (failed_run["week"] / page).read_text(encoding="utf-8")
+        assert "竞品 · Competitors: <strong>店A、店B</strong>" in html, page
+        assert "named competitors (2)" in html, page
     assert set(ok["timings"]) == {"kernel_start_s", "execution_s", "render_s", "total_s"}
     assert ok["summary"] == f"3 keywords for {SHOP} in 2026-W47"
     assert {r["name"]: r["rows"] for r in m["results"]} == {"ok_counts": 3, "titles": 4}
