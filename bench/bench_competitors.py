@@ -22,7 +22,8 @@ _RUN = r"""
 import json, resource, sys, time
 import numpy as np, pandas as pd
 from research.store.schema import CHANNELS
-from research.analyses.competitors import study as comp
+from research.analyses.competitors.shops import ShopSet
+from research.analyses.competitors.structure import channel_structure, set_share
 from research.analyses.competitors.changepoints import detect_moves
 
 shops, days = int(sys.argv[1]), int(sys.argv[2])
@@ -51,11 +52,11 @@ traffic["payment_amount"] = traffic["buyers"] * 80.0
 events = pd.DataFrame({"date": pd.date_range("2025-11-01", "2025-11-11"), "name": "双11"})
 times = {}
 t0 = time.perf_counter()
-shopset = comp.ShopSet("shop000", [f"shop{i:03d}" for i in range(1, shops)], "named")
-channels = comp.channel_structure(traffic, shopset)
+shopset = ShopSet("shop000", [f"shop{i:03d}" for i in range(1, shops)], "named")
+channels = channel_structure(traffic, shopset)
 times["structure_s"] = time.perf_counter() - t0
 t = time.perf_counter()
-share = comp.set_share(traffic, shopset)
+share = set_share(traffic, shopset)
 times["set_share_s"] = time.perf_counter() - t
 t = time.perf_counter()
 moves = detect_moves(traffic, events, mix=False)

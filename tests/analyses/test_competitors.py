@@ -12,9 +12,22 @@ import pandas as pd
 import pytest
 
 from research.analyses.competitors import changepoints as cp
-from research.analyses.competitors import study as comp
-from research.checks import CheckFailed
+from research.analyses.competitors import structure
+from research.analyses.competitors.attributes import (
+    advantages,
+    attribute_sales,
+    competitor_profile,
+    conversion_by,
+    items_share,
+)
+from research.analyses.competitors.binseg import binseg_l2, robust_sigma
+from research.analyses.competitors.heading import heading, ols_trend
+from research.analyses.competitors.page import study
+from research.analyses.competitors.shops import ShopSet, iso_weeks, shop_set, unknown_channels
+from research.analyses.competitors.structure import channel_structure, set_share
+from research.checks import CheckFailed, shares_sum_to_one
 from research.store.schema import CHANNELS
+from research.store.scope import Scope
 
 NB = Path(__file__).resolve().parents[2] / "notebooks" / "competitor_traffic.ipynb"
 
@@ -76,13 +89,13 @@ def test_binseg_equals_ruptures():
         x = np.repeat(rng.normal(0, 2, 5), n // 5 + 1)[:n] + rng.normal(0, 1, n)
         pen = float(rng.uniform(5, 40))
         want = rpt.Binseg(model="l2", min_size=7, jump=1).fit(x).predict(pen=pen)[:-1]
-        assert cp.binseg_l2(x, pen, 7) == want
+        assert binseg_l2(x, pen, 7) == want
 
 
 def test_robust_sigma_ignores_steps():
     rng = np.random.default_rng(0)
     x = rng.normal(0, 0.2, 400) + np.r_[np.zeros(200), np.full(200, 3.0)]
-    assert cp.robust_sigma(x) == pytest.approx(0.2, rel=0.15)
+    assert robust_sigma(x) == pytest.approx(0.2, rel=0.15)
 
 
 def _one(values, dates, keep=None, **kw):
@@ -205,7 +218,7 @@ def _tiny():
 
 
 def test_channel_structure_hand_computed():
-    out = comp.channel_structure(_tiny(), comp.ShopSet("A", ["B"], "named"))
+    out = channel_structure(_tiny(), ShopSet("A", ["B"], "named"))
     a = out[(out["shop"] == "A") & (out["week"] == "2026-W47")].set_index("channel")
     # A, W47: two days; organic 60+100 = 160, affiliate 40 (+0 on the 17th)
     assert a.loc["organic_search", "uv_sum_daily"] == 160
@@ -228,19 +241,19 @@ def test_channel_structure_hand_computed():
 
 def test_channel_structure_calls_the_named_check(monkeypatch):
     calls = []
-    monkeypatch.setattr(comp, "shares_sum_to_one", lambda f, c, by: calls.append((c, by)))
-    comp.channel_structure(_tiny())
+    monkeypatch.setattr(structure, "shares_sum_to_one", lambda f, c, by: calls.append((c, by)))
+    channel_structure(_tiny())
     assert calls == [("share", ["shop", "week"])]
 
 
 def test_shares_check_catches_a_broken_share():
     frame = pd.DataFrame({"shop": ["A", "A"], "week": ["2026-W47"] * 2, "share": [0.5, 0.4]})
     with pytest.raises(CheckFailed):
-        comp.shares_sum_to_one(frame, "share", by=["shop", "week"])
+        shares_sum_to_one(frame, "share", by=["shop", "week"])
 
 
 def test_set_share_hand_computed():
-    out = comp.set_share(_tiny()).query("week == '2026-W47'").set_index("shop")
+    out = set_share(_tiny()).query("week == '2026-W47'").set_index("shop")
     # Σ daily UV: A 200, B 100 → 2/3, 1/3; payment money only for A; B has an index only
     assert out.loc["A", "uv_share"] == pytest.approx(2 / 3)
     assert out.loc["B", "uv_share"] == pytest.approx(1 / 3)
@@ -252,14 +265,14 @@ def test_set_share_hand_computed():
     assert out.loc["A", "uv_avg_daily"] == 100
     # with a second shop reporting money, shares are of the money only
     t = _tiny().assign(payment_amount=lambda f: f["payment_amount"].fillna(100.0))
-    out = comp.set_share(t).query("week == '2026-W47'").set_index("shop")
+    out = set_share(t).query("week == '2026-W47'").set_index("shop")
     assert out.loc["A", "payment_share"] == pytest.approx(1700 / 1900)
     assert out.loc["B", "payment_share"] == pytest.approx(200 / 1900)
 
 
 def test_items_share_and_conversion_by():
     items = _items()
-    out = comp.items_share(items, SHOPS)
+    out = items_share(items, SHOPS)
     out = out[out["snapshot_date"] == pd.Timestamp("2026-11-22")].set_index("shop")
     # set: 我们 + A..D (E has no listings, X is not in the set): units 80, 30, 30, 20, 10
     assert out["units_30d"].to_dict() == {"A": 30, "B": 30, "C": 20, "D": 10, "我们": 80}
@@ -268,58 +281,57 @@ def test_items_share_and_conversion_by():
     assert out.loc["我们", "role"] == "ours" and (out["shops_in_set"] == 5).all()
     f = pd.DataFrame({"g": ["a", "a", "b", "b"], "buyers": [1, 3, np.nan, 2],
                       "visitors": [10, 30, 50, 0]})
-    conv = comp.conversion_by(f, ["g"]).set_index("g")
+    conv = conversion_by(f, ["g"]).set_index("g")
     assert conv.loc["a", "conversion"] == pytest.approx(0.1)
     assert np.isnan(conv.loc["b", "conversion"])  # 2 buyers on 0 visitors: undefined
 
 
 def test_unknown_channels_listed():
-    out = comp.unknown_channels(_tiny())
+    out = unknown_channels(_tiny())
     assert out[["shop", "channel_raw", "uv_sum_daily"]].values.tolist() == [["B", "抖音引流", 50]]
     known = _tiny().assign(channel_raw=lambda f: f["channel_raw"].replace("抖音引流", "其他"))
-    assert comp.unknown_channels(known).empty
+    assert unknown_channels(known).empty
 
 
 def test_item_rows_summed_when_no_shop_rows():
     t = _tiny().iloc[:1].assign(item_id="1")
     t = pd.concat([t, t.assign(item_id="2", visitors=15)])
-    out = comp.channel_structure(t)
+    out = channel_structure(t)
     assert out["uv_sum_daily"].tolist() == [75] and out["source"].tolist() == ["item rows summed"]
 
 
 def test_competitor_without_traffic_and_only_in_items():
     items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"), "item_id": ["1", "2"],
                           "shop": ["A", "C"], "price": [10.0, 20.0], "sales_30d": [5, 6]})
-    shops = comp.resolve_shops(_tiny(), items, ours="A", competitors=["B", "C", "D"])
+    shops = shop_set("A", ["B", "C", "D"], "named", _tiny(), items)
     assert shops.no_traffic == ["C", "D"] and shops.not_in_items == ["B", "D"]
-    out = comp.channel_structure(_tiny(), shops)
+    out = channel_structure(_tiny(), shops)
     assert set(out["shop"]) == {"A", "B"}
-    assert comp.channel_structure(_tiny().iloc[:0], shops).empty
-    assert comp.set_share(_tiny().iloc[:0], shops).empty
-    prof = comp.competitor_profile(items, shops).set_index("shop")
+    assert channel_structure(_tiny().iloc[:0], shops).empty
+    assert set_share(_tiny().iloc[:0], shops).empty
+    prof = competitor_profile(items, shops).set_index("shop")
     assert prof.loc["D", "listings"] == 0 and prof.loc["C", "listings"] == 1
 
 
-def test_resolve_shops_defaults():
+def test_shop_set_is_the_scopes_set():
+    """The page chooses nothing: ours, the competitors and the rule are passed through (our
+    shop is never its own competitor), whatever the traffic or items would rank first."""
     t = _tiny()
-    sales = pd.DataFrame({"shop": ["A", "A"]})
-    s = comp.resolve_shops(t, pd.DataFrame(columns=["shop"]), sales=sales, top_n=3)
-    assert s.ours == "A" and s.competitors == ["B"] and "visitors" in s.rule
-    items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"), "item_id": ["1", "2", "3"],
-                          "shop": ["A", "X", "Y"], "price": [10.0, 20.0, 30.0],
-                          "sales_30d": [5, 1, 2]})
-    s = comp.resolve_shops(t[t["shop"] == "A"], items, ours="A", top_n=1)
-    assert s.competitors == ["Y"] and "revenue" in s.rule
-    # a list that arrives as text (command line)
-    assert comp.resolve_shops(t, items, competitors='["B", "X"]').competitors == ["B", "X"]
-    assert comp.resolve_shops(t, items, competitors="B, X").competitors == ["B", "X"]
+    items = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-22"), "item_id": ["1", "2"],
+                          "shop": ["A", "Y"], "price": [10.0, 99.0], "sales_30d": [5, 900]})
+    rule = "类目内最近一期商品快照30天销售额前1名（我店除外） · top 1 shops by 30-day revenue"
+    s = shop_set("A", ("X", "A"), rule, t, items)
+    assert (s.ours, s.competitors, s.rule) == ("A", ["X"], rule)
+    assert s.shops == ["A", "X"] and s.no_traffic == ["X"] and s.not_in_items == ["X"]
+    none = shop_set("", (), "no competitors", t, items)
+    assert none.shops == [] and none.competitors == []
 
 
 def test_no_competitor_listings_means_no_advantages():
-    shops = comp.ShopSet("我们", ["nobody"], "named")
-    attrs = comp.attribute_sales(_items(), shops, ["material"])
+    shops = ShopSet("我们", ["nobody"], "named")
+    attrs = attribute_sales(_items(), shops, ["material"])
     assert attrs["competitor_share"].isna().all()
-    assert comp.advantages(attrs).empty
+    assert advantages(attrs).empty
 
 
 # --------------------------------------------------------------------------- heading
@@ -332,7 +344,7 @@ def test_heading_linear_trend():
                   "channel_group": "free", "uv_avg_daily": 1000 + 50 * i + rng.normal(0, 5)},
                  {"shop": "A", "role": "competitor", "week_start": w, "channel": "paid_search",
                   "channel_group": "paid", "uv_avg_daily": 300.0}]
-    out = comp.heading(pd.DataFrame(rows), weeks=8, horizon=4)
+    out = heading(pd.DataFrame(rows), weeks=8, horizon=4)
     total = out[(out["series"] == "total") & (out["kind"] == "forecast")]
     assert len(total) == 4
     assert total["slope_per_week"].iloc[0] == pytest.approx(50, abs=3)
@@ -352,8 +364,8 @@ def test_heading_skips_promotion_weeks():
     frame = pd.DataFrame({"shop": "A", "role": "competitor", "week_start": weeks,
                           "channel": "organic_search", "channel_group": "free",
                           "uv_avg_daily": level})
-    promo = comp._weeks(pd.Series([weeks[7]]))[1].tolist()
-    out = comp.heading(frame, weeks=8, horizon=2, skip_weeks=promo)
+    promo = iso_weeks(pd.Series([weeks[7]]))[1].tolist()
+    out = heading(frame, weeks=8, horizon=2, skip_weeks=promo)
     total = out[out["series"] == "total"]
     assert (total["kind"] == "actual (not fitted)").sum() == 1
     fc = total[total["kind"] == "forecast"]
@@ -361,13 +373,13 @@ def test_heading_skips_promotion_weeks():
     assert fc["uv_avg_daily"].tolist() == pytest.approx([1500, 1550])
     assert fc["slope_per_week"].iloc[0] == pytest.approx(50)
     assert "outside promotion weeks" in fc["method"].iloc[0]
-    spoiled = comp.heading(frame, weeks=8, horizon=2)
+    spoiled = heading(frame, weeks=8, horizon=2)
     assert spoiled[spoiled["kind"] == "forecast"]["uv_avg_daily"].iloc[0] != pytest.approx(1500)
 
 
 def test_ols_trend_matches_statsmodels_numbers():
     # reference numbers from statsmodels OLS get_prediction(...).summary_frame(alpha=0.2)
-    mean, lo, hi, slope, s_lo, s_hi = comp._ols_trend(
+    mean, lo, hi, slope, s_lo, s_hi = ols_trend(
         np.array([3.0, 5, 4, 7, 8, 7, 10, 11]), 4, 0.8)
     assert mean == pytest.approx([11.75, 12.833, 13.917, 15.0], abs=1e-3)
     assert lo == pytest.approx([9.989, 10.947, 11.889, 12.82], abs=1e-3)
@@ -375,11 +387,38 @@ def test_ols_trend_matches_statsmodels_numbers():
     assert (slope, s_lo, s_hi) == pytest.approx((1.0833, 0.869, 1.2976), abs=1e-4)
 
 
+def test_ols_trend_equals_closed_form_ols_and_student_t():
+    """statsmodels' OLS (prediction interval of a new week, slope interval) against the
+    closed-form least-squares line and Student t quantiles, on a seeded series with a gap."""
+    from scipy.stats import t as student
+
+    rng = np.random.default_rng(20261122)
+    x = np.array([-9.0, -8, -7, -6, -5, -3, -2, -1, 0])  # week −4 left out (a promotion)
+    y = 500 + 12 * x + rng.normal(0, 30, len(x))
+    x_new = np.arange(1.0, 5.0)
+    level = 0.8
+    mean, lo, hi, slope, s_lo, s_hi = ols_trend(y, 4, level, x, x_new)
+    n, xm = len(x), x.mean()
+    sxx = ((x - xm) ** 2).sum()
+    b = ((x - xm) * (y - y.mean())).sum() / sxx
+    a = y.mean() - b * xm
+    s = np.sqrt(((y - a - b * x) ** 2).sum() / (n - 2))
+    q = student.ppf(0.5 + level / 2, n - 2)
+    want = a + b * x_new
+    half = q * s * np.sqrt(1 + 1 / n + (x_new - xm) ** 2 / sxx)
+    assert np.max(np.abs(mean - want)) < 1e-9
+    assert np.max(np.abs(lo - (want - half))) < 1e-9
+    assert np.max(np.abs(hi - (want + half))) < 1e-9
+    assert abs(slope - b) < 1e-9
+    assert abs(s_lo - (b - q * s / np.sqrt(sxx))) < 1e-9
+    assert abs(s_hi - (b + q * s / np.sqrt(sxx))) < 1e-9
+
+
 def test_heading_too_short():
     one = pd.DataFrame({"shop": ["A"], "role": ["competitor"],
                         "week_start": [pd.Timestamp("2026-11-16")], "channel": ["direct"],
                         "channel_group": ["own"], "uv_avg_daily": [5.0]})
-    out = comp.heading(one)
+    out = heading(one)
     assert (out["kind"] == "actual").all()
 
 
@@ -404,11 +443,11 @@ def _items():
     return pd.concat([old, f], ignore_index=True)
 
 
-SHOPS = comp.ShopSet("我们", ["A", "B", "C", "D", "E"], "named")
+SHOPS = ShopSet("我们", ["A", "B", "C", "D", "E"], "named")
 
 
 def test_attribute_sales_hand_computed():
-    out = comp.attribute_sales(_items(), SHOPS, ["material", "size"])
+    out = attribute_sales(_items(), SHOPS, ["material", "size"])
     m = out[out["attribute"] == "material"].set_index("value")
     assert m.loc["钛", "listings"] == 4 and m.loc["钛", "listing_share"] == pytest.approx(0.2)
     assert m.loc["钛", "units"] == 80 and m.loc["钛", "units_share"] == pytest.approx(0.4)
@@ -424,8 +463,8 @@ def test_attribute_sales_hand_computed():
 
 
 def test_advantages_hand_computed_and_not_invented():
-    attrs = comp.attribute_sales(_items(), SHOPS, ["material", "size"])
-    adv = comp.advantages(attrs)
+    attrs = attribute_sales(_items(), SHOPS, ["material", "size"])
+    adv = advantages(attrs)
     # 钛: (2 − 1) × (1 − 0.25) = 0.75; 玻璃: (1.5 − 1) × 1 = 0.5
     # size 500ml: 3 listings (15 %), 70 units (35 %): (7/3 − 1) × (1 − 1/4) = 1.0
     # size 350ml: 3 listings, 40 units (20 %): index 4/3, B lists it: (1/3) × 0.75 = 0.25
@@ -436,24 +475,24 @@ def test_advantages_hand_computed_and_not_invented():
     assert adv["rank"].tolist() == [1, 2, 3, 4]
     assert "40.0% of category units on 20.0% of listings" in adv.iloc[1]["evidence"]
     # stricter "few competitors": none of the competitors may list it → only 玻璃
-    strict = comp.advantages(attrs, max_competitor_share=0.0)
+    strict = advantages(attrs, max_competitor_share=0.0)
     assert strict["value"].tolist() == ["玻璃"]
     # we do not list 钛 any more → it is not an advantage
     items = _items()
     items.loc[(items["shop"] == "我们") & (items["material"] == "钛"), "shop"] = "Z"
-    adv2 = comp.advantages(comp.attribute_sales(items, SHOPS, ["material"]))
+    adv2 = advantages(attribute_sales(items, SHOPS, ["material"]))
     assert adv2["value"].tolist() == ["玻璃"]
 
 
 def test_attributes_missing_columns_and_multi_values():
     items = _items().drop(columns=["size"])
     items["function"] = "保温,保冷"
-    out = comp.attribute_sales(items, SHOPS)
+    out = attribute_sales(items, SHOPS)
     assert "size" not in set(out["attribute"])
     assert set(out.loc[out["attribute"] == "function", "value"]) == {"保温", "保冷"}
     assert set(out.loc[out["attribute"] == "price_band", "value"]) == {"≤50"}
-    empty = comp.attribute_sales(items.iloc[:0], SHOPS)
-    assert empty.empty and comp.advantages(empty).empty
+    empty = attribute_sales(items.iloc[:0], SHOPS)
+    assert empty.empty and advantages(empty).empty
 
 
 # --------------------------------------------------------------------------- sample market
@@ -494,19 +533,52 @@ def test_sample_advantages(sample_warehouse, truth):
 
     items = read("items", sample_warehouse, category=truth["category"])
     traffic = read("traffic", sample_warehouse)
-    shops = comp.resolve_shops(traffic, items, ours=truth["our_shop"],
-                               competitors=truth["competitors"])
-    adv = comp.advantages(comp.attribute_sales(items, shops))
+    shops = shop_set(truth["our_shop"], truth["competitors"], "named", traffic, items)
+    adv = advantages(attribute_sales(items, shops))
     top = set(zip(adv["attribute"].head(5), adv["value"].head(5), strict=True))
     for a in truth["advantages"]:
         assert (a["attribute"], a["value"]) in top, adv.head(8)
-    ch = comp.channel_structure(traffic, shops)
+    ch = channel_structure(traffic, shops)
     assert ch.groupby(["shop", "week"])["share"].sum().round(9).eq(1).all()
     unknown = truth["traffic"].get("unknown_channel")
     if unknown:
-        listed = comp.unknown_channels(traffic)
+        listed = unknown_channels(traffic)
         assert [unknown["shop"], unknown["channel_raw"]] in \
             listed[["shop", "channel_raw"]].values.tolist()
+
+
+@sample_only
+def test_page_set_is_the_named_scope_set(sample_warehouse, truth):
+    """The page studies exactly the scope's competitors (not its own top-N): two named ones
+    — one the sample's smallest, one with no data at all — and says what it lacks."""
+    from research.weeks import week_bounds
+
+    week = truth["sales"]["plan_week"]
+    monday, sunday = week_bounds(week)
+    named = (truth["competitors"][-1], "不存在的店")
+    rule = "指定竞品（2家） · named competitors (2)"
+    scope = Scope(category=truth["category"], week=week, week_start=f"{monday:%Y-%m-%d}",
+                  week_end=f"{sunday:%Y-%m-%d}", week_rule="given", shop=truth["our_shop"],
+                  shop_rule="given", competitors=named, competitor_rule=rule, currency="CNY",
+                  data_start=truth["start"], data_end=f"{sunday:%Y-%m-%d}")
+    page = study(scope, sample_warehouse)
+    assert page.shops.ours == truth["our_shop"]
+    assert page.shops.competitors == list(named) and page.shops.rule == rule
+    assert page.scope == scope and page.week == week and page.end == sunday
+    shown = {truth["our_shop"], *named}
+    for frame in (page.channels, page.set_share, page.heading, page.profile, page.items_share):
+        assert set(frame["shop"]) <= shown, frame["shop"].unique()
+    assert set(page.channels["shop"]) == {truth["our_shop"], named[0]}
+    assert page.profile["shop"].tolist() == [truth["our_shop"], *named]
+    assert page.shops.no_traffic == ["不存在的店"] and page.shops.not_in_items == ["不存在的店"]
+    assert any("不存在的店" in n and "traffic" in n for n in page.notes)
+    assert page.channels["week_start"].max() <= sunday
+    assert page.items_share["snapshot_date"].max() <= sunday
+    assert set(page.results()) >= {"competitor_channels", "competitor_events", "advantages"}
+    with pytest.raises(ValueError, match="sensitivity"):
+        study(scope, sample_warehouse, sensitivity=-1)
+    with pytest.raises(ValueError, match="start"):
+        study(scope, sample_warehouse, start="2026-13-45")
 
 
 @pytest.mark.slow
@@ -578,8 +650,8 @@ def test_olist_sellers_as_competitive_set(real_data):
         items = _olist_items(lines)
     top = lines.groupby("seller_id")["order_id"].nunique().sort_values(ascending=False)
     ours, rivals = top.index[0], list(top.index[1:6])
-    shops = comp.ShopSet(ours, rivals, "named")
-    share = comp.items_share(items, shops)
+    shops = ShopSet(ours, rivals, "named")
+    share = items_share(items, shops)
     # independent: units and revenue of each seller in the 30 days to 2018-05-31
     snap = pd.Timestamp("2018-05-31")
     w = lines[(lines["day"] > snap - pd.Timedelta(days=30)) & (lines["day"] <= snap)
@@ -596,13 +668,13 @@ def test_olist_sellers_as_competitive_set(real_data):
     assert share["snapshot_date"].nunique() >= 12  # over time, month by month
     # category and price mix on the latest snapshot: the set's units per category
     latest = items[items["snapshot_date"] == items["snapshot_date"].max()]
-    attrs = comp.attribute_sales(latest, shops, ["category", "price_band"])
+    attrs = attribute_sales(latest, shops, ["category", "price_band"])
     cat = attrs[attrs["attribute"] == "category"].set_index("value")
     mine = latest[latest["shop"].isin(rivals)].groupby("category")["sales_30d"].sum()
     for c, units in mine.items():
         assert cat.loc[c, "competitor_units"] == units
     assert cat["units"].sum() == latest["sales_30d"].sum()
-    prof = comp.competitor_profile(items, shops).set_index("shop")
+    prof = competitor_profile(items, shops).set_index("shop")
     for seller in shops.shops:
         s = latest[latest["shop"] == seller]
         assert prof.loc[seller, "listings"] == len(s)
@@ -614,7 +686,7 @@ def test_olist_sellers_as_competitive_set(real_data):
 def test_tokopedia_view_to_sale_conversion(real_data):
     raw = pd.read_csv(real_data / "tokopedia_lovebonito" / "getLayoutQueryData.csv")
     raw = raw[raw["product_price"] > 0]
-    conv = comp.conversion_by(raw, ["category_name"], buyers="countSold", visitors="countView")
+    conv = conversion_by(raw, ["category_name"], buyers="countSold", visitors="countView")
     want = raw.groupby("category_name").apply(
         lambda g: g["countSold"].sum() / g["countView"].sum(), include_groups=False)
     got = conv.set_index("category_name")["conversion"]

@@ -1,7 +1,7 @@
-"""Listings compared attribute by attribute, for :mod:`research.analyses.competitors.study`: what sells in
+"""Listings compared attribute by attribute, for :mod:`research.analyses.competitors.page`: what sells in
 the category, what we and the competitors list, our advantages, each shop's profile and its
 share of the set's listings and 30-day sales. The rules and the ``competitor_attributes.csv``
-/ ``advantages.csv`` columns are stated in :mod:`research.analyses.competitors.study`.
+/ ``advantages.csv`` columns are stated in :mod:`research.analyses.competitors.page`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from research.analyses.competitors.shops import _SPLIT, ShopSet, _revenue
+from research.analyses.competitors.shops import VALUE_SPLIT, ShopSet, listing_revenue
 
 __all__ = ["ATTRIBUTES", "attribute_sales", "advantages", "competitor_profile", "items_share",
            "conversion_by"]
@@ -52,7 +52,7 @@ def _long_attributes(items: pd.DataFrame, attributes: Sequence[str]) -> pd.DataF
         f = items[["item_id", "shop", "price", "sales_30d", "_revenue", "_cost"]].assign(
             attribute=attr, value=vals.astype("string"))
         f = f[f["value"].notna()]
-        f = f.assign(value=f["value"].str.split(_SPLIT)).explode("value")
+        f = f.assign(value=f["value"].str.split(VALUE_SPLIT)).explode("value")
         f["value"] = f["value"].str.strip()
         frames.append(f[f["value"].notna() & (f["value"] != "")].drop_duplicates(
             ["attribute", "value", "item_id"]))
@@ -91,7 +91,7 @@ def attribute_sales(items: pd.DataFrame, shops: ShopSet,
     snap = _latest(items)
     if snap.empty:
         return pd.DataFrame(columns=cols)
-    snap = snap.assign(_revenue=_revenue(snap),
+    snap = snap.assign(_revenue=listing_revenue(snap),
                        _cost=snap["unit_cost"] if "unit_cost" in snap else np.nan)
     long = _long_attributes(snap, attributes)
     if long.empty:
@@ -201,7 +201,7 @@ def competitor_profile(items: pd.DataFrame, shops: ShopSet,
         s = snap[snap["shop"] == shop] if len(snap) else snap
         row: dict = {"shop": shop, "role": shops.role(shop), "listings": len(s)}
         if len(s):
-            row.update(units_30d=int(s["sales_30d"].sum()), revenue_30d=float(_revenue(s).sum()),
+            row.update(units_30d=int(s["sales_30d"].sum()), revenue_30d=float(listing_revenue(s).sum()),
                        median_price=float(s["price"].median()), price_min=float(s["price"].min()),
                        price_max=float(s["price"].max()),
                        unit_cost=float(s["unit_cost"].median()) if "unit_cost" in s
@@ -241,7 +241,7 @@ def items_share(items: pd.DataFrame, shops: ShopSet | None = None) -> pd.DataFra
     it = items if shops is None else items[items["shop"].isin(shops.shops)]
     if it.empty:
         return pd.DataFrame(columns=cols)
-    it = it.assign(_rev=_revenue(it))
+    it = it.assign(_rev=listing_revenue(it))
     out = (it.groupby(["snapshot_date", "shop"], as_index=False)
            .agg(listings=("item_id", "nunique"), units_30d=("sales_30d", "sum"),
                 revenue_30d=("_rev", "sum")))
@@ -260,7 +260,7 @@ def conversion_by(frame: pd.DataFrame, by: Sequence[str], buyers: str = "buyers"
                   visitors: str = "visitors") -> pd.DataFrame:
     """Conversion per group = Σ buyers ÷ Σ visitors (never a mean of per-row rates).
 
-    The rule :func:`research.analyses.competitors.study.channel_structure` uses for channels, for any grouping (a listing's
+    The rule :func:`research.analyses.competitors.structure.channel_structure` uses for channels, for any grouping (a listing's
     views against its units sold, a leaf category …). Rows missing either value are left out.
 
     Examples

@@ -6,8 +6,7 @@ for a given penalty (the same result as ``ruptures.Binseg(model="l2", jump=1)``,
 cumulative sums so a 730-day series costs well under a millisecond), :func:`refine_l2` moves
 each break to the best split between its neighbours, and :func:`robust_sigma` estimates the
 noise level the penalty is calibrated on. How the penalty is set, which breaks are kept and
-what they are called is decided in :mod:`research.analyses.competitors.changepoints`, which re-exports these three
-functions.
+what they are called is decided in :mod:`research.analyses.competitors.changepoints`.
 
 Examples
 --------

@@ -1,11 +1,9 @@
 """Charts of the change-point events of :mod:`research.analyses.competitors.changepoints`: a timeline of every
 shop · channel move, and the daily series with the largest level events, breaks marked.
 
-Both functions take the events table of :func:`research.analyses.competitors.changepoints.detect_moves` and return
-a matplotlib figure; the notebook calls :func:`research.pages.charts.use_chinese_font` first.
-:mod:`research.analyses.competitors.changepoints` re-exports them and imports this module at its top, so the
-names needed from it (:data:`~research.analyses.competitors.changepoints.CHANNEL_LABELS`,
-:func:`~research.analyses.competitors.changepoints.daily_matrix`) are imported inside the functions, not here.
+Both functions take the events table of
+:func:`research.analyses.competitors.changepoints.detect_moves` and return a matplotlib
+figure; the notebook calls :func:`research.pages.charts.use_chinese_font` first.
 """
 
 from __future__ import annotations
@@ -13,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from research.analyses.competitors.changepoints import CHANNEL_LABELS, daily_matrix
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -67,11 +67,6 @@ def plot_event_series(traffic: pd.DataFrame, events: pd.DataFrame, max_panels: i
                       end: pd.Timestamp | None = None) -> Figure | None:
     """Daily UV of the shop · channels with the largest level events, breaks marked."""
     import matplotlib.pyplot as plt
-
-    from research.analyses.competitors.changepoints import (  # here: it imports us
-        CHANNEL_LABELS,
-        daily_matrix,
-    )
 
     lv = events[events["kind"] != "mix shift"]
     if lv.empty:

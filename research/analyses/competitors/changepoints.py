@@ -30,16 +30,17 @@ Event kinds: ``start`` when the level before is at most ``start_ratio`` × the l
 ``step up`` / ``step down``. Levels ("UV/day before → after") are average daily UV over up to
 28 non-promotion days each side, inside the neighbouring segments.
 
-The charts of the events (:func:`plot_timeline`, :func:`plot_event_series`) are in
-:mod:`research.analyses.competitors.changepoint_charts`. The public functions of both modules are re-exported here,
-so ``from research.analyses.competitors.changepoints import binseg_l2, plot_timeline`` keeps working.
+The charts of the events (``plot_timeline``, ``plot_event_series``) are in
+:mod:`research.analyses.competitors.changepoint_charts`, which imports this module.
 
 Examples
 --------
->>> import numpy as np
->>> x = np.r_[np.zeros(50), np.ones(50) * 5.0] + np.random.default_rng(0).normal(0, .1, 100)
->>> binseg_l2(x, pen=10.0, min_size=7)
-[50]
+>>> days = pd.date_range("2026-01-05", periods=120, freq="D")
+>>> uv = np.r_[np.full(60, 50.0), np.full(60, 150.0)]
+>>> uv = uv * np.exp(np.random.default_rng(0).normal(0, .05, 120))
+>>> t = pd.DataFrame({"date": days, "shop": "A", "channel": "affiliate", "visitors": uv})
+>>> detect_moves(t)[["date", "kind"]].astype(str).values.tolist()
+[['2026-03-06', 'step up']]
 """
 
 from __future__ import annotations
@@ -50,16 +51,12 @@ import numpy as np
 import pandas as pd
 
 from research.analyses.competitors.binseg import binseg_l2, refine_l2, robust_sigma
-from research.analyses.competitors.changepoint_charts import plot_event_series, plot_timeline
 from research.store.schema import CHANNEL_GROUPS
 from research.weeks import iso_week
 
 __all__ = [
     "MIN_SERIES_COMMON",
     "SIGMA_FLOOR",
-    "robust_sigma",
-    "binseg_l2",
-    "refine_l2",
     "prepare_log_matrix",
     "detect_level_shifts",
     "detect_share_shifts",
@@ -68,8 +65,6 @@ __all__ = [
     "detect_moves",
     "EVENT_COLUMNS",
     "CHANNEL_LABELS",
-    "plot_timeline",
-    "plot_event_series",
 ]
 
 #: at least this many series before a common (market) factor is estimated and removed

@@ -1,4 +1,4 @@
-"""Charts of the competitor report (:mod:`research.analyses.competitors.study`): channel structure, share
+"""Charts of the competitor report (:mod:`research.analyses.competitors.page`): channel structure, share
 of the competitive set, and where each shop is heading."""
 
 from __future__ import annotations

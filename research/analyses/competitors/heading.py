@@ -1,6 +1,11 @@
 """Where each competitor is heading: a short-horizon trend of total and paid traffic, for
-:mod:`research.analyses.competitors.study` (the method and the ``competitor_heading.csv`` columns are stated
-there)."""
+the competitor page (the method and the ``competitor_heading.csv`` columns are stated in
+:mod:`research.analyses.competitors.page`).
+
+The trend is statsmodels' ordinary least squares (:func:`ols_trend`): the prediction interval
+of the weeks ahead is ``get_prediction(...).summary_frame(alpha)``'s ``obs_ci`` and the
+slope's interval ``conf_int(alpha)``.
+"""
 
 from __future__ import annotations
 
@@ -8,38 +13,57 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
-from research.analyses.competitors.shops import _weeks
+from research.analyses.competitors.shops import iso_weeks
+from research.forecasting.engine import forecast
 
-__all__ = ["heading"]
+__all__ = ["heading", "ols_trend"]
 
 
-def _ols_trend(y: np.ndarray, horizon: int, level: float, x: np.ndarray | None = None,
-               x_new: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float]:
-    """Linear trend y = a + b·t by least squares: forecast, prediction interval, slope CI.
+def ols_trend(y: np.ndarray, horizon: int, level: float, x: np.ndarray | None = None,
+              x_new: np.ndarray | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float, float]:
+    """Linear trend y = a + b·t by ordinary least squares (statsmodels ``OLS``).
 
-    The textbook formulas (the same numbers as statsmodels' ``OLS.get_prediction`` with
-    ``obs_ci``): ŷ ± t(n−2) · s · √(1 + 1/n + (t₀ − t̄)² / Σ(t − t̄)²).
+    Parameters
+    ----------
+    y : array
+        The values fitted (at least 3).
+    horizon : int
+        Points ahead when ``x_new`` is not given (the ``horizon`` steps after ``x``'s last).
+    level : float
+        Interval coverage, 0.8 = 80 %.
+    x, x_new : array, optional
+        Positions of ``y`` (default 0 … n−1) and of the points predicted.
+
+    Returns
+    -------
+    tuple
+        (mean, lower, upper) at ``x_new`` — the prediction interval of a new observation,
+        ŷ ± t(n−2) · s · √(1 + 1/n + (t₀ − t̄)² / Σ(t − t̄)²) — and (slope, slope lower, slope
+        upper), the slope's ``level`` confidence interval.
+
+    Examples
+    --------
+    >>> mean, lo, hi, b, b_lo, b_hi = ols_trend(np.array([1.0, 2.0, 3.0, 4.0]), 2, 0.8)
+    >>> mean.round(6).tolist(), round(b, 6)
+    ([5.0, 6.0], 1.0)
     """
-    from scipy.special import stdtrit  # Student t quantile (scipy.stats is slow to import)
-
+    y = np.asarray(y, dtype=float)
     n = len(y)
     x = np.arange(n, dtype=float) if x is None else np.asarray(x, dtype=float)
-    xm = x.mean()
-    sxx = float(((x - xm) ** 2).sum())
-    slope = float(((x - xm) * (y - y.mean())).sum() / sxx)
-    icpt = float(y.mean() - slope * xm)
-    resid = y - (icpt + slope * x)
-    s = float(np.sqrt((resid ** 2).sum() / (n - 2))) if n > 2 else 0.0
-    q = float(stdtrit(n - 2, 0.5 + level / 2)) if n > 2 else float("nan")
     new = np.arange(x[-1] + 1, x[-1] + 1 + horizon, dtype=float) if x_new is None \
         else np.asarray(x_new, dtype=float)
-    mean = icpt + slope * new
-    half = q * s * np.sqrt(1 + 1 / n + (new - xm) ** 2 / sxx)
-    se_b = s / np.sqrt(sxx)
-    return mean, mean - half, mean + half, slope, slope - q * se_b, slope + q * se_b
-
+    alpha = 1.0 - level
+    fit = OLS(y, add_constant(x, has_constant="add")).fit()
+    frame = fit.get_prediction(add_constant(new, has_constant="add")).summary_frame(
+        alpha=alpha)
+    slope_lo, slope_hi = np.asarray(fit.conf_int(alpha=alpha))[1]
+    return (frame["mean"].to_numpy(), frame["obs_ci_lower"].to_numpy(),
+            frame["obs_ci_upper"].to_numpy(), float(fit.params[1]), float(slope_lo),
+            float(slope_hi))
 
 
 def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
@@ -47,14 +71,14 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
             skip_weeks: Sequence[str] = ()) -> pd.DataFrame:
     """Short-horizon trend of each shop's total and paid traffic, with intervals.
 
-    Method (documented placeholder for the forecast engine): OLS of weekly average daily UV
+    Method: OLS (:func:`ols_trend`) of weekly average daily UV
     on the week number over the last ``weeks`` complete weeks; the next ``horizon`` weeks
     with a ``level`` prediction interval (floored at 0). Needs at least 3 weeks.
 
     Parameters
     ----------
     channels : DataFrame
-        Output of :func:`research.analyses.competitors.study.channel_structure`.
+        Output of :func:`research.analyses.competitors.structure.channel_structure`.
     weeks, horizon : int
     level : float
         Interval coverage (0.8 = 80 %).
@@ -84,7 +108,7 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
     paid = c[c["paid"]].groupby(["shop", "role", "week_start"])["uv_avg_daily"].sum()
     wide = pd.concat([total, paid.rename("paid")], axis=1).fillna({"paid": 0.0}).reset_index()
     rows = []
-    wide["week"] = _weeks(wide["week_start"])[1]
+    wide["week"] = iso_weeks(wide["week_start"])[1]
     skip = set(skip_weeks)
     for (shop, role), g in wide.groupby(["shop", "role"], sort=False):
         g = g.sort_values("week_start")
@@ -101,9 +125,11 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
             if len(fit) < 3:
                 continue
             y = fit[series].to_numpy(float)
-            mean, lo, hi, slope, s_lo, s_hi = _ols_trend(
+            mean, lo, hi, slope, s_lo, s_hi = ols_trend(
                 y, horizon, level, fit["pos"].to_numpy(float), np.arange(1, horizon + 1))
-            direction = "rising" if s_lo > 0 else "falling" if s_hi < 0 else "flat"
+            # a constant series fits with a slope of ±1e-14 and no residual: not a trend
+            eps = 1e-9 * max(1.0, float(np.abs(y).mean()))
+            direction = "rising" if s_lo > eps else "falling" if s_hi < -eps else "flat"
             used = method
             if engine == "forecast":
                 full = wide[(wide["shop"] == shop)].set_index("week_start")[series]
@@ -125,7 +151,7 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
         if col not in out:
             out[col] = np.nan
     out["week_start"] = pd.to_datetime(out["week_start"])
-    out["week"] = _weeks(out["week_start"])[1]
+    out["week"] = iso_weeks(out["week_start"])[1]
     if "method" not in out:
         out["method"] = pd.Series(np.nan, index=out.index, dtype=object)
     out[["slope_per_week", "direction", "method"]] = (
@@ -138,10 +164,6 @@ def heading(channels: pd.DataFrame, weeks: int = 8, horizon: int = 4,
 
 def _engine_forecast(series: pd.Series, horizon: int
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    try:
-        from research.forecasting.engine import forecast
-    except ImportError:
-        return None
     if len(series) < 12:
         return None
     try:

@@ -1,14 +1,16 @@
-"""The competitive set and its traffic rows, for :mod:`research.analyses.competitors.study`.
+"""The competitive set and its traffic rows, for the competitor page
+(:mod:`research.analyses.competitors.page`).
 
-Who is studied (:class:`ShopSet`, :func:`resolve_shops`), over which days
-(:func:`study_window`), and which traffic rows stand for a shop (:func:`shop_rows`: shop-level
-rows, item rows summed only for shops with nothing else; :func:`unknown_channels`). The
-workbench choices are stated in :mod:`research.analyses.competitors.study`.
+Who is studied (:class:`ShopSet`, built by :func:`shop_set` from the study scope: the page
+chooses neither our shop nor the competitors), over which days (:func:`study_window`), and
+which traffic rows stand for a shop (:func:`shop_rows`: shop-level rows, item rows summed
+only for shops with nothing else; :func:`unknown_channels`). Small helpers the page's other
+modules share: :data:`VALUE_SPLIT`, :func:`listing_revenue`, :func:`iso_weeks`,
+:func:`in_window`. The workbench choices are stated in :mod:`research.analyses.competitors.page`.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -17,9 +19,11 @@ import pandas as pd
 from research.store.schema import CHANNEL_ALIASES
 from research.weeks import week_start
 
-__all__ = ["ShopSet", "resolve_shops", "study_window", "shop_rows", "unknown_channels"]
+__all__ = ["ShopSet", "shop_set", "study_window", "shop_rows", "unknown_channels",
+           "VALUE_SPLIT", "listing_revenue", "iso_weeks", "in_window"]
 
-_SPLIT = r"[,，/、;；|]"
+#: separators of a multi-valued attribute cell (``保温,保冷``)
+VALUE_SPLIT = r"[,，/、;；|]"
 
 
 @dataclass
@@ -32,7 +36,7 @@ class ShopSet:
         Our shop ("" when unknown).
     competitors : list of str
     rule : str
-        How the competitors were chosen (named / top-N by visitors / top-N by revenue).
+        How the competitors were chosen: the study scope's ``competitor_rule``.
     no_traffic : list of str
         Competitors with no rows in ``traffic`` (structure and moves cannot be shown).
     not_in_items : list of str
@@ -55,60 +59,42 @@ class ShopSet:
         return "ours" if shop == self.ours else "competitor"
 
 
+def shop_set(ours: str, competitors: Sequence[str], rule: str, traffic: pd.DataFrame,
+             items: pd.DataFrame) -> ShopSet:
+    """The study's shops (from its scope) with what the data lack for each competitor.
 
-def resolve_shops(traffic: pd.DataFrame, items: pd.DataFrame, ours: str = "",
-                  competitors: Sequence[str] = (), top_n: int = 5,
-                  sales: pd.DataFrame | None = None) -> ShopSet:
-    """Decide our shop and the competitor set.
+    Our shop, the competitors and the rule that chose them are the study scope's
+    (:class:`research.store.scope.Scope`); nothing is chosen here. What is added is which
+    named competitor has no ``traffic`` rows and which no listings in ``items``, so the page
+    can say so.
 
     Parameters
     ----------
-    traffic, items : DataFrame
-        Canonical rows (``items`` of the studied category).
     ours : str
-        Our shop; empty → the most frequent ``sales.shop``.
+        Our shop ("" when the scope has none).
     competitors : sequence of str
-        Named competitors; empty → the ``top_n`` shops other than ours by Σ daily UV in
-        ``traffic``, or by revenue in the latest ``items`` snapshot when ``traffic`` has none.
-    top_n : int
-    sales : DataFrame, optional
-        Our sales rows, to find our shop's name.
+        The scope's competitor set.
+    rule : str
+        The scope's ``competitor_rule``.
+    traffic, items : DataFrame
+        Canonical rows of the study window (``items`` of the studied category).
+
+    Returns
+    -------
+    ShopSet
 
     Examples
     --------
-    >>> t = pd.DataFrame({"shop": ["我们", "A", "B"], "visitors": [5, 9, 7]})
-    >>> s = resolve_shops(t, pd.DataFrame(columns=["shop"]), ours="我们", top_n=1)
-    >>> s.competitors, s.rule
-    (['A'], 'top 1 shops by visitors in traffic')
+    >>> t = pd.DataFrame({"shop": ["我们", "A"], "visitors": [5, 9]})
+    >>> s = shop_set("我们", ("A", "B"), "named", t, pd.DataFrame({"shop": ["B"]}))
+    >>> s.shops, s.no_traffic, s.not_in_items
+    (['我们', 'A', 'B'], ['B'], ['A'])
     """
-    if isinstance(competitors, str):  # "A,B" or '["A", "B"]' from a command line
-        text = competitors.strip()
-        if text.startswith("["):
-            import json
-
-            competitors = [str(c) for c in json.loads(text)]
-        else:
-            competitors = [c.strip() for c in re.split(_SPLIT, text) if c.strip()]
-    if not ours and sales is not None and "shop" in sales and sales["shop"].notna().any():
-        ours = str(sales["shop"].dropna().mode().iloc[0])
+    comps = [str(c) for c in competitors if str(c) and str(c) != ours]
     t_shops = set(traffic["shop"].dropna().astype(str)) if len(traffic) else set()
     i_shops = set(items["shop"].dropna().astype(str)) if len(items) else set()
-    if competitors:
-        comps, rule = [str(c) for c in competitors], "named"
-    elif t_shops - {ours}:
-        uv = traffic[traffic["shop"] != ours].groupby("shop")["visitors"].sum()
-        comps = uv.sort_values(ascending=False).head(top_n).index.astype(str).tolist()
-        rule = f"top {top_n} shops by visitors in traffic"
-    elif len(items):
-        latest = items[items["snapshot_date"] == items["snapshot_date"].max()]
-        rev = _revenue(latest)[latest["shop"] != ours].groupby(latest["shop"]).sum()
-        comps = rev.sort_values(ascending=False).head(top_n).index.astype(str).tolist()
-        rule = f"top {top_n} shops by revenue in the latest items snapshot"
-    else:
-        comps, rule = [], "no competitors: traffic and items are empty"
     return ShopSet(ours, comps, rule, [c for c in comps if c not in t_shops],
                    [c for c in comps if c not in i_shops])
-
 
 
 def study_window(week_end: pd.Timestamp, start: str = "") -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -118,13 +104,19 @@ def study_window(week_end: pd.Timestamp, start: str = "") -> tuple[pd.Timestamp,
     return lo, end
 
 
+def listing_revenue(items: pd.DataFrame) -> pd.Series:
+    """30-day revenue of each listing: ``revenue_30d`` where given, else price × ``sales_30d``.
 
-def _revenue(items: pd.DataFrame) -> pd.Series:
+    Examples
+    --------
+    >>> listing_revenue(pd.DataFrame({"price": [10.0, 20.0], "sales_30d": [3, 1],
+    ...                               "revenue_30d": [None, 25.0]})).tolist()
+    [30.0, 25.0]
+    """
     rev = items["price"] * items["sales_30d"]
     if "revenue_30d" in items:
         rev = items["revenue_30d"].where(items["revenue_30d"].notna(), rev)
     return rev.astype(float)
-
 
 
 def shop_rows(traffic: pd.DataFrame) -> pd.DataFrame:
@@ -143,7 +135,6 @@ def shop_rows(traffic: pd.DataFrame) -> pd.DataFrame:
     summed = (only_items.groupby(["date", "shop", "channel"], as_index=False)[num]
               .sum(min_count=1).assign(source="item rows summed"))
     return pd.concat([shop_level, summed], ignore_index=True)
-
 
 
 def unknown_channels(traffic: pd.DataFrame) -> pd.DataFrame:
@@ -167,9 +158,14 @@ def unknown_channels(traffic: pd.DataFrame) -> pd.DataFrame:
             .agg(days=("date", "nunique"), uv_sum_daily=("visitors", "sum")))
 
 
+def iso_weeks(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(Monday, ISO week label) of each date — computed once per distinct day.
 
-def _weeks(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """(Monday, ISO week label) of each date — computed once per distinct day."""
+    Examples
+    --------
+    >>> iso_weeks(pd.Series(pd.to_datetime(["2026-11-22", "2026-11-23"])))[1].tolist()
+    ['2026-W47', '2026-W48']
+    """
     dates = pd.Series(pd.to_datetime(dates))
     days = pd.Series(dates.unique())
     start = week_start(days)
@@ -180,9 +176,9 @@ def _weeks(dates: pd.Series) -> tuple[pd.Series, pd.Series]:
             pd.Series(label.to_numpy()[pos], index=dates.index))
 
 
-
-def _window(traffic: pd.DataFrame, shops: ShopSet | None, start: pd.Timestamp | None,
-            end: pd.Timestamp | None) -> pd.DataFrame:
+def in_window(traffic: pd.DataFrame, shops: ShopSet | None, start: pd.Timestamp | None,
+              end: pd.Timestamp | None) -> pd.DataFrame:
+    """Rows of ``shops`` (all when ``None``) dated ``start`` … ``end`` (either open)."""
     t = traffic
     if shops is not None:
         t = t[t["shop"].isin(shops.shops)]
