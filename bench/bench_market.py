@@ -25,7 +25,7 @@ SHOPS = 20_000
 
 _RUN = """
 import resource, sys, time
-from research.analyses.market.study import market_overview
+from research.analyses.market.overview import market_overview
 t = time.perf_counter()
 over = market_overview(warehouse=sys.argv[1], category="保温杯", week="2026-W47", top_n=10,
                        min_sales=100)

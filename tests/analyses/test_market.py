@@ -1,4 +1,4 @@
-"""Tests of research.analyses.market.study: hand-computed concentration and growth, planted signals in seeded
+"""Tests of the market overview page (research.analyses.market): hand-computed concentration and growth, planted signals in seeded
 frames and in the sample market, the notebook on the sample, and Olist checked against plain
 pandas."""
 
@@ -11,27 +11,35 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.analyses.market.study import (
+from research.analyses.market import study as market_page
+from research.analyses.market.audience import (
     audience_changes,
     audience_from_orders,
     audience_shares_sum_to_one,
-    bestsellers,
-    concentration,
     gender_age,
     hour_weekday,
     hour_weekday_joint,
-    leaders,
-    market_overview,
     peak_hour,
-    price_band_edges,
     region_ranking,
-    rising_leader,
+)
+from research.analyses.market.overview import (
+    market_overview,
     seasonal_shape,
-    shop_snapshots,
     weekly_trend,
     year_over_year,
 )
+from research.analyses.market.shops import (
+    bestsellers,
+    concentration,
+    leaders,
+    rising_leader,
+    scope_shops,
+    shop_snapshots,
+)
 from research.checks import CheckFailed
+from research.pages.results import PageResult
+from research.price_points import auto_edges, band_labels
+from research.store.scope import Scope, resolve_scope
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "market_overview.ipynb"
 CSVS = ("market_trend", "leaders", "bestsellers", "audience", "peak_hours", "regions")
@@ -207,9 +215,23 @@ def test_shop_snapshots_revenue_falls_back_to_price_times_units() -> None:
     assert shops["snapshot_date"].max() == S2
 
 
-def test_price_band_edges_are_round() -> None:
-    assert price_band_edges([12, 25, 40, 60, 80, 120, 150, 200, 300, 500]) == [30, 60, 120, 200]
-    assert price_band_edges([]) == []
+def test_bestseller_price_bands_are_the_price_pages_bands() -> None:
+    # the bands of research.price_points.auto_edges on the latest snapshot's listings,
+    # weighted by 30-day units, labelled right-closed (≤a, a–b, >b) as on the price page
+    items = _items()
+    latest = items[items["snapshot_date"] == S2]
+    edges = auto_edges(latest["price"].to_numpy(float), latest["sales_30d"].to_numpy(float))
+    best = bestsellers(items, until="2026-11-22", min_sales=100)
+    assert best["edges"] == edges
+    labels = band_labels(edges)
+    table = best["table"].set_index("item_id")
+    for item, price in latest.set_index("item_id")["price"].items():
+        if item in table.index:
+            band = labels[sum(price > e for e in edges)]
+            assert table.loc[item, "price_band"] == band
+    prof = best["profile"]
+    base = prof[prof["attribute"] == "price_band"]
+    assert set(base["value"]) <= set(labels) and base["base_share"].sum() == pytest.approx(1.0)
 
 
 # ----------------------------------------------------------------------------- audience
@@ -347,11 +369,13 @@ def test_overview_from_a_warehouse_matches_frames(tmp_path: Path) -> None:
         store(con, "market_daily", _market_daily())
         store(con, "audience", _audience())
         store(con, "items", _items())
-    from_wh = market_overview(warehouse=path, category="保温杯", top_n=2, min_sales=100)
     from_frames = market_overview(category="保温杯", week="2026-W47",
                                   market_daily=_market_daily(), audience=_audience(),
                                   items=_items(), top_n=2, min_sales=100)
-    assert from_wh.week == "2026-W48"  # the last complete week of the data
+    # the week is the study scope's: the last complete week of the data by default
+    assert resolve_scope(path, "保温杯").week == "2026-W48"
+    with pytest.raises(ValueError, match="study week"):
+        market_overview(warehouse=path, category="保温杯", week="")
     from_wh = market_overview(warehouse=path, category="保温杯", week="2026-W47", top_n=2,
                               min_sales=100)
     pd.testing.assert_frame_equal(from_wh.leaders, from_frames.leaders, check_dtype=False)
@@ -360,11 +384,40 @@ def test_overview_from_a_warehouse_matches_frames(tmp_path: Path) -> None:
     assert peak_hour(from_wh.peak_hours) == 21
 
 
+def _scope(**values: object) -> Scope:
+    base = {"category": "保温杯", "week": "2026-W47", "week_start": "2026-11-16",
+            "week_end": "2026-11-22", "week_rule": "given", "shop": "c",
+            "shop_rule": "given", "competitors": ("a", "b"), "competitor_rule": "named",
+            "currency": "CNY", "data_start": "2026-11-01", "data_end": "2026-11-22"}
+    return Scope(**{**base, **values})
+
+
+def test_study_returns_a_page_result_with_the_scope_competitors(tmp_path: Path) -> None:
+    from research.store.warehouse import connect, store
+
+    path = tmp_path / "w.duckdb"
+    with connect(path) as con:
+        store(con, "market_daily", _market_daily())
+        store(con, "audience", _audience())
+        store(con, "items", _items())
+    scope = _scope()
+    over = market_page(scope, path, leaders_n=2)
+    assert isinstance(over, PageResult) and over.scope == scope
+    assert over.competitors == scope.competitors == ("a", "b")
+    assert over.week == "2026-W47" and over.shops["snapshot_date"].max() == S2  # no W48 data
+    placed = scope_shops(over.shops, scope.shop, over.competitors)
+    assert placed["shop"].tolist() == ["c", "a", "b"]
+    assert placed["role"].tolist() == ["ours", "competitor", "competitor"]
+    assert over.summary().startswith("保温杯 2026-W47")
+    with pytest.raises(ValueError, match="market_overview parameter leaders_n="):
+        market_page(scope, path, leaders_n=0)
+
+
 # ----------------------------------------------------------------------------- sample market
 
 def test_sample_market_planted_facts(sample_warehouse: Path, truth: dict) -> None:
-    over = market_overview(warehouse=sample_warehouse, category=truth["category"], top_n=10,
-                           min_sales=50)
+    scope = resolve_scope(sample_warehouse, truth["category"])
+    over = market_page(scope, sample_warehouse, leaders_n=10, min_sales=50)
     market = truth["market"]
     assert peak_hour(over.peak_hours) == int(market["peak_hour"])
     regions = over.regions.set_index(["level", "rank"])["segment"]
@@ -382,7 +435,7 @@ def test_notebook_on_the_sample(sample_warehouse: Path, truth: dict, tmp_path: P
     pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
                         parameters={"warehouse": str(sample_warehouse),
                                     "category": truth["category"],
-                                    "output_dir": str(tmp_path), "top_n": 10},
+                                    "output_dir": str(tmp_path), "leaders_n": 10},
                         kernel_name="python3", cwd=str(tmp_path))
     for name in CSVS:
         frame = pd.read_csv(tmp_path / "results" / f"{name}.csv", encoding="utf-8-sig")
@@ -477,7 +530,7 @@ def test_notebook_on_olist(real_data: Path, tmp_path: Path) -> None:
     pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
                         parameters={"warehouse": str(path), "category": category,
                                     "week": "2018-W31", "output_dir": str(tmp_path),
-                                    "top_n": 5, "min_sales": 2, "currency": "BRL"},
+                                    "leaders_n": 5, "min_sales": 2, "currency": "BRL"},
                         kernel_name="python3", cwd=str(tmp_path))
     for name in CSVS:
         assert (tmp_path / "results" / f"{name}.csv").exists(), name

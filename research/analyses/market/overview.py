@@ -7,9 +7,11 @@ of millions of listings never materialises them in pandas; every function also a
 DataFrames (tests, public-data adapters).
 
 This module holds the trend and :func:`market_overview`; the listings part (leaders,
-concentration, best-sellers) lives in :mod:`research.analyses.market.shops` and the audience part
-(who, when, where) in :mod:`research.analyses.market.audience`. Both are re-exported here, so
-``research.analyses.market.study`` is the one import a notebook needs.
+concentration, best-sellers) lives in :mod:`research.analyses.market.shops`, the audience part
+(who, when, where) in :mod:`research.analyses.market.audience`, the charts in
+:mod:`research.analyses.market.charts`. The page's entry point is
+:func:`research.analyses.market.page.study`: the study week, category, our shop and the
+competitor set come from the study scope; nothing here chooses them.
 
 Result tables (the CSVs the report writes; columns):
 
@@ -30,7 +32,8 @@ Result tables (the CSVs the report writes; columns):
     10 shops), hhi (Σ share², 0–10,000 scale, on units), cr3_revenue, cr10_revenue,
     hhi_revenue, and their changes against the previous snapshot.
 ``bestsellers.csv`` — the fastest-growing items between the last two snapshots.
-    item_id, shop, title, price, price_band, sales_30d, prev_sales_30d, growth
+    item_id, shop, title, price, price_band (right-closed bands at the round price points of
+    :func:`research.price_points.auto_edges`, as on the price page), sales_30d, prev_sales_30d, growth
     (sales_30d / prev_sales_30d − 1; NaN for new items), status ("growing" / "new"), rank.
 ``bestseller_profile.csv`` — attribute, value, bestseller_share, base_share (share of the
     category's listings in the latest snapshot), lift (ratio of the two).
@@ -44,15 +47,14 @@ Result tables (the CSVs the report writes; columns):
 
 Examples
 --------
-The study week defaults to the last complete ISO week of the data (2026-11-23 is a Monday):
-
->>> resolve_week("", ["2026-11-20", "2026-11-23"])
-'2026-W47'
+>>> days = pd.date_range("2026-11-09", "2026-11-22")
+>>> md = pd.DataFrame({"date": days, "category": "c", "trade_index": range(14)})
+>>> weekly_trend(md, until="2026-11-22")[["week", "trade_index_mean"]].values.tolist()
+[['2026-W46', 3.0], ['2026-W47', 10.0]]
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -61,10 +63,7 @@ import numpy as np
 import pandas as pd
 
 from research.analyses.market.audience import (
-    SHARE_TOLERANCE,
     audience_changes,
-    audience_from_orders,
-    audience_shares_sum_to_one,
     gender_age,
     hour_weekday,
     hour_weekday_joint,
@@ -72,50 +71,28 @@ from research.analyses.market.audience import (
     region_ranking,
 )
 from research.analyses.market.shops import (
-    ATTRIBUTES,
     Source,
-    _bestsellers,
-    _items_source,
-    _shop_snapshots,
-    _snapshots,
-    bestseller_profile,
-    bestsellers,
+    bestsellers_on,
     concentration,
-    concentration_direction,
     leaders,
-    price_band_edges,
+    listings_view,
     rising_leader,
-    shop_snapshots,
+    shop_totals,
+    snapshot_dates,
 )
 from research.store.schema import AUDIENCE_DIMENSIONS, TABLES
-from research.weeks import iso_week, last_complete_week, week_bounds, week_start
+from research.store.scope import Scope
+from research.store.warehouse import read
+from research.weeks import iso_week, week_bounds, week_start
 
 __all__ = [
     "MarketOverview",
-    "ATTRIBUTES",
-    "SHARE_TOLERANCE",
-    "audience_shares_sum_to_one",
     "weekly_trend",
     "seasonal_shape",
     "carrying_weeks",
-    "concentration_direction",
     "year_over_year",
-    "shop_snapshots",
-    "leaders",
-    "concentration",
-    "rising_leader",
-    "bestsellers",
-    "bestseller_profile",
-    "price_band_edges",
-    "audience_changes",
-    "gender_age",
-    "hour_weekday",
-    "hour_weekday_joint",
-    "peak_hour",
-    "region_ranking",
-    "audience_from_orders",
+    "headline_metric",
     "market_overview",
-    "resolve_week",
 ]
 
 _TREND_METRICS = {
@@ -133,17 +110,6 @@ _HEADLINE = ("trade_index_mean", "payment_amount_sum", "orders_sum", "buyers_avg
 
 
 # ----------------------------------------------------------------------------- trend
-
-def resolve_week(week: str, dates: Sequence[Any] | pd.Series) -> str:
-    """Return ``week`` or, when empty, the last complete ISO week in ``dates``."""
-    if week:
-        week_bounds(week)  # validates
-        return week
-    dates = pd.Series(pd.to_datetime(pd.Series(dates))).dropna()
-    if dates.empty:
-        raise ValueError("no dates in the data to choose a study week from; pass week=")
-    return last_complete_week(dates)
-
 
 def weekly_trend(market_daily: pd.DataFrame, until: pd.Timestamp | str | None = None,
                  category: str | None = None) -> pd.DataFrame:
@@ -199,7 +165,9 @@ def weekly_trend(market_daily: pd.DataFrame, until: pd.Timestamp | str | None = 
     return out
 
 
-def _headline(trend: pd.DataFrame) -> str | None:
+def headline_metric(trend: pd.DataFrame) -> str | None:
+    """The trend's headline column: the first of 交易指数, payment amount, orders, buyers,
+    visitors that has data (``None`` when none has)."""
     return next((c for c in _HEADLINE if c in trend and trend[c].notna().any()), None)
 
 
@@ -217,7 +185,7 @@ def seasonal_shape(trend: pd.DataFrame, metric: str | None = None,
     DataFrame
         week_num, seasonal_index, years (windows averaged).
     """
-    metric = metric or _headline(trend)
+    metric = metric or headline_metric(trend)
     if metric is None or trend.empty:
         return pd.DataFrame(columns=["week_num", "seasonal_index", "years"])
     frame = trend[["week_start", "week_num", metric]].dropna()
@@ -259,7 +227,7 @@ def year_over_year(trend: pd.DataFrame, week: str, metric: str | None = None) ->
         week_num, this_year, last_year (the metric's weekly value; this year only up to
         ``week``), with the two years as ``attrs["years"]``.
     """
-    metric = metric or _headline(trend)
+    metric = metric or headline_metric(trend)
     year = int(week[:4])
     out = pd.DataFrame({"week_num": range(1, 54)})
     if metric is None or trend.empty:
@@ -298,6 +266,29 @@ class MarketOverview:
     peak_hours: pd.DataFrame
     regions: pd.DataFrame
     notes: list[str] = field(default_factory=list)
+    competitors: tuple[str, ...] = ()
+    scope: Scope | None = None
+
+    @property
+    def headline(self) -> str | None:
+        """The trend's headline metric (:func:`headline_metric`)."""
+        return headline_metric(self.trend)
+
+    def summary(self) -> str:
+        """One plain sentence for the study's index page."""
+        parts = [f"{self.category or 'market'} {self.week}"]
+        metric, trend = self.headline, self.trend
+        if metric and not trend.empty and pd.notna(trend.iloc[-1].get(f"{metric}_chg_52w")):
+            parts.append(f"{metric} {trend.iloc[-1][f'{metric}_chg_52w']:+.0%} year on year")
+        if not self.concentration.empty:
+            parts.append(f"CR3 {self.concentration['cr3'].iloc[-1]:.0%}")
+        if self.rising:
+            parts.append(f"rising leader {self.rising['shop']}")
+        if not self.peak_hours.empty:
+            parts.append(f"peak hour {peak_hour(self.peak_hours)}:00")
+        if not self.regions.empty:
+            parts.append(f"top province {self.regions['segment'].iloc[0]}")
+        return "; ".join(parts) + "."
 
     def results(self) -> dict[str, pd.DataFrame]:
         """The result tables by CSV name."""
@@ -316,12 +307,10 @@ def _read_frame(source: Source | None, table: str, category: str) -> pd.DataFram
         return pd.DataFrame(columns=TABLES[table].names)
     if isinstance(source, pd.DataFrame):
         return source
-    from research.store.warehouse import read
-
     return read(table, source, category=category or None)
 
 
-def market_overview(*, warehouse: Source | None = None, category: str = "", week: str = "",
+def market_overview(*, week: str, warehouse: Source | None = None, category: str = "",
                     market_daily: pd.DataFrame | None = None,
                     audience: pd.DataFrame | None = None, items: Source | None = None,
                     top_n: int = 10, min_sales: int = 100, top_best: int = 30,
@@ -335,7 +324,7 @@ def market_overview(*, warehouse: Source | None = None, category: str = "", week
     category : str
         The category studied; empty = every row.
     week : str
-        ISO week; empty = the last complete week of ``market_daily`` (else of ``items``).
+        The study week (ISO, the scope's on the page path); nothing after its Sunday is read.
     market_daily, audience, items : DataFrame, optional
         Canonical frames (e.g. from a public-data adapter) instead of the warehouse.
     top_n : int
@@ -354,11 +343,7 @@ def market_overview(*, warehouse: Source | None = None, category: str = "", week
     item_src = items if items is not None else warehouse
     notes: list[str] = []
     if not week:
-        dates = market["date"] if not market.empty else None
-        if dates is None and item_src is not None:
-            with _items_source(item_src, category or None, None) as (con, _):
-                dates = pd.Series(_snapshots(con))
-        week = resolve_week("", dates if dates is not None else [])
+        raise ValueError("market_overview needs the study week (the scope's week): week=''")
     _, week_end = week_bounds(week)
 
     trend = weekly_trend(market, week_end, category or None)
@@ -371,14 +356,14 @@ def market_overview(*, warehouse: Source | None = None, category: str = "", week
     yoy = year_over_year(trend, week)
 
     if item_src is not None:
-        with _items_source(item_src, category or None, week_end) as (con, _):
-            dates = _snapshots(con)
-            shops = _shop_snapshots(con)
-            best = _bestsellers(con, dates, min_sales, top_best)
+        with listings_view(item_src, category or None, week_end) as (con, _):
+            dates = snapshot_dates(con)
+            shops = shop_totals(con)
+            best = bestsellers_on(con, dates, min_sales, top_best)
     else:
         shops = pd.DataFrame(columns=["snapshot_date", "shop", "items", "sales_30d",
                                       "revenue_30d"])
-        best = _bestsellers(duckdb.connect(), [], min_sales, top_best)
+        best = bestsellers_on(duckdb.connect(), [], min_sales, top_best)
     if shops.empty:
         notes.append("No listings (items) for this category up to the study week: no "
                      "leaders or best-sellers.")

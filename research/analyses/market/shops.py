@@ -3,8 +3,12 @@
 Snapshot aggregations over the canonical ``items`` table run in DuckDB SQL (a DataFrame is
 registered, a warehouse attached read-only), so millions of listings are never materialised
 in pandas. The result tables ``leaders.csv``, ``concentration.csv``, ``bestsellers.csv`` and
-``bestseller_profile.csv`` are described in :mod:`research.analyses.market.study`, which re-exports every
-public name here and calls the ``_private`` SQL helpers on one connection for the overview.
+``bestseller_profile.csv`` are described in :mod:`research.analyses.market.overview`, which runs
+the SQL steps here (:func:`listings_view`, :func:`snapshot_dates`, :func:`shop_totals`,
+:func:`bestsellers_on`) on one connection for the overview. Price bands are those of the
+price page (:func:`research.price_points.auto_edges`, right-closed, labelled by
+:func:`research.price_points.band_labels`); concentration uses
+:func:`research.price_points.hhi` and :func:`research.price_points.top_share`.
 
 Examples
 --------
@@ -25,22 +29,27 @@ from pathlib import Path
 from typing import Any, TypeAlias
 
 import duckdb
-import numpy as np
 import pandas as pd
 
+from research.price_points import assign_bands, auto_edges, band_labels, hhi, top_share
 from research.store.schema import TABLES
 from research.store.warehouse import fetch_one, quiet, sql_literal
 
 __all__ = [
     "ATTRIBUTES",
     "Source",
+    "listings_view",
+    "snapshot_dates",
     "shop_snapshots",
+    "shop_totals",
     "leaders",
+    "scope_shops",
     "concentration",
     "concentration_direction",
     "rising_leader",
-    "price_band_edges",
+    "snapshot_price_edges",
     "bestsellers",
+    "bestsellers_on",
     "bestseller_profile",
 ]
 
@@ -55,9 +64,10 @@ Source: TypeAlias = pd.DataFrame | str | os.PathLike[str]
 # ----------------------------------------------------------------------------- items (SQL)
 
 @contextmanager
-def _items_source(items: Source, category: str | None,
+def listings_view(items: Source, category: str | None,
                   until: pd.Timestamp | None) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
-    """Yield an in-memory DuckDB connection with a view ``src`` of the category's listings.
+    """Yield an in-memory DuckDB connection with a view ``src`` of the category's listings
+    (snapshots up to ``until``; ``revenue_30d`` filled with price × sales_30d where missing).
 
     A DataFrame is registered as is (missing canonical columns become NULL); a path is
     attached read-only, so temporary tables live in memory and the warehouse is untouched.
@@ -94,7 +104,8 @@ def _items_source(items: Source, category: str | None,
         con.close()
 
 
-def _snapshots(con: duckdb.DuckDBPyConnection) -> list[pd.Timestamp]:
+def snapshot_dates(con: duckdb.DuckDBPyConnection) -> list[pd.Timestamp]:
+    """The snapshot dates of the view ``src`` (:func:`listings_view`), ascending."""
     rows = con.execute("SELECT DISTINCT snapshot_date FROM src ORDER BY 1").fetchall()
     return [pd.Timestamp(r[0]) for r in rows]
 
@@ -109,11 +120,12 @@ def shop_snapshots(items: Source, until: Any = None, category: str | None = None
         revenue_30d (``revenue_30d`` where exported, else price × sales_30d).
     """
     until = pd.Timestamp(until) if until is not None else None
-    with _items_source(items, category, until) as (con, _):
-        return _shop_snapshots(con)
+    with listings_view(items, category, until) as (con, _):
+        return shop_totals(con)
 
 
-def _shop_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def shop_totals(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """:func:`shop_snapshots` on the view ``src`` of an open :func:`listings_view`."""
     frame = con.execute("""SELECT snapshot_date, shop, count(*) AS items,
                    sum(sales_30d) AS sales_30d, sum(revenue_30d) AS revenue_30d
             FROM src GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2""").df()
@@ -167,6 +179,44 @@ def leaders(shops: pd.DataFrame, top_n: int = 10) -> pd.DataFrame:
     return top[cols].reset_index(drop=True)
 
 
+def scope_shops(shops: pd.DataFrame, shop: str, competitors: Sequence[str]) -> pd.DataFrame:
+    """Where our shop and the study's competitors stand among all shops on the latest snapshot.
+
+    Ranks are by 30-day units as in :func:`leaders`; a shop with no listings on the snapshot
+    keeps its row with no rank.
+
+    Returns
+    -------
+    DataFrame
+        role (ours / competitor), shop, rank, of_shops, items, sales_30d, revenue_30d,
+        sales_share, revenue_share — our shop first, then the competitors in the given order.
+
+    Examples
+    --------
+    >>> shops = pd.DataFrame({"snapshot_date": pd.to_datetime(["2026-11-22"] * 3),
+    ...     "shop": ["a", "b", "c"], "items": 1, "sales_30d": [50, 30, 20],
+    ...     "revenue_30d": [5.0, 3.0, 2.0]})
+    >>> scope_shops(shops, "c", ["a", "x"])[["role", "shop", "rank"]].to_dict("records")
+    [{'role': 'ours', 'shop': 'c', 'rank': 3.0}, {'role': 'competitor', 'shop': 'a', 'rank': 1.0}, {'role': 'competitor', 'shop': 'x', 'rank': nan}]
+    """
+    cols = ["role", "shop", "rank", "of_shops", "items", "sales_30d", "revenue_30d",
+            "sales_share", "revenue_share"]
+    names = ([shop] if shop else []) + [c for c in dict.fromkeys(competitors) if c and c != shop]
+    if not names:
+        return pd.DataFrame(columns=cols)
+    latest = shops[shops["snapshot_date"] == shops["snapshot_date"].max()] if len(shops) \
+        else shops
+    ranked = _with_shares(latest).sort_values(["sales_30d", "revenue_30d", "shop"],
+                                              ascending=[False, False, True])
+    ranked["rank"] = range(1, len(ranked) + 1)
+    ranked["of_shops"] = len(ranked)
+    out = pd.DataFrame({"shop": names}).merge(ranked, on="shop", how="left")
+    out["role"] = ["ours" if n == shop else "competitor" for n in out["shop"]]
+    out["rank"] = out["rank"].astype(float)
+    out["of_shops"] = len(ranked)
+    return out[cols]
+
+
 def concentration(shops: pd.DataFrame) -> pd.DataFrame:
     """CR3, CR10 and HHI of 30-day units (and of revenue) per snapshot.
 
@@ -177,12 +227,10 @@ def concentration(shops: pd.DataFrame) -> pd.DataFrame:
     for date, part in shops.groupby("snapshot_date"):
         row: dict[str, Any] = {"snapshot_date": date, "shops": int((part["sales_30d"] > 0).sum())}
         for col, suffix in (("sales_30d", ""), ("revenue_30d", "_revenue")):
-            values = part[col].astype(float).sort_values(ascending=False)
-            total = values.sum()
-            shares = values / total if total > 0 else values * np.nan
-            row[f"cr3{suffix}"] = shares.head(3).sum(min_count=1)
-            row[f"cr10{suffix}"] = shares.head(10).sum(min_count=1)
-            row[f"hhi{suffix}"] = float((shares ** 2).sum(min_count=1) * 10_000)
+            values = part[col].astype(float).fillna(0.0).to_numpy()  # no number: no share
+            row[f"cr3{suffix}"] = top_share(values, 3)
+            row[f"cr10{suffix}"] = top_share(values, 10)
+            row[f"hhi{suffix}"] = hhi(values)
         rows.append(row)
     out = pd.DataFrame(rows)
     if out.empty:
@@ -236,48 +284,26 @@ def rising_leader(shops: pd.DataFrame, top_n: int = 10) -> dict[str, Any] | None
             "share_to": float(last["sales_share"].get(shop, 0.0)), "change": change[shop]}
 
 
-def price_band_edges(prices: pd.Series | Sequence[float]) -> list[float]:
-    """Round band edges at the category's price quintiles.
+def snapshot_price_edges(con: duckdb.DuckDBPyConnection, snapshot: pd.Timestamp,
+                         n_bands: int = 8) -> tuple[list[float], pd.DataFrame]:
+    """Band edges of one snapshot's listings, cut as the price page cuts them.
 
-    Each quintile is rounded down to a round price point (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or
-    8 × a power of ten) so
-    the analyst reads ¥50–100 rather than ¥47.3–98.1. This is a workbench choice.
+    :func:`research.price_points.auto_edges` on the snapshot's price histogram (listings and
+    30-day units per price): round price points, the lightest band merged first, at most
+    ``n_bands`` bands. Unlike the price page, trick prices are not removed first (the
+    overview counts every listing).
 
-    Examples
-    --------
-    >>> price_band_edges([12, 25, 40, 60, 80, 120, 150, 200, 300, 500])
-    [30.0, 60.0, 120.0, 200.0]
+    Returns
+    -------
+    (edges, histogram)
+        The interior edges and the histogram (price, listings ``n``, units ``u``).
     """
-    values = pd.Series(prices, dtype="float64").dropna()
-    if values.empty:
-        return []
-    edges = []
-    for q in values.quantile([0.2, 0.4, 0.6, 0.8]):
-        edges.append(_round_price(float(q)))
-    return sorted({e for e in edges if e > 0})
-
-
-def _round_price(x: float) -> float:
-    if x <= 0:
-        return 0.0
-    mag = 10 ** np.floor(np.log10(x))
-    steps = [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]
-    return float(max(s * mag for s in steps if s * mag <= x * 1.0000001))
-
-
-def _band_labels(edges: Sequence[float]) -> list[str]:
-    points = [0.0, *edges]
-    labels = [f"{points[i]:g}–{points[i + 1]:g}" for i in range(len(points) - 1)]
-    return [*labels, f"≥{points[-1]:g}"]
-
-
-def _band_sql(edges: Sequence[float], column: str = "price") -> str:
-    labels = _band_labels(edges)
-    if not edges:
-        return f"'{labels[0]}'"
-    parts = [f"WHEN {column} < {e!r} THEN '{label}'" for e, label in zip(edges, labels,
-                                                                          strict=False)]
-    return "CASE " + " ".join(parts) + f" ELSE '{labels[-1]}' END"
+    hist = con.execute("""SELECT price, count(*) AS n, coalesce(sum(sales_30d), 0) AS u
+        FROM src WHERE snapshot_date = ? AND price > 0 GROUP BY price ORDER BY price""",
+                       [snapshot.date()]).df()
+    edges = auto_edges(hist["price"].to_numpy(float), hist["u"].to_numpy(float), n_bands,
+                       counts=hist["n"].to_numpy(float))
+    return edges, hist
 
 
 def _present_attributes(con: duckdb.DuckDBPyConnection, snapshot: pd.Timestamp) -> list[str]:
@@ -306,12 +332,14 @@ def bestsellers(items: Source, until: Any = None, category: str | None = None,
         ``edges`` (price band edges).
     """
     until = pd.Timestamp(until) if until is not None else None
-    with _items_source(items, category, until) as (con, _):
-        return _bestsellers(con, _snapshots(con), min_sales, top)
+    with listings_view(items, category, until) as (con, _):
+        return bestsellers_on(con, snapshot_dates(con), min_sales, top)
 
 
-def _bestsellers(con: duckdb.DuckDBPyConnection, dates: list[pd.Timestamp], min_sales: int,
-                 top: int) -> dict[str, Any]:
+def bestsellers_on(con: duckdb.DuckDBPyConnection, dates: list[pd.Timestamp], min_sales: int,
+                   top: int) -> dict[str, Any]:
+    """:func:`bestsellers` on the view ``src`` of an open :func:`listings_view` whose
+    snapshots are ``dates``."""
     empty = pd.DataFrame(columns=["rank", "item_id", "shop", "title", "price", "price_band",
                                   "sales_30d", "prev_sales_30d", "growth", "status"])
     out: dict[str, Any] = {"table": empty, "profile": pd.DataFrame(
@@ -321,12 +349,9 @@ def _bestsellers(con: duckdb.DuckDBPyConnection, dates: list[pd.Timestamp], min_
     if len(dates) < 2:
         return out
     cur, prev = dates[-1].date(), dates[-2].date()
-    edges = [float(e) for e in (fetch_one(
-        con, "SELECT quantile_cont(price, [0.2, 0.4, 0.6, 0.8]) FROM src WHERE snapshot_date = ?",
-        [cur])[0] or [])]
-    edges = sorted({_round_price(e) for e in edges if e and e > 0})
+    edges, hist = snapshot_price_edges(con, dates[-1])
     out["edges"] = edges
-    band = _band_sql(edges)
+    labels = band_labels(edges)
     attrs = _present_attributes(con, dates[-1])
     sel_attrs = "".join(f', "{a}"' for a in attrs)
     # growth on item ids and units only (the CTE is materialised once, the previous snapshot
@@ -346,9 +371,10 @@ def _bestsellers(con: duckdb.DuckDBPyConnection, dates: list[pd.Timestamp], min_
     ranked = con.execute("""SELECT * FROM _best
         ORDER BY growth IS NULL, growth DESC, sales_30d DESC, item_id LIMIT ?""", [top]).df()
     ids = ranked["item_id"].tolist()
-    details = con.execute(f"""SELECT item_id, shop, title, price, {band} AS price_band{sel_attrs}
+    details = con.execute(f"""SELECT item_id, shop, title, price{sel_attrs}
         FROM src WHERE snapshot_date = ? AND list_contains(?, item_id)""", [cur, ids]).df()
     details = details.drop_duplicates("item_id")
+    details.insert(4, "price_band", [labels[b] for b in assign_bands(details["price"], edges)])
     table = ranked.merge(details, on="item_id", how="left")[
         ["item_id", "shop", "title", "price", "price_band", "sales_30d", "prev_sales_30d",
          *attrs, "growth", "status"]]
@@ -356,23 +382,30 @@ def _bestsellers(con: duckdb.DuckDBPyConnection, dates: list[pd.Timestamp], min_
     table.insert(0, "rank", range(1, len(table) + 1))
     out["table"] = table
     if not table.empty:
-        out["profile"] = _profile(con, table, ["price_band", *attrs], band, cur)
+        out["profile"] = _profile(con, table, attrs, edges, hist, cur)
     return out
 
 
 def _profile(con: duckdb.DuckDBPyConnection, best: pd.DataFrame, attrs: list[str],
-             band: str, snapshot: Any) -> pd.DataFrame:
-    """Base rates of every attribute on the latest snapshot in one scan (grouping sets)."""
-    exprs = ", ".join((f"{band} AS price_band" if a == "price_band"
-                       else f'CAST("{a}" AS VARCHAR) AS "{a}"') for a in attrs)
-    sets = ", ".join(f'("{a}")' for a in attrs)
-    flags = ", ".join(f'GROUPING("{a}") AS "_g_{a}"' for a in attrs)
-    base_all = con.execute(f"""SELECT {", ".join(f'"{a}"' for a in attrs)}, {flags},
-            count(*) AS n
-        FROM (SELECT {exprs} FROM src WHERE snapshot_date = ?)
-        GROUP BY GROUPING SETS ({sets})""", [snapshot]).df()
+             edges: list[float], hist: pd.DataFrame, snapshot: Any) -> pd.DataFrame:
+    """Base rates of the price band (from the snapshot's price histogram) and of every other
+    attribute (one scan, grouping sets) on the latest snapshot."""
+    labels = band_labels(edges)
+    bands = pd.DataFrame({"price_band": [labels[b] for b in assign_bands(hist["price"], edges)],
+                          "n": hist["n"].to_numpy()}).groupby("price_band", as_index=False)["n"].sum()
+    bands = bands.assign(**{"_g_price_band": 0})
+    base_all = bands
+    if attrs:
+        exprs = ", ".join(f'CAST("{a}" AS VARCHAR) AS "{a}"' for a in attrs)
+        sets = ", ".join(f'("{a}")' for a in attrs)
+        flags = ", ".join(f'GROUPING("{a}") AS "_g_{a}"' for a in attrs)
+        others = con.execute(f"""SELECT {", ".join(f'"{a}"' for a in attrs)}, {flags},
+                count(*) AS n
+            FROM (SELECT {exprs} FROM src WHERE snapshot_date = ?)
+            GROUP BY GROUPING SETS ({sets})""", [snapshot]).df()
+        base_all = pd.concat([bands, others.assign(_g_price_band=1)], ignore_index=True)
     rows = []
-    for attr in attrs:
+    for attr in ["price_band", *attrs]:
         base = base_all.loc[base_all[f"_g_{attr}"] == 0, [attr, "n"]].rename(
             columns={attr: "value"})
         base["base_share"] = base["n"] / base["n"].sum()
