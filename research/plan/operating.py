@@ -461,10 +461,11 @@ def build_plan(forecast: pd.DataFrame, sales: pd.DataFrame, traffic_visitors: pd
             targets[m] = 0.0 if m in ("refunds", "platform_fees") else np.nan
     rates = history_rates(sales, traffic_visitors, end, history_weeks)
     if not np.isfinite(rates["aov"]):
-        notes.append("our sales have no buyers: 客单价, buyers and visitor targets are not set")
+        notes.append("我店销售没有买家数：不设客单价、买家数和访客目标。 · our sales have no buyers: "
+                     "客单价, buyers and visitor targets are not set")
     elif not np.isfinite(rates["conversion"]):
-        notes.append("no visitor counts in sales or traffic: conversion and visitor targets "
-                     "are not set")
+        notes.append("销售表和流量表都没有可用的访客数：不设转化率和访客目标。 · no visitor counts in "
+                     "sales or traffic: conversion and visitor targets are not set")
     ev = events if events is not None and len(events) else pd.DataFrame(columns=["date", "name"])
     ev = ev.assign(date=pd.to_datetime(ev["date"]))
     profile = weekday_profile(sales, end, history_weeks, event_days=ev["date"][ev["date"] <= end])

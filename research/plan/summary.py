@@ -181,9 +181,11 @@ def advantages_section(output_dir: str | os.PathLike[str], needed: int = 3) -> S
     cols = [c for c in ("rank", "attribute", "value", "evidence") if c in top]
     lines = []
     if len(adv) < needed:
-        lines.append(f"Only {len(adv)} attribute value(s) meet the advantage rule of the "
-                     f"competitor page — fewer than the {needed} the plan asks for; none is "
-                     f"invented: the plan needs other grounds or new listings.")
+        lines.append(f"只有 {len(adv)} 个属性值符合竞品页的优势规则，少于计划要求的 {needed} 个；"
+                     f"不凭空补足，计划需要其他依据或新链接。 · Only {len(adv)} attribute value(s) "
+                     f"meet the advantage rule of the competitor page — fewer than the {needed} "
+                     f"the plan asks for; none is invented: the plan needs other grounds or new "
+                     f"listings.")
     brief = "、".join(f"{a}={v}" for a, v in zip(top.get("attribute", []), top.get("value", []),
                                                   strict=False)) or "无符合条件的优势"
     return Section("advantages", title, page, lines, top[cols], {}, brief=brief)
@@ -200,10 +202,11 @@ def keywords_section(output_dir: str | os.PathLike[str], n: int = 5) -> Section:
     core = core.sort_values("rank").head(n) if "rank" in core else core.head(n)
     cols = [c for c in ("rank", "keyword", "reasons", "popularity_mean_daily", "conversion_rate",
                         "demand_supply") if c in core]
-    lines = [] if len(core) >= n else [f"The keyword page picked {len(core)} core keyword(s), "
-                                       f"not {n}."]
-    lines.append("搜索人气 is an index, shown as the mean of the study week's daily values; "
-                 "it is not a count of searches.")
+    lines = [] if len(core) >= n else [f"关键词页选出 {len(core)} 个核心词，不是 {n} 个。 · The "
+                                       f"keyword page picked {len(core)} core keyword(s), not {n}."]
+    lines.append("搜索人气是指数，显示为研究周每日值的均值，不是搜索次数。 · 搜索人气 is an index, "
+                 "shown as the mean of the study week's daily values; it is not a count of "
+                 "searches.")
     brief = "、".join(map(str, core.get("keyword", []))) or "无"
     return Section("keywords", title, page, lines, core[cols],
                    {"popularity_mean_daily": "{:,.0f}", "conversion_rate": "{:.2%}",
@@ -240,20 +243,27 @@ def price_section(output_dir: str | os.PathLike[str], unit_cost: float, min_marg
     chosen = rec[rec["role"] == "recommended"] if "role" in rec else rec.head(1)
     if chosen.empty:
         reason = "; ".join(map(str, rec.get("reason", pd.Series(dtype=str)).head(3)))
-        return Section("price", title, page, [f"No band meets the price page's rules ({reason})."],
+        return Section("price", title, page, [f"没有价格带符合价格页的规则（{reason}）。 · No band "
+                                              f"meets the price page's rules ({reason})."],
                        brief="无推荐价格带")
     row = chosen.iloc[0]
     price = float(row["price_point"])
     margin = (price - unit_cost) / price if price > 0 and np.isfinite(unit_cost) else np.nan
-    lines = [f"Recommended band {row.get('band_label', '')}, price point "
-             f"{fmt_money(price, currency)}; at our unit cost {fmt_money(unit_cost, currency)} the "
-             f"margin is {fmt_share(margin)} ((price − unit cost) ÷ price) — "
-             + ("meets" if margin >= min_margin else "BELOW") + f" the minimum {fmt_share(min_margin)}."
-             if np.isfinite(margin) else
-             f"Recommended band {row.get('band_label', '')}, price point "
-             f"{fmt_money(price, currency)}; our unit cost is unknown, so no margin."]
+    band, shown = row.get("band_label", ""), fmt_money(price, currency)
+    if np.isfinite(margin):
+        ok = margin >= min_margin
+        lines = [f"推荐价格带 {band}，价格点 {shown}；按我店单件成本 {fmt_money(unit_cost, currency)}，"
+                 f"毛利率 {fmt_share(margin)}（(价格 − 单件成本) ÷ 价格），"
+                 + ("达到" if ok else "低于") + f"最低要求 {fmt_share(min_margin)}。 · Recommended "
+                 f"band {band}, price point {shown}; at our unit cost "
+                 f"{fmt_money(unit_cost, currency)} the margin is {fmt_share(margin)} ((price − "
+                 f"unit cost) ÷ price) — " + ("meets" if ok else "BELOW")
+                 + f" the minimum {fmt_share(min_margin)}."]
+    else:
+        lines = [f"推荐价格带 {band}，价格点 {shown}；我店单件成本未知，不算毛利率。 · Recommended "
+                 f"band {band}, price point {shown}; our unit cost is unknown, so no margin."]
     if "reason" in row and isinstance(row["reason"], str) and row["reason"]:
-        lines.append(f"The price page's reason: {row['reason']}")
+        lines.append(f"价格页的理由 · the price page's reason: {row['reason']}")
     table = rec.head(3)[[c for c in ("rank", "role", "band_label", "price_point",
                                      "demand_per_listing", "units_share", "listings")
                          if c in rec]]
@@ -282,26 +292,31 @@ def listings_section(listings: int, leaf_categories: Sequence[str],
     unknown = [c for c in leaf_categories if c not in present.index]
     lines = []
     if not leaf_categories:
-        lines.append("No leaf categories were named (parameter leaf_categories); the data's "
-                     "largest are listed below to choose from.")
+        lines.append("未指定叶子类目（参数 leaf_categories），下表列出数据中最大的几个以供选择。 · No "
+                     "leaf categories were named (parameter leaf_categories); the data's largest "
+                     "are listed below to choose from.")
     if unknown:
-        lines.append("Not in the data (checked against the items' leaf categories): "
-                     + "、".join(map(str, unknown)) + ".")
+        lines.append("数据中没有（按商品的叶子类目核对） · not in the data (checked against the "
+                     "items' leaf categories): " + "、".join(map(str, unknown)) + ".")
     if listings <= 0:
-        lines.append("No number of listings was set (parameter listings).")
+        lines.append("未设定上架数量（参数 listings）。 · No number of listings was set "
+                     "(parameter listings).")
     per = listings / len(known) if known and listings > 0 else np.nan
     if known:
-        lines.append(f"{listings} listing(s) over {len(known)} leaf categor"
-                     f"{'y' if len(known) == 1 else 'ies'}: " + "、".join(known)
-                     + (f" (about {per:.0f} each)" if np.isfinite(per) else "") + ".")
+        lines.append(f"{listings} 个链接，分布在 {len(known)} 个叶子类目 · {listings} listing(s) "
+                     f"over {len(known)} leaf categor{'y' if len(known) == 1 else 'ies'}: "
+                     + "、".join(known)
+                     + (f"（每个约 {per:.0f} · about {per:.0f} each）" if np.isfinite(per) else "")
+                     + ".")
     shown = known or list(present.sort_values(ascending=False).index[:8])
     table = pd.DataFrame({"leaf_category": shown,
                           "category_listings": [int(present.get(c, 0)) for c in shown],
                           "planned": [c in known for c in shown]})
     brief = (f"{listings} 个链接：" + "、".join(known)) if known else f"{listings} 个链接（叶子类目未定）"
     return Section("listings", title, page, lines, table, {"category_listings": "{:,.0f}"},
-                   missing="" if present.size else "the warehouse has no items with a leaf "
-                   "category: the planned categories cannot be checked.", brief=brief)
+                   missing="" if present.size else "仓库中本类目没有带叶子类目的商品，无法核对计划的"
+                   "叶子类目。 · The warehouse has no items of the category with a leaf category: "
+                   "the planned categories cannot be checked.", brief=brief)
 
 
 def outlook_section(output_dir: str | os.PathLike[str], currency: str = "CNY") -> Section:
@@ -319,7 +334,8 @@ def outlook_section(output_dir: str | os.PathLike[str], currency: str = "CNY") -
                           "high80": t["high"].to_numpy()})
     if {"low95", "high95"} <= set(t.columns):
         table["low95"], table["high95"] = t["low95"].to_numpy(), t["high95"].to_numpy()
-    lines = ["Two-month total = sum of the nine weekly forecasts; the range is the forecast "
+    lines = ["两个月合计 = 九周预测之和；区间是预测页给出的合计区间（来自回测），不是各周区间相加。 · "
+             "Two-month total = sum of the nine weekly forecasts; the range is the forecast "
              "page's range of the total (from its backtest), not the sum of weekly ranges."]
     brief = "；".join(f"{OUTLOOK_ROWS[m]} {fmt_number(t.at[m, total])}"
                      f"（{fmt_number(t.at[m, 'low'])}–{fmt_number(t.at[m, 'high'])}）"
@@ -340,7 +356,11 @@ def targets_section(plan: OperatingPlan | None, currency: str = "CNY",
     rates = plan.rates
     cols = [c for c in ("week", "revenue", "uv_avg_daily", "conversion", "aov", "buyers", "roi",
                         "profit") if c in w]
-    lines = [f"Derived from 支付金额 = 访客数 × 支付转化率 × 客单价: the outlook's revenue per week, "
+    lines = [f"由 支付金额 = 访客数 × 支付转化率 × 客单价 推出：每周支付金额取展望值，客单价 "
+             f"{fmt_money(rates['aov'], currency)} 和支付转化率 {fmt_share(rates['conversion'], 2)} "
+             f"取我店本类目最近 {rates['weeks']} 周的值；买家数 = 支付金额 ÷ 客单价，日访客之和 = 买家数 ÷ "
+             f"转化率，访客数以日均 UV 显示；ROI（投产比）= 支付金额 ÷ 推广花费。 · "
+             f"Derived from 支付金额 = 访客数 × 支付转化率 × 客单价: the outlook's revenue per week, "
              f"with 客单价 {fmt_money(rates['aov'], currency)} and 支付转化率 "
              f"{fmt_share(rates['conversion'], 2)} held at our last {rates['weeks']} weeks' "
              f"values (visitors from {rates['basis']}). Buyers = revenue ÷ 客单价; Σ daily UV = "
