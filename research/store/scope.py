@@ -156,7 +156,15 @@ def nearest(name: str, held: Iterable[str], n: int = 3) -> list[str]:
     '杯乐多旗舰店'
     """
     pool = sorted({str(h) for h in held if h is not None and str(h) != ""})
-    found = difflib.get_close_matches(name, pool, n=n, cutoff=0.5)
+    matcher = difflib.SequenceMatcher()
+    matcher.set_seq2(name)
+    scored = []
+    for held_name in pool:
+        matcher.set_seq1(held_name)
+        if matcher.real_quick_ratio() >= 0.5 and matcher.quick_ratio() >= 0.5 \
+                and matcher.ratio() >= 0.5:
+            scored.append((-matcher.ratio(), held_name))
+    found = [h for _, h in sorted(scored)[:n]]  # best first, ties in name order
     low = name.lower()
     if low:
         found += [h for h in pool if (low in h.lower() or h.lower() in low) and h not in found]

@@ -66,6 +66,9 @@ SHARED = ("warehouse", "category", "week", "output_dir", "shop", "competitors", 
 #: the resolved scope: passed by the runner, never set by a definition or the command line
 SCOPE_PARAMETER = "scope"
 
+#: shared values the scope is resolved from: one value for the whole study, never per notebook
+SCOPE_VALUES = ("category", "week", "shop", "competitors", "top_n", "currency")
+
 
 class StudyError(ValueError):
     """A study definition or its parameters were refused; the message lists every problem."""
@@ -467,6 +470,11 @@ def validate(study: Study) -> StudyRun:
         for key, value in nb.parameters.items():
             if key == SCOPE_PARAMETER:
                 continue
+            if key in SCOPE_VALUES:
+                problems.append(f"notebook {nb.name}: {key!r} is part of the study's scope, "
+                                f"the same on every page: set it for the whole study "
+                                f"(--{key.replace('_', '-')} or -p {key}=…)")
+                continue
             if key not in decl:
                 problems.append(f"notebook {nb.name}: unknown parameter {key!r} (its "
                                 f"parameters cell declares: {', '.join(decl) or 'nothing'})")
@@ -486,7 +494,8 @@ def validate(study: Study) -> StudyRun:
                                 f"got {type(converted).__name__} {converted!r}")
                 continue
             try:
-                check_parameter(key, converted)
+                if key not in SCOPE_VALUES:  # those were checked once, by resolve_scope
+                    check_parameter(key, converted)
             except CheckFailed as exc:
                 problems.append(f"notebook {nb.name}: {exc}")
                 continue

@@ -135,6 +135,10 @@ def test_validate_resolves_week_types_and_passes_only_declared(tmp_path: Path,
     (["week=2026-W48"], {}, "week 2026-W48 ends after the data ends: category '保温杯' has "
                              "data 2026-11-02 – 2026-11-25"),
     (["nosuch.x=1"], {}, "the study has no notebook 'nosuch'"),
+    (["ok_page.week=2026-W46"], {}, "notebook ok_page: 'week' is part of the study's scope"),
+    (["top_n=0"], {}, "top_n 0 必须 ≥ 1 · must be at least 1"),
+    (["top_n=many"], {}, "parameter 'top_n' expects int, got 'many'"),
+    (["competitors=店C"], {}, "未知竞品 '店C' — did you mean 店A / 店B?"),
 ])
 def test_bad_parameters_are_refused_naming_notebook_and_parameter(
         tmp_path: Path, tiny_warehouse: Path, params: list[str], nb_params: dict,
