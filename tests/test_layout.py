@@ -14,6 +14,7 @@ still means a name lives in the wrong place).
 from __future__ import annotations
 
 import ast
+import json
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,8 +57,15 @@ def _resolve(importer: str, is_package: bool, node: ast.ImportFrom) -> str:
 
 def imports_of(name: str, path: Path, modules: dict[str, Path]) -> list[Import]:
     """Every import in ``path`` (module ``name``) of a module in ``modules``."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    is_package = path.name == "__init__.py"
+    return imports_in(path.read_text(encoding="utf-8"), name, path.name == "__init__.py",
+                      modules)
+
+
+def imports_in(source: str, name: str, is_package: bool,
+               modules: dict[str, Path]) -> list[Import]:
+    """Every import in ``source`` (of module or notebook cell ``name``) of a module in
+    ``modules``."""
+    tree = ast.parse(source)
     found: list[Import] = []
 
     def visit(node: ast.AST, in_function: bool) -> None:
@@ -155,41 +163,57 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-def private_uses(root: Path, package: str) -> list[str]:
-    """Private names (``_x``, or anything in a ``_x`` module) one module takes from another.
-
-    Counts ``from m import _x``, imports of a private module, and ``alias._x`` where ``alias``
-    is a module of the package imported under that name.
-    """
-    modules, edges = import_graph(root, package)
+def private_in(source: str, name: str, is_package: bool, modules: dict[str, Path]) -> list[str]:
+    """Private names (``_x``, or anything in a ``_x`` module) ``source`` takes from another
+    module of the package: ``from m import _x``, an import of a private module, and
+    ``alias._x`` where ``alias`` names a module of the package."""
     out = []
-    for imp in edges:
+    for imp in imports_in(source, name, is_package, modules):
         if imp.importer == imp.imported:
             continue
-        tail = imp.imported.split(".")[1:]
-        if any(_private(p) for p in tail):
-            out.append(f"{imp.importer}:{imp.line} imports private module {imp.imported}")
-        for name in imp.names:
-            if _private(name):
-                out.append(f"{imp.importer}:{imp.line} imports {imp.imported}.{name}")
-    for name, path in modules.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        aliases = {}
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    if a.name in modules and a.asname:
-                        aliases[a.asname] = a.name
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                for a in node.names:
-                    full = f"{_resolve(name, path.name == '__init__.py', node)}.{a.name}"
-                    if full in modules:
-                        aliases[a.asname or a.name] = full
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id in aliases and _private(node.attr)
-                    and aliases[node.value.id] != name):
-                out.append(f"{name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+        if any(_private(p) for p in imp.imported.split(".")[1:]):
+            out.append(f"{name}:{imp.line} imports private module {imp.imported}")
+        out += [f"{name}:{imp.line} imports {imp.imported}.{n}" for n in imp.names if _private(n)]
+    tree = ast.parse(source)
+    aliases = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            aliases.update({a.asname: a.name for a in node.names if a.asname and a.name in modules})
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(name, is_package, node)
+            aliases.update({a.asname or a.name: f"{target}.{a.name}" for a in node.names
+                            if f"{target}.{a.name}" in modules})
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                and node.value.id in aliases and _private(node.attr)
+                and aliases[node.value.id] != name):
+            out.append(f"{name}:{node.lineno} uses {aliases[node.value.id]}.{node.attr}")
+    return out
+
+
+def private_uses(root: Path, package: str) -> list[str]:
+    """Private names one module of ``package`` takes from another (see :func:`private_in`)."""
+    modules = find_modules(root, package)
+    return sorted(set(
+        found for name, path in modules.items()
+        for found in private_in(path.read_text(encoding="utf-8"), name,
+                                path.name == "__init__.py", modules)))
+
+
+def notebook_private_uses(root: Path, package: str, folder: str = "notebooks") -> list[str]:
+    """Private names of ``package`` the code cells of ``folder/*.ipynb`` use (a notebook is a
+    memo over public functions). IPython magics and shell lines are left out."""
+    modules = find_modules(root, package)
+    out = []
+    for path in sorted((root / folder).glob("*.ipynb")):
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        for i, cell in enumerate(cells):
+            if cell["cell_type"] != "code":
+                continue
+            text = "".join(cell["source"])
+            lines = ["" if line.lstrip().startswith(("%", "!")) else line
+                     for line in text.splitlines()]
+            out += private_in("\n".join(lines), f"{path.name} cell {i}", False, modules)
     return sorted(set(out))
 
 
@@ -296,6 +320,19 @@ def test_private_checker_finds_planted_private_uses(tmp_path):
     ]
 
 
+def test_notebook_private_checker_finds_a_planted_private_use(tmp_path):
+    root = _plant(tmp_path, {
+        "pkg/__init__.py": '"""p"""\n__all__ = []\n',
+        "pkg/a.py": "def _band(): ...\ndef band(): ...\n",
+    })
+    cells = [{"cell_type": "markdown", "source": ["from pkg.a import _band"]},
+             {"cell_type": "code", "source": ["%matplotlib inline\n", "from pkg.a import band\n"]},
+             {"cell_type": "code", "source": ["from pkg import a\n", "a._band()\n"]}]
+    (root / "notebooks").mkdir()
+    (root / "notebooks" / "memo.ipynb").write_text(json.dumps({"cells": cells}))
+    assert notebook_private_uses(root, "pkg") == ["memo.ipynb cell 2:2 uses pkg.a._band"]
+
+
 def test_function_import_checker_wants_a_reason(tmp_path):
     root = _plant(tmp_path, {
         "pkg/__init__.py": '"""p"""\n__all__ = []\n',
@@ -359,6 +396,11 @@ def test_no_import_cycle():
 def test_no_private_name_crosses_modules():
     found = private_uses(ROOT, PACKAGE)
     assert not found, "make these public or move them:\n" + "\n".join(found)
+
+
+def test_notebooks_use_no_private_name():
+    found = notebook_private_uses(ROOT, PACKAGE)
+    assert not found, "notebooks use public names only:\n" + "\n".join(found)
 
 
 def test_function_level_imports_say_why():
