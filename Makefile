@@ -57,7 +57,8 @@ test: install browser ## Install and run every test (what CI runs): import contr
 	$(BIN)/pytest -n 2 --dist loadgroup -q --basetemp=.pytest_tmp
 	@$(MAKE) --no-print-directory nbval
 
-test-fast: install ## Run the tests that take seconds (no notebooks, no real data)
+test-fast: install ## Run the import contracts and the tests that take seconds (no notebooks, no real data)
+	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/pytest -q -m "not slow and not realdata and not browser" --basetemp=.pytest_tmp
 
 # Every notebook with its default parameters (as JupyterLab runs it) against a sample warehouse
