@@ -405,6 +405,16 @@ def test_weekly_study_on_the_sample_market(sample_warehouse: Path, truth: dict,
         charts += "data:image/png;base64," in html
     assert charts >= len(manifest["pages"]) // 2
     assert manifest["results"], "no result tables written"
+    # one scope: every page that declares it got the manifest's, and names its competitors
+    scope = manifest["scope"]
+    assert scope["shop"] == truth["our_shop"] and len(scope["competitors"]) == 5
+    for page in manifest["pages"]:
+        if "scope" in run.declared[page["name"]]:
+            assert page["parameters"]["scope"] == scope, page["name"]
+        if "competitors" in run.declared[page["name"]]:
+            assert page["parameters"]["competitors"] == scope["competitors"], page["name"]
+        html = (week / page["html"]).read_text(encoding="utf-8")
+        assert "、".join(scope["competitors"]) in html, page["name"]
 
 
 # ------------------------------------------------------------------ kernels on Unix sockets
