@@ -1,4 +1,4 @@
-"""Keyword-trends speed: the full analysis (``research.analyses.keywords.study.analyse``) of a generated
+"""Keyword-trends speed: the full analysis (``research.analyses.keywords.analysis.analyse``) of a generated
 category of 20,000 terms × 730 days (14.6 M rows) read from a warehouse, next to a
 straightforward per-term pandas loop doing the same statistics, in the same run.
 
@@ -56,7 +56,7 @@ FROM terms, days
 _ANALYSE = """
 import json, resource, sys, time
 t = time.perf_counter()
-from research.analyses.keywords.study import analyse
+from research.analyses.keywords.analysis import analyse
 rep = analyse(sys.argv[1], sys.argv[2], sys.argv[3], event_terms=None)
 wall = time.perf_counter() - t
 sub = rep.metrics.set_index("keyword").loc[json.loads(sys.argv[4]),

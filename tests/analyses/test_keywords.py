@@ -12,25 +12,29 @@ import pytest
 from scipy import stats
 
 from research.analyses.keywords import stats as ks
-from research.analyses.keywords.segment import (
-    SegmentDictionary,
-    jaccard,
-    load_dictionary,
-    segment_terms,
-)
-from research.analyses.keywords.study import (
+from research.analyses.keywords import study as keyword_page
+from research.analyses.keywords.analysis import (
     METRIC_COLUMNS,
     Screens,
     analyse,
     core_keywords,
     falling_terms,
-    load_panel,
-    modifier_changes,
-    modifier_shares,
     new_terms,
     rising_terms,
     score_terms,
 )
+from research.analyses.keywords.panel import load_panel
+from research.analyses.keywords.segment import (
+    SegmentDictionary,
+    jaccard,
+    load_dictionary,
+    modifier_changes,
+    modifier_shares,
+    segment_terms,
+)
+from research.pages.results import PageResult
+from research.store.scope import Scope, resolve_scope
+from research.weeks import last_complete_week
 
 CAT = "保温杯"
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "keyword_trends.ipynb"
@@ -155,7 +159,11 @@ def test_panel_weekly_level_is_mean_of_daily_index_and_no_peeking():
     assert panel.level[0].tolist() == [4.0, 11.0]
     assert panel.index_sum[0].tolist() == [28.0, 77.0]
     assert panel.days[0].tolist() == [7, 7]
-    assert load_panel(frame, CAT, "").week == "2026-W47"
+    # the week is the study scope's (the last complete week of the data by default): the
+    # panel chooses none itself
+    assert load_panel(frame, CAT, last_complete_week(frame["date"])).week == "2026-W47"
+    with pytest.raises(ValueError, match="week"):
+        load_panel(frame, CAT, "")
 
 
 def test_panel_study_week_attributes_mean_rates_and_last_item_snapshot():
@@ -367,7 +375,27 @@ def test_single_week_category_and_zero_supply():
 
 @pytest.fixture(scope="module")
 def sample_report(sample_warehouse, truth):
-    return analyse(sample_warehouse, truth["category"], "")
+    return keyword_page(resolve_scope(sample_warehouse, truth["category"]), sample_warehouse)
+
+
+def test_study_returns_a_page_result_with_the_scope_competitors(tmp_path):
+    from research.store.warehouse import connect, store
+
+    path = tmp_path / "w.duckdb"
+    frame = _daily({"保温杯": [5.0] * 28, "保温杯女": [2.0] * 28})  # 2026-11-02 … 11-29
+    with connect(path) as con:
+        store(con, "keywords", frame)
+    scope = Scope(category=CAT, week="2026-W47", week_start="2026-11-16",
+                  week_end="2026-11-22", week_rule="given", shop="我们", shop_rule="given",
+                  competitors=("甲店", "乙店"), competitor_rule="named", currency="CNY",
+                  data_start="2026-11-02", data_end="2026-11-29")
+    report = keyword_page(scope, path, min_online_items=0)
+    assert isinstance(report, PageResult) and report.scope == scope
+    assert report.competitors == scope.competitors
+    assert report.panel.week == "2026-W47" and report.panel.category == CAT
+    assert report.panel.week_labels[-1] == "2026-W47"  # the scope's week, not the data's last
+    with pytest.raises(ValueError, match="keyword_trends parameter recent_weeks="):
+        keyword_page(scope, path, recent_weeks=0)
 
 
 def test_sample_truth_rising_falling_breakout(sample_report, truth):
@@ -427,7 +455,8 @@ def _event_week(sunday: str) -> str:
 def test_google_trends_known_event_weeks_are_flagged(real_data, folder, geo, events):
     frame = _read_trends(real_data / "google_trends" / folder, geo)
     assert frame["keyword"].nunique() == 1
-    rep = analyse(frame, frame["category"].iloc[0], "", history_weeks=260)
+    rep = analyse(frame, frame["category"].iloc[0], last_complete_week(frame["date"]),
+                  history_weeks=260)
     ev = rep.events[(rep.events["direction"] == "up") & ~rep.events["seasonal"]]
     assert {_event_week(d) for d in events} <= set(ev["week"]), ev
     assert any("single-term" in n for n in rep.notes)
@@ -444,7 +473,8 @@ def test_google_trends_known_event_weeks_are_flagged(real_data, folder, geo, eve
 @pytest.mark.realdata
 def test_google_trends_quiet_weeks_are_mostly_not_flagged(real_data):
     frame = _read_trends(real_data / "google_trends" / "skincare_us", "United States", "cerave")
-    rep = analyse(frame, frame["category"].iloc[0], "", event_terms=None)
+    rep = analyse(frame, frame["category"].iloc[0], last_complete_week(frame["date"]),
+                  event_terms=None)
     ev = rep.events[~rep.events["seasonal"]]
     assert len(ev) < 0.1 * len(rep.panel.weeks)  # an event rule that flags everything is useless
     assert rep.metrics["change_yoy"].notna().all()

@@ -5,8 +5,9 @@ analysis builds a terms × weeks matrix of weekly levels in DuckDB (:mod:`resear
 :class:`WeeklyPanel`, :func:`load_panel`), computes every per-term statistic over that matrix
 with numpy (:mod:`research.analyses.keywords.stats`), segments terms with the category dictionary and sums the
 modifiers' weekly index shares (:mod:`research.analyses.keywords.segment`: :func:`modifier_shares`,
-:func:`modifier_changes`), and picks five diverse core keywords. This module re-exports those
-names, so ``from research.analyses.keywords.study import load_panel`` keeps working.
+:func:`modifier_changes`), and picks five diverse core keywords. The page's entry point is
+:func:`research.analyses.keywords.page.study`: category and study week come from the study
+scope, nothing here chooses them.
 
 Indices are not counts (metrics.md): the weekly level of a term is the **mean of its daily
 搜索人气** in the week (an index), never a sum called "searches". The modifier shares are shares
@@ -80,12 +81,11 @@ from research.analyses.keywords.segment import (
     segment_sets,
     segment_terms,
 )
+from research.store.scope import Scope
 
-__all__ = ["WeeklyPanel", "Screens", "KeywordReport", "OPTIONAL_COLUMNS", "load_panel",
-           "term_metrics", "score_terms", "modifier_shares", "modifier_changes",
-           "core_keywords", "event_weeks", "analyse", "rising_terms", "falling_terms",
-           "new_terms", "METRIC_COLUMNS", "SegmentDictionary", "load_dictionary",
-           "segment_terms"]
+__all__ = ["Screens", "KeywordReport", "term_metrics", "score_terms", "core_keywords",
+           "event_weeks", "analyse", "rising_terms", "falling_terms", "new_terms",
+           "METRIC_COLUMNS"]
 
 #: columns of keyword_metrics.csv, in order (documented in the module docstring)
 METRIC_COLUMNS = [
@@ -154,6 +154,8 @@ class KeywordReport:
     notes: list[str] = field(default_factory=list)
     dictionary: str = ""
     screens: Screens = field(default_factory=Screens)
+    competitors: tuple[str, ...] = ()
+    scope: Scope | None = None
 
     def results(self) -> dict[str, pd.DataFrame]:
         """The result tables by CSV name: keyword_metrics, style_terms, core_keywords."""
@@ -490,9 +492,10 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
     Parameters
     ----------
     source : path-like, DataFrame or None
-        Warehouse file or canonical keyword rows (see :func:`load_panel`).
+        Warehouse file or canonical keyword rows (see
+        :func:`~research.analyses.keywords.panel.load_panel`).
     category, week : str
-        See :func:`load_panel`.
+        The category and the study week (the scope's on the page path); both required.
     screens : Screens, optional
         Screening rules; defaults to :class:`Screens`.
     recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks :

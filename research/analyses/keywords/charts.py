@@ -1,6 +1,6 @@
 """Charts of the keyword-trends report (used by ``notebooks/keyword_trends.ipynb``).
 
-Each function takes results of :mod:`research.analyses.keywords.study` and returns a matplotlib figure; the
+Each function takes results of :mod:`research.analyses.keywords.analysis` and returns a matplotlib figure; the
 notebook calls :func:`research.pages.charts.use_chinese_font` first and ``plt.show()`` after. Axis
 labels say what the numbers are: weekly levels are the mean of the daily index, shares are
 shares of a summed index.
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from research.analyses.keywords.study import KeywordReport, event_weeks
+from research.analyses.keywords.analysis import KeywordReport, event_weeks
 
 __all__ = ["small_multiples", "modifier_heatmap", "growth_vs_competition", "event_chart"]
 

@@ -3,11 +3,10 @@
 :func:`load_panel` aggregates one category's daily search-term rows (a DuckDB warehouse, read
 only, or a DataFrame of canonical keyword rows) to weekly levels in DuckDB, reading nothing after
 the Sunday of the study week, and returns a :class:`WeeklyPanel` — the matrix every statistic of
-:mod:`research.analyses.keywords.study` runs on. The weekly level is the **mean** of the daily 搜索人气 (an
+:mod:`research.analyses.keywords.analysis` runs on. The weekly level is the **mean** of the daily 搜索人气 (an
 index, metrics.md); the summed index is kept separately, for labelled shares only. The study
-week's optional attributes (:data:`OPTIONAL_COLUMNS`) come along per term.
-
-:mod:`research.analyses.keywords.study` re-exports every public name here.
+week's optional attributes (:data:`OPTIONAL_COLUMNS`) come along per term. The category and
+the study week are given (the study scope's): nothing here chooses them.
 
 Examples
 --------
@@ -32,8 +31,8 @@ import numpy as np
 import pandas as pd
 
 from research.config import default_warehouse
-from research.store.warehouse import fetch_one, quiet
-from research.weeks import iso_week, last_complete_week, week_bounds
+from research.store.warehouse import quiet
+from research.weeks import iso_week, week_bounds
 
 __all__ = ["WeeklyPanel", "OPTIONAL_COLUMNS", "load_panel"]
 
@@ -92,8 +91,8 @@ def _connect(source: str | os.PathLike[str] | pd.DataFrame | None) -> duckdb.Duc
     return quiet(duckdb.connect(str(path), read_only=True))
 
 
-def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: str = "",
-               week: str = "", history_weeks: int = 156) -> WeeklyPanel:
+def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: str,
+               week: str, history_weeks: int = 156) -> WeeklyPanel:
     """Aggregate the ``keywords`` table to a terms × weeks matrix in DuckDB.
 
     Parameters
@@ -101,10 +100,9 @@ def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: s
     source : path-like, DataFrame or None
         A warehouse file (read-only; None = the project default) or canonical keyword rows.
     category : str
-        Empty = the category with the most rows.
+        The category (the study scope's).
     week : str
-        ISO week to study; empty = the last complete week in the data. Nothing after its
-        Sunday is read.
+        ISO week to study (the study scope's); nothing after its Sunday is read.
     history_weeks : int
         Weeks of history read, ending with the study week.
 
@@ -112,22 +110,13 @@ def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: s
     -------
     WeeklyPanel
     """
+    if not category or not week:
+        raise ValueError(f"load_panel needs the study's category and week (the scope's): "
+                         f"category={category!r}, week={week!r}")
+    monday, sunday = week_bounds(week)
     con = _connect(source)
     try:
         cols = {r[0] for r in con.execute("DESCRIBE keywords").fetchall()}
-        if not category:
-            row = con.execute("SELECT category FROM keywords GROUP BY 1 ORDER BY count(*) DESC "
-                              "LIMIT 1").fetchone()
-            if row is None:
-                raise ValueError("the keywords table is empty: load a search-term export first")
-            category = str(row[0])
-        if not week:
-            last = fetch_one(con, "SELECT max(date) FROM keywords WHERE category = ?",
-                             [category])[0]
-            if last is None:
-                raise ValueError(f"no keyword rows for category {category!r}")
-            week = last_complete_week([pd.Timestamp(last)])
-        monday, sunday = week_bounds(week)
         start = monday - pd.Timedelta(weeks=history_weeks - 1)
         con.execute("""CREATE OR REPLACE TEMP TABLE _kw AS
             SELECT keyword, CAST(date_diff('day', CAST(? AS DATE),

@@ -1,4 +1,4 @@
-"""Segmenting search terms into the core noun and its modifiers (used by :mod:`research.analyses.keywords.study`).
+"""Segmenting search terms into the core noun and its modifiers (used by :mod:`research.analyses.keywords.analysis`).
 
 A category dictionary (``templates/dictionaries/<category>.yaml``) lists the core nouns (核心词)
 and modifier words by kind (material, capacity, audience, style, function, brand). Its words are
@@ -14,7 +14,7 @@ export) terms are split on spaces/jieba's default words and all kinds are ``unkn
 The modifier words are then summed over the weekly panel (:mod:`research.analyses.keywords.panel`):
 :func:`modifier_shares` gives each modifier's weekly share of the category's summed daily index
 (a share of an index sum, not of searches) and :func:`modifier_changes` which modifiers gain or
-lose share. :mod:`research.analyses.keywords.study` re-exports both.
+lose share.
 
 Examples
 --------
