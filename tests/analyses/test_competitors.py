@@ -585,9 +585,12 @@ def test_page_set_is_the_named_scope_set(sample_warehouse, truth):
 @sample_only
 def test_notebook_runs_on_sample(sample_warehouse, truth, tmp_path):
     pm = pytest.importorskip("papermill")
+    # the planted competitors named: the study's rule (top 5 by 30-day revenue) does not
+    # take the affiliate shop, which the old page's own top-5-by-visitors rule did
     pm.execute_notebook(str(NB), str(tmp_path / "out.ipynb"),
                         parameters={"warehouse": str(sample_warehouse),
-                                    "output_dir": str(tmp_path), "start": "2024-09-02"},
+                                    "output_dir": str(tmp_path), "start": "2024-09-02",
+                                    "competitors": truth["competitors"]},
                         kernel_name="python3", cwd=str(tmp_path))
     res = tmp_path / "results"
     channels = pd.read_csv(res / "competitor_channels.csv", encoding="utf-8-sig")
@@ -595,6 +598,7 @@ def test_notebook_runs_on_sample(sample_warehouse, truth, tmp_path):
     adv = pd.read_csv(res / "advantages.csv", encoding="utf-8-sig")
     assert {"shop", "channel", "week", "uv_avg_daily", "share"} <= set(channels.columns)
     assert truth["our_shop"] in set(channels["shop"])
+    assert set(channels["shop"]) == {truth["our_shop"], *truth["competitors"]}
     aff = truth["traffic"]["affiliate"]
     starts = pd.to_datetime(events.loc[(events["shop"] == aff["shop"])
                                        & (events["kind"] == "start"), "date"])
