@@ -213,7 +213,7 @@ def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFram
 def _breakout_week(frame: pd.DataFrame, term: str) -> str:
     """The ISO week the new term's mean daily 搜索人气 first reaches the median, over the other
     terms, of their mean daily 搜索人气 in the last four weeks (the rule of
-    :mod:`research.analyses.keywords.study`)."""
+    :mod:`research.analyses.keywords.analysis`)."""
     week = frame["date"].dt.isocalendar()
     label = week["year"].astype(str) + "-W" + week["week"].astype(str).str.zfill(2)
     weekly = frame.assign(week=label).groupby(["keyword", "week"])["search_popularity"].mean()
