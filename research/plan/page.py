@@ -206,7 +206,7 @@ def our_visitors(warehouse: str | os.PathLike[str], scope: Scope, sales: pd.Data
     (Series, str)
         Daily UV (index date, may be empty) and the reason, Chinese first.
     """
-    none = pd.Series(dtype=float, name="visitors")
+    none = pd.Series(dtype=float, index=pd.DatetimeIndex([], name="date"), name="visitors")
     end = pd.Timestamp(scope.week_end)
     if not scope.shop:
         return none, "没有我店，不读流量表 · no shop of ours: traffic not read"
