@@ -1,5 +1,6 @@
 """The package's shape (README, "Layout"): no import cycle, no private name used across
-modules, no unexplained function-level import, short ``__init__`` faces.
+modules, no unexplained function-level import, short ``__init__`` faces; and pyproject.toml
+lists what the code imports, nothing more.
 
 The direction of imports between wings is checked by import-linter (``lint-imports``, the
 contracts in pyproject.toml); these tests check what its contracts cannot say. Each checker
@@ -15,13 +16,24 @@ from __future__ import annotations
 
 import ast
 import json
+import re
+import sys
 import textwrap
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import packages_distributions
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "research"
 MAX_INIT_CODE_LINES = 25
+
+
+@cache
+def _parse(source: str) -> ast.Module:
+    """Parse once per text: several checks walk the same files (the trees are only read)."""
+    return ast.parse(source)
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,7 @@ def imports_in(source: str, name: str, is_package: bool,
                modules: dict[str, Path]) -> list[Import]:
     """Every import in ``source`` (of module or notebook cell ``name``) of a module in
     ``modules``."""
-    tree = ast.parse(source)
+    tree = _parse(source)
     found: list[Import] = []
 
     def visit(node: ast.AST, in_function: bool) -> None:
@@ -174,7 +186,7 @@ def private_in(source: str, name: str, is_package: bool, modules: dict[str, Path
         if any(_private(p) for p in imp.imported.split(".")[1:]):
             out.append(f"{name}:{imp.line} imports private module {imp.imported}")
         out += [f"{name}:{imp.line} imports {imp.imported}.{n}" for n in imp.names if _private(n)]
-    tree = ast.parse(source)
+    tree = _parse(source)
     aliases = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
@@ -242,7 +254,7 @@ def unexplained_function_imports(root: Path, package: str) -> list[str]:
 
 def code_lines(source: str) -> int:
     """Lines of code: not blank, not a comment, not the module docstring."""
-    tree = ast.parse(source)
+    tree = _parse(source)
     doc_lines: set[int] = set()
     if tree.body and isinstance(tree.body[0], ast.Expr) and isinstance(
             getattr(tree.body[0], "value", None), ast.Constant):
@@ -259,7 +271,7 @@ def init_problems(root: Path, package: str) -> list[str]:
         if path.name != "__init__.py":
             continue
         source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source)
+        tree = _parse(source)
         has_all = any(isinstance(node, ast.Assign | ast.AnnAssign) and any(
             isinstance(t, ast.Name) and t.id == "__all__"
             for t in (node.targets if isinstance(node, ast.Assign) else [node.target]))
@@ -271,6 +283,85 @@ def init_problems(root: Path, package: str) -> list[str]:
             out.append(f"{name} ({path.relative_to(root)}) has {n} lines of code "
                        f"(a face has at most {MAX_INIT_CODE_LINES})")
     return out
+
+
+#: declared dependencies the code uses other than through an import statement
+USED_WITHOUT_IMPORT = {
+    "ipykernel": "the kernel the notebooks run in (papermill, nbval, JupyterLab)",
+    "jupyterlab": "make lab",
+    "xlsxwriter": "pandas' ExcelWriter engine for plan.xlsx",
+    "pytest-xdist": "make test runs pytest -n 2",
+    "nbval": "make nbval runs pytest --nbval-lax",
+    "ruff": "make lint",
+    "mypy": "make lint",
+    "import-linter": "make lint and make test run lint-imports",
+    "nbstripout": "strips notebook outputs before commit",
+}
+
+
+def _dist(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def third_party_imports(paths: list[Path]) -> dict[str, set[str]]:
+    """Top-level third-party module → files importing it (``import``, ``from … import``,
+    ``pytest.importorskip("…")``), in ``.py`` files and notebooks' code cells."""
+    out: dict[str, set[str]] = {}
+    for path in paths:
+        if path.suffix == ".ipynb":
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+            sources = ["\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                                 for line in "".join(c["source"]).splitlines())
+                       for c in cells if c["cell_type"] == "code"]
+        else:
+            sources = [path.read_text(encoding="utf-8")]
+        for source in sources:
+            for node in ast.walk(_parse(source)):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [a.name for a in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    names = [node.module]
+                elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                      and node.func.attr == "importorskip" and node.args
+                      and isinstance(node.args[0], ast.Constant)):
+                    names = [str(node.args[0].value)]
+                for name in names:
+                    top = name.split(".")[0]
+                    if top not in sys.stdlib_module_names and top not in (
+                            "__future__", PACKAGE, "tests", "bench"):
+                        out.setdefault(top, set()).add(path.name)
+    return out
+
+
+def dependency_problems(imports: dict[str, set[str]], declared: set[str],
+                        provides: dict[str, list[str]], unused_ok: set[str]) -> list[str]:
+    """Modules imported but not declared, and declared distributions nothing imports.
+
+    ``provides`` maps an import name to the distributions providing it
+    (:func:`importlib.metadata.packages_distributions`); ``unused_ok`` are declared
+    distributions used other than through an import.
+    """
+    declared = {_dist(d) for d in declared}
+    out = []
+    used = set()
+    for module, files in sorted(imports.items()):
+        dists = {_dist(d) for d in provides.get(module, [module])}
+        used |= dists
+        if not dists & declared:
+            out.append(f"{module} is imported ({', '.join(sorted(files))}) but "
+                       f"{' or '.join(sorted(dists))} is not a declared dependency")
+    for dist in sorted(declared - used - {_dist(d) for d in unused_ok}):
+        out.append(f"{dist} is declared but nothing imports it")
+    return out
+
+
+def _declared() -> tuple[set[str], set[str]]:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = [re.split(r"[\s<>=!~;\[]", d, maxsplit=1)[0] for d in project["dependencies"]]
+    dev = [re.split(r"[\s<>=!~;\[]", d, maxsplit=1)[0]
+           for d in project["optional-dependencies"]["dev"]]
+    return set(names), set(dev)
 
 
 # ------------------------------------------------------------------ the checkers can fail
@@ -384,6 +475,16 @@ def test_init_checker_wants_a_short_face(tmp_path):
     ]
 
 
+def test_dependency_checker_finds_planted_problems():
+    imports = {"sklearn": {"model.py"}, "yaml": {"study.py"}, "pandas": {"a.py"}}
+    provides = {"sklearn": ["scikit-learn"], "yaml": ["PyYAML"], "pandas": ["pandas"]}
+    declared = {"pandas", "pyyaml", "charset_normalizer", "ipykernel"}
+    assert dependency_problems(imports, declared, provides, {"ipykernel"}) == [
+        "sklearn is imported (model.py) but scikit-learn is not a declared dependency",
+        "charset-normalizer is declared but nothing imports it",
+    ]
+
+
 # ------------------------------------------------------------------ the package itself
 
 
@@ -411,3 +512,19 @@ def test_function_level_imports_say_why():
 def test_every_init_is_a_short_face():
     found = init_problems(ROOT, PACKAGE)
     assert not found, "\n".join(found)
+
+
+def test_runtime_dependencies_are_what_the_code_imports():
+    runtime, _ = _declared()
+    files = sorted((ROOT / PACKAGE).rglob("*.py")) + sorted((ROOT / "notebooks").glob("*.ipynb"))
+    found = dependency_problems(third_party_imports(files), runtime, packages_distributions(),
+                                set(USED_WITHOUT_IMPORT) & runtime)
+    assert not found, "pyproject.toml [project] dependencies:\n" + "\n".join(found)
+
+
+def test_tests_and_benches_import_declared_packages_only():
+    runtime, dev = _declared()
+    files = sorted((ROOT / "tests").rglob("*.py")) + sorted((ROOT / "bench").rglob("*.py"))
+    found = dependency_problems(third_party_imports(files), runtime | dev,
+                                packages_distributions(), runtime | set(USED_WITHOUT_IMPORT))
+    assert not found, "pyproject.toml dependencies and dev dependencies:\n" + "\n".join(found)
