@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -16,7 +14,6 @@ from research.calendar import (
 )
 from research.forecasting.accuracy import mase, naive2, owa, seasonal_indices, smape
 from research.forecasting.engine import forecast, forecast_array, forecast_many, regularise
-from research.study.kernels import ipc_kernel_manager
 
 # ---------------------------------------------------------------- metrics by hand
 
@@ -226,7 +223,8 @@ def test_forecast_many_from_a_threaded_process_uses_forkserver():
         single.forecast["point"].to_numpy())
 
 
-# ---------------------------------------------------------------- outlook and notebook
+# ---------------------------------------------------------------- outlook
+# (the forecast page and its notebook: tests/analyses/test_forecast_page.py)
 
 
 def _synthetic_sales() -> pd.DataFrame:
@@ -390,129 +388,3 @@ def test_m5_and_uci_smoke(real_data):
     res = forecast(daily, horizon=14, freq="D", calendar=False)
     assert np.isfinite(res.forecast["point"]).all()
     assert any("interpolation" in n for n in res.notes)  # Sundays/holidays have no invoices
-
-
-@pytest.mark.slow
-def test_notebook_runs_on_a_warehouse(tmp_path):
-    import papermill as pm
-
-    from research.store.warehouse import connect, store
-
-    wh = tmp_path / "w.duckdb"
-    sales = _synthetic_sales()
-    days = pd.date_range("2024-09-02", "2026-11-22", freq="D")
-    traffic = pd.concat([pd.DataFrame({"date": days, "shop": s, "item_id": "",
-                                       "channel": "organic_search", "channel_raw": "手淘搜索",
-                                       "visitors": 1000 + 100 * k})
-                         for k, s in enumerate(["我们的店", "对手A", "对手B"])])
-    market = pd.DataFrame({"date": days, "category": "保温杯", "trade_index": 5000.0})
-    with connect(wh) as con:
-        store(con, "sales", sales)
-        store(con, "traffic", traffic)
-        store(con, "market_daily", market)
-    ev = tmp_path / "ev.csv"
-    ev.write_text("start,end,name\n2026-12-01,2026-12-03,店庆\n", encoding="utf-8")
-    nb = Path(__file__).resolve().parents[2] / "notebooks" / "forecast.ipynb"
-    pm.execute_notebook(str(nb), str(tmp_path / "out.ipynb"), kernel_name="python3",
-                        kernel_manager_class=ipc_kernel_manager(), progress_bar=False,
-                        parameters={
-                            "warehouse": str(wh), "output_dir": str(tmp_path), "week": "2026-W42",
-                            "items": ["1001"], "event_file": str(ev), "ad_spend_plan": 0.0})
-    res = tmp_path / "results"
-    fc = pd.read_csv(res / "forecast.csv", encoding="utf-8-sig")
-    assert list(fc.columns) == ["series", "date", "point", "lo80", "hi80", "lo95", "hi95", "model"]
-    assert {"units", "revenue", "profit", "trade_index (average daily index)"} <= set(fc["series"])
-    assert pd.to_datetime(fc["date"]).min() == pd.Timestamp("2026-10-19")  # no peeking
-    bt = pd.read_csv(res / "backtest.csv", encoding="utf-8-sig")
-    assert {"series", "model", "origin", "MASE", "sMAPE", "coverage80", "coverage95"} <= set(
-        bt.columns)
-    ol = pd.read_csv(res / "outlook.csv", encoding="utf-8-sig")
-    assert list(ol.columns[:4]) == ["metric", "two-month total", "low", "high"]
-    assert (tmp_path / "summaries" / "forecast.txt").exists()
-
-
-def _notebook_text(path: Path) -> str:
-    """Every text and HTML output of an executed notebook, tags removed."""
-    import re
-
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)
-    parts = []
-    for cell in nb.cells:
-        for out in cell.get("outputs", []):
-            data = out.get("data", {})
-            parts.append(str(data.get("text/html") or data.get("text/plain") or out.get("text", "")))
-    return re.sub(r"<[^>]+>", "", "\n".join(parts))
-
-
-@pytest.mark.slow
-def test_notebook_on_the_sample_for_a_past_week(sample_warehouse, warehouse_copy, truth,
-                                                tmp_path):
-    """The study runner's case: a past week on the full sample. Only data up to that week's
-    Sunday may be used, so the results must equal those of a warehouse cut at that Sunday
-    (run with an empty week), and the forecast starts the Monday after."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    import papermill as pm
-
-    from research.store.warehouse import connect
-    from research.weeks import week_bounds
-
-    week = truth["sales"]["plan_week"]                     # 2026-W44, before the sample's end
-    sunday = week_bounds(week)[1]
-    with connect(warehouse_copy) as con:                   # the same data, ending that Sunday
-        for table, col in [("sales", "date"), ("traffic", "date"), ("market_daily", "date"),
-                           ("keywords", "date"), ("items", "snapshot_date")]:
-            con.execute(f'DELETE FROM "{table}" WHERE "{col}" > ?', [sunday.date()])
-    nb = Path(__file__).resolve().parents[2] / "notebooks" / "forecast.ipynb"
-    common = {"platform_fee_rate": 0.06, "items": ["503274555260"], "top_n": 3}
-    runs = {"full": (sample_warehouse, week), "cut": (warehouse_copy, "")}
-
-    def run(label: str) -> Path:
-        wh, wk = runs[label]
-        out = tmp_path / label
-        out.mkdir()
-        # no cwd=: papermill would chdir this whole process while the other run is going
-        pm.execute_notebook(str(nb), str(out / "out.ipynb"), kernel_name="python3",
-                            kernel_manager_class=ipc_kernel_manager(), progress_bar=False,
-                            parameters={
-                                **common, "warehouse": str(wh), "output_dir": str(out),
-                                "week": wk})
-        return out
-
-    with ThreadPoolExecutor(2) as pool:
-        full, cut = pool.map(run, ["full", "cut"])
-    res = full / "results"
-    fc = pd.read_csv(res / "forecast.csv", encoding="utf-8-sig", parse_dates=["date"])
-    assert list(fc.columns) == ["series", "date", "point", "lo80", "hi80", "lo95", "hi95", "model"]
-    assert {"units", "revenue", "cost", "ad_spend", "refunds", "platform_fees", "profit",
-            "units · item 503274555260", "trade_index (average daily index)"} <= set(fc["series"])
-    assert sum(s.startswith("visitors · ") for s in fc["series"].unique()) == 3
-    starts = fc.groupby("series")["date"].min()
-    assert (starts == sunday + pd.Timedelta(days=1)).all(), starts   # the Monday after
-    assert (fc.groupby("series").size() == 9).all()
-    assert (fc["lo95"] <= fc["lo80"] + 1e-9).all() and (fc["hi80"] <= fc["hi95"] + 1e-9).all()
-    bt = pd.read_csv(res / "backtest.csv", encoding="utf-8-sig", parse_dates=["origin"])
-    assert list(bt.columns) == ["series", "model", "origin", "MASE", "sMAPE", "coverage80",
-                                "coverage95"]
-    assert bt["origin"].max() <= sunday
-    ol = pd.read_csv(res / "outlook.csv", encoding="utf-8-sig").set_index("metric")
-    assert list(ol.columns) == ["two-month total", "low", "high", "low95", "high95"]
-    t = ol["two-month total"]
-    assert t["profit"] == pytest.approx(
-        t["revenue"] - t["cost"] - t["ad_spend"] - t["refunds"] - t["platform_fees"], rel=1e-9)
-    assert t["platform_fees"] == pytest.approx(0.06 * t["revenue"], rel=1e-9)
-    weekly = fc.pivot(index="date", columns="series", values="point")
-    assert t["units"] == pytest.approx(weekly["units"].sum(), rel=1e-9)
-    assert ((ol["low95"] <= ol["low"]) & (ol["low"] <= t) & (t <= ol["high"])
-            & (ol["high"] <= ol["high95"])).all()
-    text = _notebook_text(full / "out.ipynb")
-    assert "platform fees 6.0% of revenue" in text          # the rate the totals used, stated
-    assert f"Study week {week} (data up to {sunday.date()})" in text
-    # no peeking: the later weeks in the warehouse change nothing
-    for name in ("forecast", "backtest", "outlook"):
-        assert (full / "results" / f"{name}.csv").read_bytes() == (
-            cut / "results" / f"{name}.csv").read_bytes(), name
-    assert (full / "summaries" / "forecast.txt").read_text(encoding="utf-8") == (
-        cut / "summaries" / "forecast.txt").read_text(encoding="utf-8")

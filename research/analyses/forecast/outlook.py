@@ -1,5 +1,6 @@
 """The two-month outlook of our shop (units, revenue, cost, ad spend, refunds, fees, profit),
-built on the forecasting engine.
+built on the forecasting engine (:mod:`research.forecasting.engine`, which knows no page: this
+module belongs to the forecast page, :mod:`research.analyses.forecast.page`).
 
 Rules (stated in the report beside the numbers):
 
@@ -26,6 +27,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from scipy.stats import norm
+
+from research.forecasting.backtest import interval_band
+from research.forecasting.engine import forecast
 
 __all__ = ["weekly_shop_series", "shop_outlook", "Outlook", "weekly_mean"]
 
@@ -144,9 +148,6 @@ def shop_outlook(weekly: pd.DataFrame, horizon: int = 9, ad_spend_plan: float = 
     -------
     Outlook
     """
-    from research.forecasting.backtest import interval_band
-    from research.forecasting.engine import forecast
-
     lv = [float(v) for v in levels]
     w = weekly.dropna(subset=["units", "revenue"])
     recent = w.tail(recent_weeks)
