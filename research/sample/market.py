@@ -1,5 +1,7 @@
 """The sample market: a deterministic set of platform exports for one category (保温杯,
 vacuum cups), 2024-09-02 .. 2026-11-22, with every planted signal written to ``truth.json``.
+Our shop also sells in a second category (儿童水杯, :mod:`research.sample.second_category`):
+its own item snapshots, and its daily rows in the same sales exports.
 
 ``generate_sample(out_dir, seed)`` writes the files a shop would download from 生意参谋, in the
 platform's shape: Chinese headers (aliases of :mod:`research.store.schema`), percent strings
@@ -25,7 +27,10 @@ file                          table         format             notes
 ``traffic_<n>.csv``           traffic       UTF-8 BOM CSV      one per shop; 0 = our shop
                                                                (支付金额), 1–6 competitors
                                                                (交易指数)
-``sales_<year>.xlsx``         sales         XLSX               our items daily
+``items_kids_<snapshot>.csv`` items         UTF-8 BOM CSV      our 儿童水杯 listings only, 8
+                                                               snapshots, preamble 类目：儿童水杯
+``sales_<year>.xlsx``         sales         XLSX               our items daily (both categories;
+                                                               the export names no category)
 ``market_daily.csv``          market_daily  GBK CSV, preamble
 ``audience.xlsx``             audience      XLSX, date cells   first day of each month
 ``events.csv``                events        UTF-8 CSV, no BOM  one row per promotion day
@@ -70,6 +75,11 @@ truth.json keys
   the seasonal expectation from ``behind_start``, the Monday of the first behind week),
   ``items`` (our listings).
 - ``items``: ``snapshots``, ``distinct_items``, ``shops``, ``our_items`` (IDs).
+- ``second_category``: ``category`` (儿童水杯), ``shop``, ``our_items`` (IDs),
+  ``leaf_categories``, ``sales_rows``, ``revenue``, ``revenue_share`` (Σ its revenue ÷ Σ our
+  保温杯 revenue, ~0.3), ``revenue_share_by_week`` [min, max], ``shortfall`` (0: none),
+  ``files`` (its item snapshots), ``note``. Everything of 保温杯 is byte-identical to a sample
+  without it (its draws come from a separate spawned generator).
 - ``files``: file name → {table, format ("csv"/"xlsx"), encoding ("gbk", "utf-8-sig",
   "utf-8" or "xlsx"), preamble (the lines above the header), rows (data rows)}.
 
