@@ -31,10 +31,15 @@ The rules
   empty and :attr:`Scope.sales_basis` says so — the plan then says so instead of forecasting
   the whole shop.
 - **Competitors** — one rule for the whole study: the named ones (each must appear in
-  ``items`` of the category or in ``traffic``); otherwise the ``top_n`` shops other than ours
-  by 30-day revenue (``revenue_30d``, else price × ``sales_30d``) on the latest ``items``
-  snapshot of the category up to the week's Sunday; when the category has no items rows
-  by then, the ``top_n`` shops by Σ daily visitors in ``traffic`` up to the week's Sunday.
+  ``items`` of the category or in ``traffic``); otherwise the shops our ``traffic`` export
+  monitors (生意参谋 only reports the traffic of the competitors a shop has chosen to
+  watch, so these are the operator's own competitor list) — those listed in the category's
+  latest ``items`` snapshot when it has one — ranked by their 30-day revenue (``revenue_30d``,
+  else price × ``sales_30d``) on that snapshot, then by Σ daily visitors, the first
+  ``top_n``. When no monitored shop lists in the category (or there is no traffic), the
+  ``top_n`` shops other than ours by 30-day revenue on the latest snapshot; with no items
+  either, the ``top_n`` by Σ daily visitors in ``traffic``. Everything up to the week's
+  Sunday.
 - **Currency**: the given one, else the category's ``items``/our ``sales`` ``currency``
   value, else ``CNY``.
 
@@ -503,37 +508,53 @@ def _resolve(con: duckdb.DuckDBPyConnection, category: str, week: str, shop: str
 def _competitor_rule(con: duckdb.DuckDBPyConnection, present: set[str], category: str,
                      shop: str, top_n: int, sunday: pd.Timestamp
                      ) -> tuple[tuple[str, ...], str]:
-    """The top_n shops other than ours: by 30-day revenue on the latest items snapshot, else
-    by Σ daily visitors in traffic, both up to the week's Sunday."""
+    """The study's competitor set when none is named (the rule is in the module docstring)."""
     snap = fetch_one(con, "SELECT max(snapshot_date) FROM items WHERE category = ? AND "
                           "snapshot_date <= ?", [category, sunday.date()])[0] \
         if "items" in present else None
-    if snap is not None:
-        rows = con.execute(
-            "SELECT shop, sum(coalesce(revenue_30d, price * sales_30d)) AS r FROM items "
-            "WHERE category = ? AND snapshot_date = ? AND shop IS NOT NULL AND shop <> ? "
-            "GROUP BY shop ORDER BY r DESC NULLS LAST, shop LIMIT ?",
-            [category, snap, shop, top_n]).fetchall()
-        names = tuple(str(r[0]) for r in rows)
-        rule = (f"类目内最近一期商品快照（{_iso(_day(snap))}）30天销售额前{top_n}名（我店除外） · "
-                f"top {top_n} shops by 30-day revenue on the latest items snapshot "
-                f"({_iso(_day(snap))})")
-        return names, rule + _fewer(len(names), top_n, "快照中", "on the snapshot")
+    monitored: list[tuple[str, float]] = []
     if "traffic" in present:
         # shop-level rows where a shop has them, else its item-level rows (no double count)
-        rows = con.execute(
+        monitored = [(str(r[0]), float(r[1] or 0)) for r in con.execute(
             """WITH t AS (SELECT shop, coalesce(item_id, '') = '' AS shop_level, visitors
                           FROM traffic WHERE date <= ? AND shop IS NOT NULL AND shop <> ?),
                     lvl AS (SELECT shop, bool_or(shop_level) AS has_shop FROM t GROUP BY shop)
                SELECT t.shop, sum(t.visitors) AS v FROM t JOIN lvl USING (shop)
-               WHERE t.shop_level = lvl.has_shop
-               GROUP BY t.shop ORDER BY v DESC NULLS LAST, t.shop LIMIT ?""",
-            [sunday.date(), shop, top_n]).fetchall()
-        if rows:
-            names = tuple(str(r[0]) for r in rows)
-            rule = (f"类目无商品快照：流量表日访客数合计前{top_n}名（我店除外） · the category "
-                    f"has no items rows: top {top_n} shops by summed daily visitors in traffic")
-            return names, rule + _fewer(len(names), top_n, "流量表中", "in traffic")
+               WHERE t.shop_level = lvl.has_shop GROUP BY t.shop""",
+            [sunday.date(), shop]).fetchall()]
+    revenue: dict[str, float] = {}
+    if snap is not None:
+        revenue = {str(r[0]): float(r[1] or 0) for r in con.execute(
+            "SELECT shop, sum(coalesce(revenue_30d, price * sales_30d)) FROM items "
+            "WHERE category = ? AND snapshot_date = ? AND shop IS NOT NULL AND shop <> ? "
+            "GROUP BY shop", [category, snap, shop]).fetchall()}
+    day = _iso(_day(snap)) if snap is not None else ""
+    if monitored:
+        visitors = dict(monitored)
+        pool = [s for s in visitors if s in revenue] if revenue else list(visitors)
+        if pool:
+            ranked = sorted(pool, key=lambda s: (-revenue.get(s, 0.0), -visitors[s], s))
+            names = tuple(ranked[:top_n])
+            if revenue:
+                rule = (f"流量表监控的竞品中在本类目有商品的{len(pool)}家，按最近一期商品快照"
+                        f"（{day}）30天销售额取前{top_n}名 · the top {top_n} of the {len(pool)} "
+                        f"shops our traffic export monitors that list in the category, by "
+                        f"30-day revenue on the latest items snapshot ({day})")
+            else:
+                rule = (f"流量表监控的竞品{len(pool)}家（类目无商品快照），按日访客数合计取前"
+                        f"{top_n}名 · the top {top_n} of the {len(pool)} shops our traffic "
+                        f"export monitors, by summed daily visitors (the category has no items "
+                        f"rows)")
+            return names, rule + _fewer(len(names), top_n, "监控店铺中", "among them")
+    if revenue:
+        ranked = sorted(revenue, key=lambda s: (-revenue[s], s))
+        names = tuple(ranked[:top_n])
+        rule = (f"类目内最近一期商品快照（{day}）30天销售额前{top_n}名（我店除外） · top "
+                f"{top_n} shops by 30-day revenue on the latest items snapshot ({day})")
+        if monitored:
+            rule += ("；流量表监控的店铺都不在本类目上架 · none of the shops the traffic export "
+                     "monitors lists in the category")
+        return names, rule + _fewer(len(names), top_n, "快照中", "on the snapshot")
     return (), ("无竞品：类目没有商品快照，也没有流量数据 · no competitors: the category has no "
                 "items rows and the warehouse no traffic rows up to the week's Sunday")
 

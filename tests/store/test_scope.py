@@ -136,7 +136,8 @@ def test_competitors_by_visitors_when_the_category_has_no_items(tmp_path: Path) 
                  sales=sales([("a1", "", 10.0)]))
     scope = resolve_scope(path, "保温杯", top_n=3)
     assert scope.competitors == ("甲", "丁", "乙")
-    assert "top 3 shops by summed daily visitors in traffic" in scope.competitor_rule
+    assert ("the top 3 of the 4 shops our traffic export monitors, by summed daily visitors"
+            in scope.competitor_rule)
     # our sales cannot be tied to the category (no items, no category column)
     assert our_sales(path, scope).empty
 
@@ -234,12 +235,17 @@ def test_the_sample_market_scope(sample_warehouse: Path, truth: dict) -> None:
     assert scope.week == "2026-W47" and scope.week_end == truth["end"]
     assert scope.shop == truth["our_shop"] and "most rows in our sales" in scope.shop_rule
     assert scope.data_start == truth["start"] and scope.warnings == ()
-    # the rule, worked out here with pandas: top 5 by revenue_30d (else price × sales_30d)
+    # the rule, worked out here with pandas: the shops the traffic export monitors that list
+    # in the category, top 5 by revenue_30d (else price × sales_30d) on the latest snapshot
     listed = read("items", sample_warehouse, category=truth["category"])
     latest = listed[listed["snapshot_date"] == listed["snapshot_date"].max()]
     revenue = latest["revenue_30d"].fillna(latest["price"] * latest["sales_30d"])
-    top = (revenue[latest["shop"] != truth["our_shop"]].groupby(latest["shop"]).sum()
-           .sort_values(ascending=False).head(5))
+    monitored = set(read("traffic", sample_warehouse)["shop"]) - {truth["our_shop"]}
+    by_shop = revenue.groupby(latest["shop"]).sum()
+    top = by_shop[by_shop.index.isin(monitored)].sort_values(ascending=False).head(5)
+    # the shops of the planted moves are among them
+    assert {truth["traffic"]["affiliate"]["shop"], truth["traffic"]["paid_shift"]["shop"]} \
+        <= set(top.index)
     assert scope.competitors == tuple(top.index)
     assert scope.competitors[0] == truth["market"]["rising_leader"]  # the planted leader
     assert truth["our_shop"] not in scope.competitors
@@ -286,3 +292,26 @@ def test_olist_categories_resolve_without_keywords(real_data: Path, tmp_path: Pa
     assert our_sales(path, none).empty and "none of our sales" in none.sales_basis
     with pytest.raises(ScopeError, match=f"did you mean {category}"):
         resolve_scope(path, category[:-1])
+
+
+def test_competitors_are_the_monitored_shops_that_list_in_the_category(tmp_path: Path) -> None:
+    """Traffic monitors 店乙, 店丙 and 茶店; only 店乙 and 店丙 list 保温杯, ranked by revenue
+    (店乙 2000 > 店丙 100) although 店丙 has more visitors; 店甲 (6000, not monitored) is left
+    out. For 茶具 no monitored shop lists, so the rule falls back to the snapshot's revenue."""
+    days = pd.date_range("2026-11-02", "2026-11-25", freq="D")
+    traffic = pd.DataFrame([{"date": d, "shop": s, "item_id": "", "channel": "organic_search",
+                             "visitors": v}
+                            for d in days for s, v in (("店乙", 10), ("店丙", 50), ("茶店x", 99))])
+    listing = items([("a1", OURS, "保温杯", 50.0, 10), ("c1", "店甲", "保温杯", 60.0, 100),
+                     ("c2", "店乙", "保温杯", 40.0, 50), ("c3", "店丙", "保温杯", 10.0, 10),
+                     ("t1", "茶店", "茶具", 30.0, 10)])
+    path = build(tmp_path / "m.duckdb", keywords=pd.concat([keywords("保温杯"), keywords("茶具")]),
+                 items=listing, traffic=traffic, sales=sales([("a1", "", 10.0)]))
+    scope = resolve_scope(path, "保温杯", top_n=5)
+    assert scope.competitors == ("店乙", "店丙")
+    assert "the top 5 of the 2 shops our traffic export monitors that list in the category" \
+        in scope.competitor_rule
+    tea = resolve_scope(path, "茶具", top_n=5)
+    assert tea.competitors == ("茶店",)
+    assert "none of the shops the traffic export monitors lists in the category" \
+        in tea.competitor_rule
