@@ -14,6 +14,8 @@ from click.testing import CliRunner
 
 from research.cli import main
 from research.plan import approvals
+from research.store.warehouse import read
+from research.weeks import iso_week
 
 # --------------------------------------------------------------------------- CLI refusals (fast)
 
@@ -80,11 +82,47 @@ notebooks:
 """
 
 
+WEEKLY = Path(__file__).resolve().parents[2] / "templates" / "weekly.yaml"
+PAGES = ("keyword_trends", "price_bands", "competitor_traffic", "market_overview", "forecast",
+         "plan_summary")
+
+
 def _run(definition: Path, week: str, wh: Path, reports: Path) -> Path:
     res = _cli("run", str(definition), "--week", week, "--warehouse", str(wh), "--reports",
                str(reports), "--no-progress", "--sequential", "-p", "plan_summary.listings=12")
     assert res.exit_code == 0, res.output
     return reports / "保温杯" / week
+
+
+def _same_competitor_set(week: Path, shop: str) -> None:
+    """Every page, plan.xlsx and the pages' shop tables name the scope's one competitor set."""
+    scope = json.loads(_text(week / "manifest.json"))["scope"]
+    comps, rule = scope["competitors"], scope["competitor_rule"]
+    assert comps and shop not in comps and scope["shop"] == shop
+    listed = "、".join(comps)
+    for page in PAGES:
+        html = _text(week / f"{page}.html")
+        assert listed in html, (page, comps)  # the set, in the scope's order
+        assert rule.split(" · ")[0] in html, page
+    book = openpyxl.load_workbook(week / "plan.xlsx")
+    overview = {r[0]: r[1] for r in book["概况"].iter_rows(min_row=3, values_only=True) if r[0]}
+    assert overview["竞品 · Competitors"] == f"{listed}（{rule}）"
+    # the pages computed on that set (and our shop), not on a set of their own
+    for name in ("price_positions", "competitor_channels", "competitor_profile"):
+        table = pd.read_csv(week / "results" / f"{name}.csv", encoding="utf-8-sig")
+        assert set(table["shop"]) <= {shop, *comps}, (name, set(table["shop"]))
+    forecast = pd.read_csv(week / "results" / "forecast.csv", encoding="utf-8-sig")
+    per_shop = {s.split(" · ", 1)[1] for s in forecast["series"] if " · " in s}
+    assert per_shop <= set(comps), per_shop
+
+
+def _category_revenue(wh: Path, category: str, shop: str) -> pd.Series:
+    """By hand: weekly revenue of our sales rows whose item we list in ``category``."""
+    items = read("items", wh, columns=["item_id", "shop", "category"])
+    ids = set(items.loc[(items["shop"] == shop) & (items["category"] == category), "item_id"])
+    sales = read("sales", wh, columns=["date", "item_id", "revenue"])
+    sales = sales[sales["item_id"].isin(ids)]
+    return sales.groupby(sales["date"].map(iso_week))["revenue"].sum()
 
 
 def _sheet(book: openpyxl.Workbook, name: str) -> pd.DataFrame:
@@ -105,7 +143,9 @@ def test_plan_sign_off_rerun_and_plan_against_actual(warehouse_copy: Path, truth
     wh = warehouse_copy
     common = ["--warehouse", str(wh), "--reports", str(reports)]
     plan_week = truth["sales"]["plan_week"]
-    week = _run(definition, plan_week, wh, reports)
+    # the whole weekly study (every page) for the plan week: one competitor set everywhere
+    week = _run(WEEKLY, plan_week, wh, reports)
+    _same_competitor_set(week, truth["our_shop"])
 
     # plan.xlsx: four sheets; the daily plan sums to the weekly and monthly plans cell by cell
     book = openpyxl.load_workbook(week / "plan.xlsx")
@@ -121,16 +161,13 @@ def test_plan_sign_off_rerun_and_plan_against_actual(warehouse_copy: Path, truth
         for mo, value in zip(m["月份"], m[label], strict=True):
             assert by_month[mo] == pytest.approx(value, rel=1e-9)
     cells = [c.value for c in book["概况"]["B"] if c.value]
-    assert len(cells) >= 6  # one row per section
-    # pages not run in this small study are named, not crashed on
-    assert any("keyword_trends.html" in str(c) for c in cells)
+    assert len(cells) >= 8  # one row per section, the scope and the competitors first
     weekly_csv = pd.read_csv(week / "results" / "plan_weekly.csv", encoding="utf-8-sig")
     assert weekly_csv["revenue"].sum() == pytest.approx(w["支付金额(元)"].sum(), rel=1e-9)
 
     page, index = week / "plan_summary.html", week / "index.html"
     assert approvals.STATUS_START in _text(page) and "草稿" in _text(page)
     assert approvals.STATUS_START in _text(index)
-    assert "competitor_traffic.html did not leave results/advantages.csv" in _text(page)
 
     # sign: director, then chairman, from the command line
     res = _cli("approve", f"保温杯/{plan_week}", "--role", "director", "--name", "王总监",
@@ -142,8 +179,12 @@ def test_plan_sign_off_rerun_and_plan_against_actual(warehouse_copy: Path, truth
         assert "董事长已批准" in _text(path) and "李董" in _text(path)
     assert "董事长已批准" in _text(reports / "index.html")
 
-    # a re-run changes the bundle (the manifest has the run time): the signatures are stale
+    # a re-run changes the bundle (the manifest has the run time): the signatures are stale;
+    # this one runs only the forecast and the plan: the pages not run are named, not crashed on
     _run(definition, plan_week, wh, reports)
+    assert "competitor_traffic.html did not leave results/advantages.csv" in _text(page)
+    cells = [c.value for c in openpyxl.load_workbook(week / "plan.xlsx")["概况"]["B"] if c.value]
+    assert any("keyword_trends.html" in str(c) for c in cells)
     state = approvals.status(week, wh)
     assert state.code == "draft" and len(state.decisions) == 2
     assert all(d["stale"] for d in state.decisions)
@@ -169,4 +210,10 @@ def test_plan_sign_off_rerun_and_plan_against_actual(warehouse_copy: Path, truth
     assert not revenue.loc["2026-W45", "flag"], revenue
     assert revenue.loc["2026-W47", "cum_progress"] == pytest.approx(
         revenue["actual"].sum() / revenue["target"].sum())
+    # the actuals are our 保温杯 sales only, though the shop also sells another category
+    by_hand = _category_revenue(wh, "保温杯", truth["our_shop"])
+    for wk in revenue.index:
+        assert revenue.loc[wk, "actual"] == pytest.approx(by_hand[wk], rel=1e-9), wk
+    other = _category_revenue(wh, truth["second_category"]["category"], truth["our_shop"])
+    assert other["2026-W46"] > 0.1 * by_hand["2026-W46"]  # a leak would have shown
     assert f"保温杯/{plan_week}" in _text(last / "plan_summary.html")
