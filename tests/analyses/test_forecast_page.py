@@ -244,7 +244,12 @@ def test_notebook_on_the_sample_for_a_past_week(sample_warehouse, warehouse_copy
     text = _notebook_text(full / "out.ipynb")
     assert "platform fees 6.0% of revenue" in text          # the rate the totals used, stated
     assert f"Study week {week} (data up to {sunday.date()})" in text
-    assert truth["category"] in text and "类目内最近一期商品快照" in text  # scope and its rule
+    # the page states the scope (category, competitor set and rule) and forecasts its set
+    scope = resolve_scope(sample_warehouse, truth["category"], week=week, top_n=3)
+    assert truth["category"] in text and scope.competitor_rule in text
+    assert "、".join(scope.competitors) in text
+    assert {s for s in fc["series"] if s.startswith("visitors · ")} == {
+        f"visitors · {c}" for c in scope.competitors}
     # no peeking: the later weeks in the warehouse change nothing
     for name in ("forecast", "backtest", "outlook"):
         assert (full / "results" / f"{name}.csv").read_bytes() == (

@@ -319,8 +319,9 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], items: Sequence[objec
     weekly = weekly_shop_series(sales, scope.shop, [], end)
     outlook = None
     if sales.empty:
-        notes.append(f"我店在类目「{scope.category}」没有可归入的销售，不做我店预测（不用全店销售代替）"
-                     f"：{scope.sales_basis} · None of our sales can be tied to the category "
+        basis = f"（{scope.sales_basis}）" if scope.sales_basis else ""
+        notes.append(f"我店在类目「{scope.category}」没有可归入的销售，不做我店预测，也不用全店销售"
+                     f"代替{basis} · None of our sales can be tied to the category "
                      f"{scope.category!r}: no outlook of our shop (the whole shop's sales are "
                      "not used instead).")
     elif len(weekly) < 2:
@@ -331,6 +332,12 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], items: Sequence[objec
         outlook = shop_outlook(weekly, horizon=horizon_weeks, ad_spend_plan=ad_spend_plan,
                                platform_fee_rate=platform_fee_rate, events=events,
                                levels=level_values)
+        if weekly["cost"].isna().all():
+            notes.append("我店销售数据没有单位成本：成本按 0 计，利润未扣商品成本 · Our sales carry "
+                         "no unit cost: cost counts as 0 and profit is before the cost of goods.")
+        if ad_spend_plan <= 0 and weekly["ad_spend"].isna().all():
+            notes.append("我店销售数据没有推广费，也没有推广费计划：推广费按 0 计 · Our sales carry "
+                         "no ad spend and no plan was given: ad spend counts as 0.")
 
     # named items, among our sales of the category
     wanted = [str(i) for i in items]
