@@ -130,8 +130,8 @@ def title_pattern(keywords: Sequence[str]) -> str:
 
     Examples
     --------
-    >>> title_pattern(["拍下改价", "改价", "1+1"])
-    '改价|(?i:1\\+1)'
+    >>> print(title_pattern(["拍下改价", "改价", "1+1"]))
+    改价|(?i:1\\+1)
     """
     kept = [kw for kw in dict.fromkeys(keywords) if kw
             and not any(o != kw and o.lower() in kw.lower() for o in keywords if o)]
