@@ -23,7 +23,8 @@ The rules
   something, and refusing would block every default run whenever one export lags. Each
   short table is named in :attr:`Scope.warnings`, which the report and pages show.
 - **Our shop**: the given one (it must appear in ``sales``, ``items`` or ``traffic``), else
-  the shop with most rows in ``sales``; ``""`` when the warehouse holds no sales or the sales
+  the shop with most ``sales`` rows tied to the category (see below; with none tied, the
+  shop with most rows); ``""`` when the warehouse holds no sales or the sales
   rows name no shop (then every sales row is ours). :attr:`Scope.shop_rule` says which.
 - **Our sales of the category** (:func:`our_sales`): our rows whose ``category`` is the
   category where the sales export has that column filled, else our rows whose ``item_id``
@@ -294,7 +295,7 @@ def resolve_scope(warehouse: str | os.PathLike[str], category: str, week: str = 
     week : str
         ISO week (``2026-W47``); empty: the last complete week of the category's data.
     shop : str
-        Our shop; empty: the shop with most rows in ``sales``.
+        Our shop; empty: the shop with most ``sales`` rows of the category.
     competitors : sequence of str, or a comma-separated str
         Named competitors; empty: the study's competitor rule with ``top_n``.
     top_n : int
@@ -346,9 +347,21 @@ def _resolve(con: duckdb.DuckDBPyConnection, category: str, week: str, shop: str
 
     # our shop
     sales_rows = int(fetch_one(con, "SELECT count(*) FROM sales")[0]) if "sales" in present else 0
-    sales_shops = con.execute(
-        "SELECT shop, count(*) AS n FROM sales WHERE shop IS NOT NULL AND shop <> '' "
-        "GROUP BY shop ORDER BY n DESC, shop").fetchall() if sales_rows else []
+    # shops of our sales, those with most rows tied to the category first
+    cat_filled = "(category IS NOT NULL AND category <> '')" if has_cat else "FALSE"
+    tied_sql, tied_args = [], []
+    if has_cat:
+        tied_sql.append(f"({cat_filled} AND category = ?)")
+        tied_args.append(category)
+    if "items" in present:
+        tied_sql.append(f"(NOT {cat_filled} AND item_id IN "
+                        f"(SELECT DISTINCT item_id FROM items WHERE category = ?))")
+        tied_args.append(category)
+    tied = " OR ".join(tied_sql) or "FALSE"
+    sales_shops = [(r[0], int(r[1]), int(r[2])) for r in con.execute(
+        f"SELECT shop, count(*) AS n, count(*) FILTER (WHERE {tied}) AS tied FROM sales "
+        f"WHERE shop IS NOT NULL AND shop <> '' GROUP BY shop ORDER BY tied DESC, n DESC, shop",
+        tied_args).fetchall()] if sales_rows else []
     if shop:
         held = {str(r[0]) for r in sales_shops}
         for t in ("items", "traffic"):
@@ -360,8 +373,12 @@ def _resolve(con: duckdb.DuckDBPyConnection, category: str, week: str, shop: str
         shop_rule = "指定 · given"
     elif sales_shops:
         shop = str(sales_shops[0][0])
-        shop_rule = (f"销售表中行数最多的店铺（{sales_shops[0][1]:,} 行） · the shop with most "
-                     f"rows in our sales")
+        if sales_shops[0][2]:
+            shop_rule = (f"销售表中本类目行数最多的店铺（{sales_shops[0][2]:,} 行） · the shop "
+                         f"with most rows of the category in our sales")
+        else:
+            shop_rule = (f"销售表中行数最多的店铺（{sales_shops[0][1]:,} 行） · the shop with "
+                         f"most rows in our sales")
         if len(sales_shops) > 1:
             shop_rule += f" (of {len(sales_shops)} shops in sales)"
     elif sales_rows:

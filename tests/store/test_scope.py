@@ -233,7 +233,7 @@ def test_scope_round_trips_and_a_passed_scope_is_used_as_is(
 def test_the_sample_market_scope(sample_warehouse: Path, truth: dict) -> None:
     scope = resolve_scope(sample_warehouse, truth["category"])
     assert scope.week == "2026-W47" and scope.week_end == truth["end"]
-    assert scope.shop == truth["our_shop"] and "most rows in our sales" in scope.shop_rule
+    assert scope.shop == truth["our_shop"] and "most rows of the category in our sales" in scope.shop_rule
     assert scope.data_start == truth["start"] and scope.warnings == ()
     # the rule, worked out here with pandas: the shops the traffic export monitors that list
     # in the category, top 5 by revenue_30d (else price × sales_30d) on the latest snapshot
@@ -315,3 +315,16 @@ def test_competitors_are_the_monitored_shops_that_list_in_the_category(tmp_path:
     assert tea.competitors == ("茶店",)
     assert "none of the shops the traffic export monitors lists in the category" \
         in tea.competitor_rule
+
+
+def test_our_shop_is_the_one_with_most_sales_of_the_category(tmp_path: Path) -> None:
+    """Store A has more sales rows overall (all 茶具), store B fewer but of 保温杯: B is ours
+    for 保温杯 and A for 茶具 (M5-like: several stores in one sales table)."""
+    rows = pd.concat([sales([("a1", "茶具", 5.0), ("a2", "茶具", 5.0)], shop="A", category=True),
+                      sales([("b1", "保温杯", 5.0)], shop="B", category=True)])
+    path = build(tmp_path / "s.duckdb", keywords=pd.concat([keywords("保温杯"), keywords("茶具")]),
+                 sales=rows)
+    cup = resolve_scope(path, "保温杯")
+    assert cup.shop == "B" and "most rows of the category in our sales" in cup.shop_rule
+    assert set(our_sales(path, cup)["item_id"]) == {"b1"}
+    assert resolve_scope(path, "茶具").shop == "A"
