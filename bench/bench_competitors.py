@@ -16,7 +16,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench._figures import write_figures
+from bench.figures import write_figures
 
 _RUN = r"""
 import json, resource, sys, time

@@ -32,7 +32,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._figures import write_figures  # noqa: E402
+from bench.figures import write_figures  # noqa: E402
 from research.forecasting.accuracy import mase, naive2, owa, smape  # noqa: E402
 from research.forecasting.engine import forecast, forecast_array  # noqa: E402
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bench._figures import write_figures
+from bench.figures import write_figures
 
 _BARE = """
 import duckdb, resource, sys, time

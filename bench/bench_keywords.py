@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._figures import write_figures
+from bench.figures import write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORY = "保温杯"

@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._figures import write_figures
+from bench.figures import write_figures
 
 FULL_LISTINGS = 5_000_000
 QUICK_LISTINGS = 200_000

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._figures import write_figures
+from bench.figures import write_figures
 
 SNAPSHOTS = ["2026-11-01", "2026-11-08", "2026-11-15", "2026-11-22"]
 EDGES = [29, 39, 49, 59, 79, 99, 129, 199, 299]

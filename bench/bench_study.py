@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from bench._figures import write_figures
+from bench.figures import write_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 
