@@ -32,8 +32,11 @@ MAX_INIT_CODE_LINES = 25
 
 @cache
 def _parse(source: str) -> ast.Module:
-    """Parse once per text: several checks walk the same files (the trees are only read)."""
-    return ast.parse(source)
+    """Parse once per text: several checks walk the same files (the trees are only read).
+    Top-level ``await`` is allowed, as in a notebook cell."""
+    tree = compile(source, "<source>", "exec", ast.PyCF_ONLY_AST | ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    assert isinstance(tree, ast.Module)
+    return tree
 
 
 @dataclass(frozen=True)
