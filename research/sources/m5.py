@@ -21,7 +21,8 @@ Mapping decisions
 * **sales**: one row per series per day. ``item_id`` = the M5 series id without the
   competition's ``_validation`` suffix (``HOBBIES_1_001_CA_1``: item and store), because
   the same item sells in several stores and sales are keyed by (date, item_id);
-  ``shop`` = the store (``CA_1``). ``units`` = the day's unit sales (``d_n`` joined to
+  ``shop`` = the store (``CA_1``); ``category`` = M5's ``cat_id`` (``FOODS``, ``HOBBIES``,
+  ``HOUSEHOLD``), so a study scope of one category takes only its series. ``units`` = the day's unit sales (``d_n`` joined to
   ``calendar.d`` for the date).
 * ``price`` = that item's ``sell_price`` at that store in the day's Walmart week
   (``wm_yr_wk``); ``revenue`` = units × price; **currency USD**.
@@ -117,6 +118,7 @@ def read(path: Path) -> dict[str, pd.DataFrame]:
         "units": long["units"].astype("int64").to_numpy(),
         "price": long["sell_price"].astype(float).to_numpy(),
         "shop": long["store_id"].to_numpy(),
+        "category": long["cat_id"].to_numpy(),
         "currency": CURRENCY,
     })
     out["revenue"] = out["units"] * out["price"]

@@ -506,15 +506,17 @@ def _resolve(con: duckdb.DuckDBPyConnection, category: str, week: str, shop: str
 
     # per-table coverage of the week: stated, not refused
     warnings = _coverage(con, present, category, shop, competitors, spans, monday, sunday)
+    our_items: tuple[str, ...] = ()
     if tie is None:
-        sales_basis, our_items = shop_rule, ()
+        sales_basis = shop_rule
     else:
         sales_basis, our_items = tie.basis, tie.our_items
         if not tie.by_column and not tie.by_items:
             warnings.append(sales_basis)
-    in_week = [s for s in held_spans.values() if s[0] is not None and s[0] <= sunday]
-    data_start = min(s[0] for s in in_week)
-    data_end = min(max(s[1] for s in in_week), sunday)
+    in_week = [(lo, hi) for lo, hi in held_spans.values()
+               if lo is not None and hi is not None and lo <= sunday]
+    data_start = min(lo for lo, _ in in_week)
+    data_end = min(max(hi for _, hi in in_week), sunday)
     return Scope(category=category, week=week, week_start=_iso(monday), week_end=_iso(sunday),
                  week_rule=week_rule, shop=shop, shop_rule=shop_rule,
                  competitors=tuple(competitors), competitor_rule=competitor_rule,

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from research.analyses.forecast.outlook import weekly_shop_series
+from research.analyses.forecast.outlook import shop_outlook, weekly_shop_series
 from research.analyses.forecast.page import (
     check_parameters,
     shop_traffic_rows,
@@ -46,6 +46,27 @@ def _synthetic_sales() -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------- small pieces by hand
+
+
+def test_shop_outlook_identities_and_double11():
+    sales = _synthetic_sales()
+    weekly = weekly_shop_series(sales, "我们的店", end=pd.Timestamp("2026-10-18"))
+    # plain-pandas check of the weekly roll-up
+    first = sales[(sales["date"] >= "2024-09-02") & (sales["date"] <= "2024-09-08")]
+    assert weekly["units"].iloc[0] == first["units"].sum()
+    assert weekly["cost"].iloc[0] == pytest.approx((first["units"] * first["unit_cost"]).sum())
+    assert weekly.index.max() == pd.Timestamp("2026-10-12")
+    out = shop_outlook(weekly, horizon=9, platform_fee_rate=0.05)
+    p = out.forecast.pivot(index="date", columns="series", values="point")
+    assert p["profit"].to_numpy() == pytest.approx(
+        (p["revenue"] - p["cost"] - p["ad_spend"] - p["refunds"] - p["platform_fees"]).to_numpy())
+    assert out.assumptions["ad_ratio"] == pytest.approx(0.1)
+    assert p.loc["2026-11-02", "units"] > 2.5 * p.loc["2026-10-19", "units"]
+    t = out.totals.set_index("metric")
+    assert t.loc["units", "two_month_total"] == pytest.approx(p["units"].sum())
+    assert (t["low"] <= t["two_month_total"]).all() and (t["two_month_total"] <= t["high"]).all()
+    assert (t["low95"] <= t["low"]).all()
+
 
 
 def test_weekly_profit_is_the_outlook_formula():

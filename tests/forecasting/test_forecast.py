@@ -223,49 +223,6 @@ def test_forecast_many_from_a_threaded_process_uses_forkserver():
         single.forecast["point"].to_numpy())
 
 
-# ---------------------------------------------------------------- outlook
-# (the forecast page and its notebook: tests/analyses/test_forecast_page.py)
-
-
-def _synthetic_sales() -> pd.DataFrame:
-    """Two items, daily, with planted 双11 (×4) and 618 (×2) uplifts."""
-    rng = np.random.default_rng(0)
-    days = pd.date_range("2024-09-02", "2026-11-22", freq="D")
-    cal = promotion_calendar(days.min(), days.max())
-    d11 = days.isin(cal[cal["name"] == "双11"]["date"])
-    rows = []
-    for item, base, price, cost in [("1001", 30, 89.0, 40.0), ("1002", 15, 129.0, 60.0)]:
-        lam = base * np.where(d11, 4.0, 1.0)
-        units = rng.poisson(lam)
-        rows.append(pd.DataFrame({"date": days, "item_id": item, "units": units,
-                                  "revenue": units * price, "unit_cost": cost,
-                                  "ad_spend": units * price * 0.1, "refunds": units * price * 0.02,
-                                  "shop": "我们的店"}))
-    return pd.concat(rows, ignore_index=True)
-
-
-def test_shop_outlook_identities_and_double11():
-    from research.analyses.forecast.outlook import shop_outlook, weekly_shop_series
-
-    sales = _synthetic_sales()
-    weekly = weekly_shop_series(sales, "我们的店", end=pd.Timestamp("2026-10-18"))
-    # plain-pandas check of the weekly roll-up
-    first = sales[(sales["date"] >= "2024-09-02") & (sales["date"] <= "2024-09-08")]
-    assert weekly["units"].iloc[0] == first["units"].sum()
-    assert weekly["cost"].iloc[0] == pytest.approx((first["units"] * first["unit_cost"]).sum())
-    assert weekly.index.max() == pd.Timestamp("2026-10-12")
-    out = shop_outlook(weekly, horizon=9, platform_fee_rate=0.05)
-    p = out.forecast.pivot(index="date", columns="series", values="point")
-    assert p["profit"].to_numpy() == pytest.approx(
-        (p["revenue"] - p["cost"] - p["ad_spend"] - p["refunds"] - p["platform_fees"]).to_numpy())
-    assert out.assumptions["ad_ratio"] == pytest.approx(0.1)
-    assert p.loc["2026-11-02", "units"] > 2.5 * p.loc["2026-10-19", "units"]
-    t = out.totals.set_index("metric")
-    assert t.loc["units", "two_month_total"] == pytest.approx(p["units"].sum())
-    assert (t["low"] <= t["two_month_total"]).all() and (t["two_month_total"] <= t["high"]).all()
-    assert (t["low95"] <= t["low"]).all()
-
-
 # ---------------------------------------------------------------- the sample market
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 import research.sources.public as sources
 from research.sources import olist
 from research.sources.public import ADAPTERS, import_command, import_public, validate_frame
+from research.store.scope import our_sales, resolve_scope
 from research.store.warehouse import open_read, read
 
 realdata = pytest.mark.realdata
@@ -230,6 +231,16 @@ def test_m5(loaded: dict) -> None:
     assert len(named) == calendar["event_name_1"].notna().sum() + \
         calendar["event_name_2"].notna().sum()
     assert (events["name"] == "SNAP CA").sum() == calendar["snap_CA"].sum()
+    # the category is M5's cat_id, so a study of FOODS takes a store's FOODS series only
+    cats = dict(zip(sales_raw["item_id"] + "_" + sales_raw["store_id"], sales_raw["cat_id"],
+                    strict=True))
+    assert (sales["category"] == sales["item_id"].map(cats)).all()
+    scope = resolve_scope(loaded["warehouse"], "FOODS")
+    foods_stores = set(sales_raw.loc[sales_raw["cat_id"] == "FOODS", "store_id"])
+    assert scope.shop in foods_stores and scope.currency == "USD"
+    ours = our_sales(loaded["warehouse"], scope)
+    assert len(ours) and set(ours["item_id"].map(cats)) == {"FOODS"}
+    assert set(ours["shop"]) == {scope.shop}
 
 
 # ----------------------------------------------------------------------------- taobao, uci
