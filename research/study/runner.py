@@ -28,7 +28,7 @@ from research.store.warehouse import ingest_log
 from research.study.definition import StudyRun
 from research.study.kernels import engine_kwargs
 
-__all__ = ["run_study", "code_version"]
+__all__ = ["run_study", "run_page", "swap_into_place", "code_version"]
 
 
 # ---------------------------------------------------------------------------- provenance
@@ -120,7 +120,7 @@ def run_study(run: StudyRun, reports: str | os.PathLike[str] | None = None, jobs
         (build / "manifest.json").write_text(
             json.dumps(manifest, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         report.render_week_index(build)
-        _swap_into_place(build, week_dir)
+        swap_into_place(build, week_dir)
     finally:
         shutil.rmtree(build, ignore_errors=True)
     report.render_reports_index(root)
@@ -186,8 +186,21 @@ def _error_info(exc: BaseException) -> dict[str, Any]:
             "evalue": str(exc), "cell_index": None, "exec_count": None, "source": None}
 
 
-def _run_one(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
-    """Worker thread: execute one notebook with papermill, annotate it, render its page.
+def run_page(task: dict[str, Any], events: Any = None) -> dict[str, Any]:
+    """Execute one notebook with papermill, annotate it and render its page (a worker thread).
+
+    Parameters
+    ----------
+    task : dict
+        What :func:`run_study` prepared for the notebook: its name, path, parameters, the
+        build folder and the report context.
+    events : queue.Queue, optional
+        Receives ``("done", name, status)`` when the page is finished.
+
+    Returns
+    -------
+    dict
+        The page's manifest entry (status, error, files).
 
     The kernel runs in its own process; this thread only drives it. It listens on Unix sockets
     in a private folder (:mod:`research.study.kernels`), not on TCP ports picked and released before
@@ -308,7 +321,7 @@ def _execute_all(run: StudyRun, build: Path, context: dict[str, Any], jobs: int,
                                            **({"output_dir": str(build)} if "output_dir" in
                                               run.declared.get(name, ()) else {})},
                             "after": list(specs[name].after), "context": context}
-                    running[pool.submit(_run_one, task, events)] = name
+                    running[pool.submit(run_page, task, events)] = name
             done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
             drain()
             for future in done:
@@ -339,7 +352,7 @@ def _remove_stale_builds(week_dir: Path) -> None:
             pass
 
 
-def _swap_into_place(build: Path, target: Path) -> None:
+def swap_into_place(build: Path, target: Path) -> None:
     """Put ``build`` at ``target``; an existing ``target`` is exchanged atomically.
 
     On Linux ``renameat2(RENAME_EXCHANGE)`` swaps the two folders in one step; elsewhere the

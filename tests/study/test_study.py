@@ -231,12 +231,12 @@ def test_swap_into_place_replaces_whole_folder(tmp_path: Path) -> None:
     (target / "old.html").write_text("old")
     build.mkdir()
     (build / "new.html").write_text("new")
-    runner._swap_into_place(build, target)
+    runner.swap_into_place(build, target)
     assert sorted(p.name for p in target.iterdir()) == ["new.html"]
     assert not build.exists()
     fresh = tmp_path / ".2026-W48.building-1"
     fresh.mkdir()
-    runner._swap_into_place(fresh, tmp_path / "2026-W48")
+    runner.swap_into_place(fresh, tmp_path / "2026-W48")
     assert (tmp_path / "2026-W48").is_dir() and not fresh.exists()
 
 
@@ -470,7 +470,7 @@ def test_runner_starts_every_kernel_on_ipc(tmp_path: Path, monkeypatch: pytest.M
     task = {"name": "ok_page", "path": str(NB / "ok_page.ipynb"), "build": str(tmp_path),
             "parameters": {"min_rows": 2}, "after": [],
             "context": {"output_dir": str(tmp_path)}}
-    page = runner._run_one(task)
+    page = runner.run_page(task)
     assert page["status"] == "failed" and "kernel not started" in page["error"]["summary"]
     assert len(seen) == 1 and seen[0]["kernel_manager_class"] is ipc_kernel_manager()
 
