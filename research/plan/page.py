@@ -405,7 +405,7 @@ class PlanPage:
 
 
 def study(scope: Scope, warehouse: str | os.PathLike[str], output_dir: str | os.PathLike[str],
-          reports_root: str = "", listings: int = 0, leaf_categories: Sequence[str] = (),
+          *, reports_root: str = "", listings: int = 0, leaf_categories: Sequence[str] = (),
           unit_cost: float = 0.0, min_margin: float = 0.3, flag_threshold: float = 0.15,
           history_weeks: int = 8) -> PlanPage:
     """The plan summary of one study week.

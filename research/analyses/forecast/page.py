@@ -268,7 +268,7 @@ class ForecastPage:
                 f"({p.loc['profit', 'low']:,.0f}–{p.loc['profit', 'high']:,.0f}).")
 
 
-def study(scope: Scope, warehouse: str | os.PathLike[str], items: Sequence[object] = (),
+def study(scope: Scope, warehouse: str | os.PathLike[str], *, items: Sequence[object] = (),
           horizon_weeks: int = 9, ad_spend_plan: float = 0.0,
           platform_fee_rate: float = 0.05, event_file: str = "",
           levels: Sequence[float] = (80, 95)) -> ForecastPage:
