@@ -40,6 +40,7 @@ from research.checks import CheckFailed
 from research.pages.results import PageResult
 from research.price_points import auto_edges, band_labels
 from research.store.scope import Scope, resolve_scope
+from research.store.warehouse import connect, store
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "market_overview.ipynb"
 CSVS = ("market_trend", "leaders", "bestsellers", "audience", "peak_hours", "regions")
@@ -361,14 +362,18 @@ def test_overview_without_audience_or_items() -> None:
     assert any("no age, gender" in n for n in over.notes)
 
 
-def test_overview_from_a_warehouse_matches_frames(tmp_path: Path) -> None:
-    from research.store.warehouse import connect, store
-
+def _market_warehouse(tmp_path: Path) -> Path:
+    """A warehouse holding the hand-made market_daily, audience and items frames."""
     path = tmp_path / "w.duckdb"
     with connect(path) as con:
         store(con, "market_daily", _market_daily())
         store(con, "audience", _audience())
         store(con, "items", _items())
+    return path
+
+
+def test_overview_from_a_warehouse_matches_frames(tmp_path: Path) -> None:
+    path = _market_warehouse(tmp_path)
     from_frames = market_overview(category="保温杯", week="2026-W47",
                                   market_daily=_market_daily(), audience=_audience(),
                                   items=_items(), top_n=2, min_sales=100)
@@ -393,13 +398,7 @@ def _scope(**values: object) -> Scope:
 
 
 def test_study_returns_a_page_result_with_the_scope_competitors(tmp_path: Path) -> None:
-    from research.store.warehouse import connect, store
-
-    path = tmp_path / "w.duckdb"
-    with connect(path) as con:
-        store(con, "market_daily", _market_daily())
-        store(con, "audience", _audience())
-        store(con, "items", _items())
+    path = _market_warehouse(tmp_path)
     scope = _scope()
     over = market_page(scope, path, leaders_n=2)
     assert isinstance(over, PageResult) and over.scope == scope
@@ -518,8 +517,6 @@ def test_olist_adapter_regions_match_raw(real_data: Path) -> None:
 @pytest.mark.slow
 def test_notebook_on_olist(real_data: Path, tmp_path: Path) -> None:
     import papermill as pm
-
-    from research.store.warehouse import connect, store
 
     frames = _olist_frames(real_data)
     path = tmp_path / "olist.duckdb"
