@@ -37,7 +37,8 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["CheckFailed", "shares_sum_to_one", "no_missing", "unique_key", "non_negative",
-           "iso_date", "increasing_numbers", "unit_interval", "at_least_one", "percent_levels",
+           "iso_date", "increasing_numbers", "unit_interval", "at_least_one", "whole_number",
+           "percent_levels",
            "parameter_check", "check_parameter"]
 
 
@@ -140,7 +141,8 @@ def increasing_numbers(values: Any, name: str = "edges") -> None:
         return
     if not isinstance(values, list | tuple):
         raise CheckFailed(f"parameter {name!r} must be a list of numbers, got {values!r}")
-    nums = [_number(v) for v in values]
+    # an open upper end (infinity) is a valid last edge; NaN and text are not numbers
+    nums = [float(v) if isinstance(v, float) and v == math.inf else _number(v) for v in values]
     bad = [v for v, n in zip(values, nums, strict=True) if n is None]
     if bad:
         raise CheckFailed(f"parameter {name!r} must be numbers: {bad[0]!r} is not a number")
@@ -180,8 +182,22 @@ def at_least_one(value: Any, name: str = "count") -> None:
     ...
     research.checks.CheckFailed: parameter 'top_n' must be a whole number ≥ 1: got 0
     """
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CheckFailed(f"parameter {name!r} must be a whole number ≥ 1: got {value!r}")
+    whole_number(value, name, least=1)
+
+
+def whole_number(value: Any, name: str = "count", least: int = 0) -> None:
+    """Check that ``value`` is a whole number ≥ ``least``.
+
+    Examples
+    --------
+    >>> whole_number(0, "min_sales")
+    >>> whole_number(1, "trend_weeks", least=2)
+    Traceback (most recent call last):
+    ...
+    research.checks.CheckFailed: parameter 'trend_weeks' must be a whole number ≥ 2: got 1
+    """
+    if isinstance(value, bool) or not isinstance(value, int) or value < least:
+        raise CheckFailed(f"parameter {name!r} must be a whole number ≥ {least}: got {value!r}")
 
 
 def percent_levels(values: Any, name: str = "levels") -> None:

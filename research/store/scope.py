@@ -67,7 +67,7 @@ from research.store.warehouse import fetch_one, has_table, open_read
 from research.weeks import last_complete_week, parse_week, week_bounds
 
 __all__ = ["Scope", "ScopeError", "resolve_scope", "our_sales", "scope_from_parameters",
-           "nearest"]
+           "nearest", "split_names"]
 
 #: items snapshots older than this many days before the week's Sunday are called short
 STALE_SNAPSHOT_DAYS = 31
@@ -215,7 +215,16 @@ def _iso(day: pd.Timestamp | None) -> str:
     return "" if day is None else f"{day:%Y-%m-%d}"
 
 
-def _split(values: str | Sequence[str] | None) -> list[str]:
+def split_names(values: str | Sequence[Any] | None) -> list[str]:
+    """Names from a list or a comma-separated string (``,``, ``，`` or ``、``), stripped.
+
+    Examples
+    --------
+    >>> split_names("杯乐多旗舰店，简物生活旗舰店、 A")
+    ['杯乐多旗舰店', '简物生活旗舰店', 'A']
+    >>> split_names(None), split_names(["x ", ""])
+    ([], ['x'])
+    """
     if values is None:
         return []
     if isinstance(values, str):
@@ -319,7 +328,7 @@ def resolve_scope(warehouse: str | os.PathLike[str], category: str, week: str = 
                           f"`research ingest PATH` (or `make demo` for the sample market)"])
     with open_read(path) as con:
         return _resolve(con, str(category or "").strip(), str(week or "").strip(),
-                        str(shop or "").strip(), _split(competitors), top_n,
+                        str(shop or "").strip(), split_names(competitors), top_n,
                         str(currency or "").strip())
 
 

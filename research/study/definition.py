@@ -45,7 +45,7 @@ import yaml
 
 from research.checks import CheckFailed, check_parameter
 from research.config import NOTEBOOKS_DIR, default_warehouse
-from research.store.scope import Scope, ScopeError, resolve_scope
+from research.store.scope import Scope, ScopeError, resolve_scope, split_names
 
 __all__ = [
     "SHARED",
@@ -138,14 +138,6 @@ class StudyRun:
 
 # ---------------------------------------------------------------------------- definition
 
-def _as_list(value: Any) -> list[str]:
-    if value is None or value == "":
-        return []
-    if isinstance(value, str):
-        return [v.strip() for v in re.split(r"[,，]", value) if v.strip()]
-    return [str(v) for v in value]
-
-
 def load_study(path: str | os.PathLike[str]) -> Study:
     """Read a study definition YAML.
 
@@ -178,7 +170,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         if key in raw:
             shared[key] = raw[key]
     if "competitors" in shared:
-        shared["competitors"] = _as_list(shared["competitors"])
+        shared["competitors"] = split_names(shared["competitors"])
     entries = raw.get("notebooks") or []
     if not entries:
         raise StudyError(f"study definition {source}: no notebooks listed")
@@ -194,7 +186,7 @@ def load_study(path: str | os.PathLike[str]) -> Study:
         nb_path = (source.parent / path_value) if path_value else NOTEBOOKS_DIR / f"{name}.ipynb"
         after = entry.get("after") or []
         after_list = ([str(n) for n in names if n != name] if after == "all"
-                      else _as_list(after))
+                      else split_names(after))
         specs.append(NotebookSpec(str(name), nb_path.resolve(),
                                   dict(entry.get("parameters") or {}), tuple(after_list)))
     return Study(str(raw.get("name") or source.stem), str(raw.get("title") or raw.get("name")
@@ -218,7 +210,7 @@ def apply_overrides(study: Study, shared: dict[str, Any] | None = None,
     new_shared = dict(study.shared)
     for key, value in (shared or {}).items():
         if value is not None:
-            new_shared[key] = _as_list(value) if key == "competitors" else value
+            new_shared[key] = split_names(value) if key == "competitors" else value
     notebooks = {nb.name: dict(nb.parameters) for nb in study.notebooks}
     for item in params:
         if "=" not in item:
@@ -271,7 +263,7 @@ def _convert(value: Any, types: set[str] | None) -> Any:
     if "list" in types:
         if text.startswith("["):
             return list(yaml.safe_load(text))
-        return _as_list(text)
+        return split_names(text)
     if "bool" in types:
         low = text.lower()
         if low in ("true", "yes", "1", "是"):
@@ -380,7 +372,7 @@ def _shared_for_scope(shared: dict[str, Any], problems: list[str]) -> dict[str, 
         top_n = 5
     return {"category": str(shared.get("category") or ""),
             "week": str(shared.get("week") or ""), "shop": str(shared.get("shop") or ""),
-            "competitors": _as_list(shared.get("competitors")), "top_n": top_n,
+            "competitors": split_names(shared.get("competitors")), "top_n": top_n,
             "currency": str(shared.get("currency") or "")}
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 
 from research.analyses.keywords.analysis import KeywordReport, Screens, analyse
+from research.checks import CheckFailed, whole_number
 from research.store.scope import Scope
 
 __all__ = ["study"]
@@ -45,9 +46,10 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], *, shop_is_tmall: boo
     for name, value, least in (("recent_weeks", recent_weeks, 1), ("trend_weeks", trend_weeks, 2),
                                ("new_weeks", new_weeks, 1), ("history_weeks", history_weeks, 1),
                                ("n_core", n_core, 0), ("min_online_items", min_online_items, 0)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise ValueError(f"keyword_trends parameter {name}={value!r}: a whole number "
-                             f"≥ {least}")
+        try:
+            whole_number(value, name, least)
+        except CheckFailed as exc:
+            raise ValueError(f"keyword_trends parameter {name}={value!r}: {exc}") from None
     screens = Screens(min_popularity=min_popularity, min_conversion=min_conversion,
                       max_tmall_share=max_tmall_share, min_online_items=min_online_items,
                       shop_is_tmall=shop_is_tmall)

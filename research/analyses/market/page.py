@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from research.analyses.market.overview import MarketOverview, market_overview
+from research.checks import CheckFailed, whole_number
 from research.store.scope import Scope
 
 __all__ = ["study"]
@@ -41,9 +42,10 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], *, leaders_n: int = 1
     """
     for name, value, least in (("leaders_n", leaders_n, 1), ("min_sales", min_sales, 0),
                                ("top_best", top_best, 1)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < least:
-            raise ValueError(f"market_overview parameter {name}={value!r}: a whole number "
-                             f"≥ {least}")
+        try:
+            whole_number(value, name, least)
+        except CheckFailed as exc:
+            raise ValueError(f"market_overview parameter {name}={value!r}: {exc}") from None
     result = market_overview(warehouse=warehouse, category=scope.category, week=scope.week,
                              top_n=leaders_n, min_sales=min_sales, top_best=top_best)
     result.competitors = tuple(scope.competitors)

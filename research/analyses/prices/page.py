@@ -9,7 +9,6 @@ anything is read, and a bad one is refused with its name.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 
@@ -18,6 +17,7 @@ import pandas as pd
 from research.analyses.prices.analysis import price_study
 from research.analyses.prices.bands_sql import TRICK_KEYWORDS
 from research.analyses.prices.result import PriceStudy
+from research.checks import CheckFailed, check_parameter
 from research.store.scope import Scope, our_sales
 
 __all__ = ["study", "check_parameters"]
@@ -39,31 +39,26 @@ def check_parameters(*, snapshot: str = "", edges: Sequence[object] = (), n_band
     >>> check_parameters(edges=[49, 29])
     Traceback (most recent call last):
     ...
-    ValueError: price_bands parameter edges=[49, 29]: band edges must be strictly increasing numbers
+    ValueError: price_bands parameter edges=[49, 29]: parameter 'edges' must be strictly \
+increasing numbers: 49 then 29
     """
-    if snapshot:
+    for name, value in (("snapshot", snapshot), ("edges", list(edges)), ("n_bands", n_bands),
+                        ("min_margin", min_margin), ("min_band_share", min_band_share)):
         try:
-            day = pd.Timestamp(str(snapshot))
-        except (ValueError, TypeError) as exc:
-            raise ValueError(f"price_bands parameter snapshot={snapshot!r}: not a date "
-                             f"YYYY-MM-DD ({exc})") from None
-        if week_end and day > pd.Timestamp(week_end):
-            raise ValueError(f"price_bands parameter snapshot={snapshot!r}: after the study "
-                             f"week's Sunday {week_end} (no later data is read)")
-    values = list(edges)
-    numbers = [isinstance(e, int | float) and not isinstance(e, bool)
-               and not (isinstance(e, float) and math.isnan(e)) for e in values]
-    if not all(numbers) or any(float(e) < 0 for e in values) or any(  # type: ignore[arg-type]
-            float(b) <= float(a) for a, b in zip(values, values[1:], strict=False)):  # type: ignore[arg-type]
-        raise ValueError(f"price_bands parameter edges={values!r}: band edges must be strictly "
-                         "increasing numbers")
-    if not isinstance(n_bands, int) or isinstance(n_bands, bool) or n_bands < 1:
-        raise ValueError(f"price_bands parameter n_bands={n_bands!r}: a whole number ≥ 1")
-    if not (isinstance(unit_cost, int | float) and unit_cost >= 0):
+            check_parameter(name, value)
+        except CheckFailed as exc:
+            raise ValueError(f"price_bands parameter {name}={value!r}: {exc}") from None
+    if snapshot and week_end and pd.Timestamp(snapshot) > pd.Timestamp(week_end):
+        raise ValueError(f"price_bands parameter snapshot={snapshot!r}: after the study "
+                         f"week's Sunday {week_end} (no later data is read)")
+    if any(float(e) < 0 for e in edges):  # type: ignore[arg-type]  # numbers: checked above
+        raise ValueError(f"price_bands parameter edges={list(edges)!r}: band edges must be "
+                         "strictly increasing numbers ≥ 0")
+    if isinstance(unit_cost, bool) or not isinstance(unit_cost, int | float) or unit_cost < 0:
         raise ValueError(f"price_bands parameter unit_cost={unit_cost!r}: a number ≥ 0 "
                          "(0 = unknown)")
     for name, value in (("min_margin", min_margin), ("min_band_share", min_band_share)):
-        if not (isinstance(value, int | float) and 0 <= value < 1):
+        if value >= 1:
             raise ValueError(f"price_bands parameter {name}={value!r}: a fraction in [0, 1)")
 
 
