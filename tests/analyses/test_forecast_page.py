@@ -14,13 +14,13 @@ import pytest
 from research.analyses.forecast.outlook import shop_outlook, weekly_shop_series
 from research.analyses.forecast.page import (
     check_parameters,
-    shop_traffic_rows,
     study,
     weekly_profit,
 )
 from research.calendar import promotion_calendar
 from research.checks import CheckFailed
 from research.store.scope import resolve_scope
+from research.store.traffic import shop_rows
 from research.store.warehouse import connect, store
 from research.study.kernels import ipc_kernel_manager
 from research.weeks import week_bounds
@@ -79,7 +79,7 @@ def test_weekly_profit_is_the_outlook_formula():
 def test_shop_traffic_rows_never_double_counts():
     t = pd.DataFrame({"shop": ["A", "A", "A", "B", "B"], "item_id": ["", "1", "2", "3", "4"],
                       "visitors": [100, 60, 50, 7, 8]})
-    out = shop_traffic_rows(t)
+    out = shop_rows(t)
     assert out.groupby("shop")["visitors"].sum().to_dict() == {"A": 100, "B": 15}
 
 

@@ -101,7 +101,6 @@ from research.analyses.competitors.heading import heading
 from research.analyses.competitors.shops import (
     ShopSet,
     iso_weeks,
-    shop_rows,
     shop_set,
     study_window,
     unknown_channels,
@@ -109,6 +108,7 @@ from research.analyses.competitors.shops import (
 from research.analyses.competitors.structure import channel_structure, set_share
 from research.checks import check_parameter
 from research.store.scope import Scope
+from research.store.traffic import shop_rows
 from research.store.warehouse import read
 
 __all__ = ["CompetitorStudy", "study", "check_parameters", "profile_or_empty"]

@@ -3,8 +3,8 @@
 
 Who is studied (:class:`ShopSet`, built by :func:`shop_set` from the study scope: the page
 chooses neither our shop nor the competitors), over which days (:func:`study_window`), and
-which traffic rows stand for a shop (:func:`shop_rows`: shop-level rows, item rows summed
-only for shops with nothing else; :func:`unknown_channels`). Small helpers the page's other
+which exported channel names are unknown (:func:`unknown_channels`); which traffic rows
+stand for a shop is :func:`research.store.traffic.shop_rows`. Small helpers the page's other
 modules share: :data:`VALUE_SPLIT`, :func:`listing_revenue`, :func:`iso_weeks`,
 :func:`in_window`. The workbench choices are stated in :mod:`research.analyses.competitors.page`.
 """
@@ -19,7 +19,7 @@ import pandas as pd
 from research.store.schema import CHANNEL_ALIASES
 from research.weeks import week_start
 
-__all__ = ["ShopSet", "shop_set", "study_window", "shop_rows", "unknown_channels",
+__all__ = ["ShopSet", "shop_set", "study_window", "unknown_channels",
            "VALUE_SPLIT", "listing_revenue", "iso_weeks", "in_window"]
 
 #: separators of a multi-valued attribute cell (``保温,保冷``)
@@ -117,24 +117,6 @@ def listing_revenue(items: pd.DataFrame) -> pd.Series:
     if "revenue_30d" in items:
         rev = items["revenue_30d"].where(items["revenue_30d"].notna(), rev)
     return rev.astype(float)
-
-
-def shop_rows(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Shop-level traffic rows; item-level rows summed for shops that have nothing else.
-
-    Adds a ``source`` column (``shop rows`` / ``item rows summed``).
-    """
-    t = traffic
-    item = t["item_id"].fillna("").astype(str) != "" if "item_id" in t else pd.Series(False, t.index)
-    has_shop = t.loc[~item, "shop"].unique()
-    shop_level = t[~item].assign(source="shop rows")
-    only_items = t[item & ~t["shop"].isin(has_shop)]
-    if only_items.empty:
-        return shop_level
-    num = [c for c in ("visitors", "buyers", "payment_amount") if c in t]
-    summed = (only_items.groupby(["date", "shop", "channel"], as_index=False)[num]
-              .sum(min_count=1).assign(source="item rows summed"))
-    return pd.concat([shop_level, summed], ignore_index=True)
 
 
 def unknown_channels(traffic: pd.DataFrame) -> pd.DataFrame:

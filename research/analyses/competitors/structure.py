@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 
 from research.analyses.competitors.changepoints import CHANNEL_LABELS
-from research.analyses.competitors.shops import ShopSet, in_window, iso_weeks, shop_rows
+from research.analyses.competitors.shops import ShopSet, in_window, iso_weeks
 from research.checks import shares_sum_to_one
 from research.store.schema import CHANNEL_GROUPS, CHANNELS
+from research.store.traffic import shop_rows
 
 __all__ = ["channel_structure", "set_share"]
 

@@ -50,9 +50,10 @@ from research.checks import check_parameter
 from research.forecasting.engine import ForecastResult, ManyResult, forecast, forecast_many
 from research.store.events import events_from_warehouse
 from research.store.scope import Scope, our_sales
+from research.store.traffic import shop_rows
 from research.store.warehouse import read
 
-__all__ = ["ForecastPage", "study", "check_parameters", "weekly_profit", "shop_traffic_rows"]
+__all__ = ["ForecastPage", "study", "check_parameters", "weekly_profit"]
 
 TRADE_SERIES = "trade_index (average daily index)"
 
@@ -72,25 +73,6 @@ def weekly_profit(weekly: pd.DataFrame, platform_fee_rate: float) -> pd.Series:
     """
     return (weekly["revenue"] - weekly["cost"].fillna(0) - weekly["ad_spend"].fillna(0)
             - weekly["refunds"].fillna(0) - platform_fee_rate * weekly["revenue"])
-
-
-def shop_traffic_rows(traffic: pd.DataFrame) -> pd.DataFrame:
-    """Shop-level traffic rows; a shop's item rows only when it has no shop-level rows.
-
-    Summing both would count a visitor twice (the shop row already holds the item's).
-
-    Examples
-    --------
-    >>> t = pd.DataFrame({"shop": ["A", "A", "B"], "item_id": ["", "1", "2"],
-    ...                   "visitors": [10, 4, 3]})
-    >>> shop_traffic_rows(t)["visitors"].tolist()
-    [10, 3]
-    """
-    if traffic.empty or "item_id" not in traffic:
-        return traffic
-    item = traffic["item_id"].fillna("").astype(str) != ""
-    has_shop = set(traffic.loc[~item, "shop"])
-    return traffic[~item | ~traffic["shop"].isin(has_shop)]
 
 
 def check_parameters(*, items: Sequence[object] = (), horizon_weeks: int = 9,
@@ -372,7 +354,7 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], *, items: Sequence[ob
     comps = [c for c in scope.competitors if c and c != scope.shop]
     traffic = read("traffic", warehouse, shop=comps, where="date <= ?",
                    params=[end.date()]) if comps else read("traffic", warehouse, where="FALSE")
-    traffic = shop_traffic_rows(traffic)
+    traffic = shop_rows(traffic)
     uv = pd.DataFrame(columns=["shop", "week", "value"])
     comp_fc = None
     if len(traffic):
