@@ -557,26 +557,28 @@ def _competitor_rule(con: duckdb.DuckDBPyConnection, present: set[str], category
             "WHERE category = ? AND snapshot_date = ? AND shop IS NOT NULL AND shop <> ? "
             "GROUP BY shop", [category, snap, shop]).fetchall()}
     day = _iso(_day(snap)) if snap is not None else ""
-    if monitored:
+    if snap is None and monitored:
+        # the category has no listings at all: the monitored shops, by their visitors
         visitors = dict(monitored)
-        pool = [s for s in visitors if s in revenue] if revenue else list(visitors)
-        if pool:
-            ranked = sorted(pool, key=lambda s: (-revenue.get(s, 0.0), -visitors[s], s))
-            names = tuple(ranked[:top_n])
-            if revenue:
-                rule = (f"流量表监控的竞品中在本类目有商品的{len(pool)}家，按最近一期商品快照"
-                        f"（{day}）30天销售额取前{top_n}名 · the top {top_n} of the {len(pool)} "
-                        f"shops our traffic export monitors that list in the category, by "
-                        f"30-day revenue on the latest items snapshot ({day})")
-            else:
-                rule = (f"流量表监控的竞品{len(pool)}家（类目无商品快照），按日访客数合计取前"
-                        f"{top_n}名 · the top {top_n} of the {len(pool)} shops our traffic "
-                        f"export monitors, by summed daily visitors (the category has no items "
-                        f"rows)")
-            return names, rule + _fewer(len(names), top_n, "监控店铺中", "among them")
-    if revenue:
-        ranked = sorted(revenue, key=lambda s: (-revenue[s], s))
+        names = tuple(sorted(visitors, key=lambda s: (-visitors[s], s))[:top_n])
+        rule = (f"流量表监控的竞品{len(visitors)}家（类目无商品快照），按日访客数合计取前{top_n}名 · "
+                f"the top {top_n} of the {len(visitors)} shops our traffic export monitors, by "
+                f"summed daily visitors (the category has no items rows)")
+        return names, rule + _fewer(len(names), top_n, "监控店铺中", "among them")
+    pool = [s for s, _ in monitored if s in revenue]
+    if pool:
+        visitors = dict(monitored)
+        ranked = sorted(pool, key=lambda s: (-revenue[s], -visitors[s], s))
         names = tuple(ranked[:top_n])
+        rule = (f"流量表监控的竞品中在本类目有商品的{len(pool)}家，按最近一期商品快照（{day}）30天"
+                f"销售额取前{top_n}名 · the top {top_n} of the {len(pool)} shops our traffic "
+                f"export monitors that list in the category, by 30-day revenue on the latest "
+                f"items snapshot ({day})")
+        return names, rule + _fewer(len(names), top_n, "监控店铺中", "among them")
+    if snap is not None:
+        # listings exist; no monitored shop is among them: the snapshot's top sellers (none
+        # when only we list in the category — never shops that do not sell in it)
+        names = tuple(sorted(revenue, key=lambda s: (-revenue[s], s))[:top_n])
         rule = (f"类目内最近一期商品快照（{day}）30天销售额前{top_n}名（我店除外） · top "
                 f"{top_n} shops by 30-day revenue on the latest items snapshot ({day})")
         if monitored:

@@ -328,3 +328,16 @@ def test_our_shop_is_the_one_with_most_sales_of_the_category(tmp_path: Path) -> 
     assert cup.shop == "B" and "most rows of the category in our sales" in cup.shop_rule
     assert set(our_sales(path, cup)["item_id"]) == {"b1"}
     assert resolve_scope(path, "茶具").shop == "A"
+
+
+def test_a_category_only_we_list_in_gets_no_competitors(sample_warehouse: Path,
+                                                        truth: dict) -> None:
+    """The sample's second category (儿童水杯) is listed by our shop alone: the shops the
+    traffic export monitors sell 保温杯, so they are not its competitors — none are taken."""
+    kids = truth["second_category"]["category"]
+    scope = resolve_scope(sample_warehouse, kids)
+    assert scope.shop == truth["our_shop"]
+    assert scope.competitors == ()
+    assert "none of the shops the traffic export monitors lists in the category" \
+        in scope.competitor_rule
+    assert "no shop other than ours on the snapshot" in scope.competitor_rule
