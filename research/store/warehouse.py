@@ -20,6 +20,8 @@ Examples
 from __future__ import annotations
 
 import os
+import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,11 +31,14 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from research.config import default_warehouse
+from research.config import default_warehouse, file_mode
+from research.faults import Busy, UsageFault, environment_fault
+from research.store.locks import busy_message, hold, holder_of_pid, make_private_dirs
 from research.store.schema import TABLES, Column, Table
 
 __all__ = [
     "StoreResult",
+    "WarehouseMissing",
     "connect",
     "open_read",
     "quiet",
@@ -138,41 +143,198 @@ def quiet(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return con
 
 
+class WarehouseMissing(UsageFault, FileNotFoundError):
+    """The warehouse file does not exist (a usage fault: load exports first)."""
+
+
+_DUCKDB_MAGIC = b"DUCK"
+_LOCK_ERROR = "Could not set lock"
+_RETRY_S = 0.1
+
+
+def _target(path: str | os.PathLike[str] | None) -> Path:
+    return Path(path) if path is not None else default_warehouse()
+
+
+def _not_a_warehouse(target: Path, found: str) -> UsageFault:
+    return UsageFault(
+        f"{target}: expected a DuckDB warehouse file, found {found}. Give --warehouse the "
+        f"warehouse (e.g. data/warehouse.duckdb), or a new file name to create one; exports are "
+        f"loaded with `research ingest PATH`")
+
+
+def _check_file(target: Path) -> None:
+    """Refuse a path that exists but cannot be a DuckDB database, before DuckDB opens it."""
+    if target.is_dir():
+        raise _not_a_warehouse(target, "a folder")
+    if not target.exists():
+        return
+    try:
+        with open(target, "rb") as fh:
+            head = fh.read(12)
+    except OSError as exc:
+        raise environment_fault(exc, f"opening the warehouse {target}") from exc
+    if len(head) < 12 or head[8:12] != _DUCKDB_MAGIC:
+        raise _not_a_warehouse(target, _kind_of(target, head))
+
+
+def _kind_of(target: Path, head: bytes) -> str:
+    if not head:
+        return "an empty file"
+    return "a file of another kind" + (
+        " (it reads as text: a CSV or another export?)" if _looks_like_text(target) else "")
+
+
+def _looks_like_text(target: Path) -> bool:
+    try:
+        with open(target, "rb") as fh:
+            chunk = fh.read(4096)
+    except OSError:
+        return False
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(chunk) - 4:  # a character cut by the chunk's end is still text
+            return False
+    return b"\0" not in chunk
+
+
+def _holder_pid(message: str) -> int | None:
+    found = re.search(r"\(PID (\d+)\)", message)
+    return int(found.group(1)) if found else None
+
+
+def _open_duckdb(target: Path, *, read_only: bool, wait: float,
+                 started: float) -> duckdb.DuckDBPyConnection:
+    """``duckdb.connect``, its own faults turned into one message each.
+
+    DuckDB's file lock refuses a reader while another process writes and a writer while any
+    other process has the file open; that is retried until ``wait`` seconds after
+    ``started`` (``time.monotonic()``), then :class:`Busy` names the process DuckDB reports.
+    """
+    while True:
+        try:
+            return duckdb.connect(str(target), read_only=read_only)
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if _LOCK_ERROR in text:
+                if time.monotonic() - started + _RETRY_S <= wait:
+                    time.sleep(_RETRY_S)
+                    continue
+                pid = _holder_pid(text)
+                held_by = [holder_of_pid(target, pid)] if pid is not None else None
+                raise Busy(busy_message(target, "read" if read_only else "write to", wait,
+                                        held_by)) from None
+            if "not a valid DuckDB database" in text:
+                try:
+                    with open(target, "rb") as fh:
+                        head = fh.read(12)
+                except OSError:
+                    head = b"?"
+                raise _not_a_warehouse(target, _kind_of(target, head)) from None
+            if "Could not read enough bytes" in text or "Corrupt" in text:
+                raise _not_a_warehouse(
+                    target, f"a damaged or truncated DuckDB file ({text.removeprefix('IO Error: ')})"
+                ) from None
+            raise
+        except duckdb.SerializationException as exc:
+            raise _not_a_warehouse(target, f"a DuckDB file this version cannot read ({exc})") \
+                from None
+
+
+def _make_private(target: Path) -> None:
+    """Give the warehouse (and its write-ahead log, when there is one) :func:`file_mode`."""
+    for file in (target, target.with_name(target.name + ".wal")):
+        try:
+            if file.exists() and (file.stat().st_mode & 0o777) != file_mode():
+                os.chmod(file, file_mode())
+        except OSError:  # not ours to change (another owner): leave it as it is
+            pass
+
+
 @contextmanager
-def connect(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect(path: str | os.PathLike[str] | None = None, *,
+            wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """Open the warehouse read-write, creating the file and its tables if needed.
+
+    The connection holds the warehouse's exclusive hold (:mod:`research.store.locks`) for its
+    whole life: no other writer and no study runs meanwhile. A new warehouse file, its folder
+    and its write-ahead log get :func:`research.config.file_mode` / ``dir_mode``.
 
     Parameters
     ----------
     path : path-like, optional
         The DuckDB file; defaults to :func:`research.config.default_warehouse`.
-    """
-    target = Path(path) if path is not None else default_warehouse()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(target))
-    try:
-        quiet(con)
-        ensure_schema(con)
-        yield con
-    finally:
-        con.close()
-
-
-@contextmanager
-def open_read(path: str | os.PathLike[str] | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only (several readers may do so at once).
+    wait : float
+        Seconds to wait for another holder (a writer, a running study) to finish; 0 refuses
+        at once.
 
     Raises
     ------
-    FileNotFoundError
-        When the file does not exist, with what to run to make it.
+    Busy
+        When the warehouse stays held past ``wait`` seconds, naming who holds it.
+    UsageFault
+        When the path is a folder or a file that is not a DuckDB database.
     """
-    target = Path(path) if path is not None else default_warehouse()
+    started = time.monotonic()
+    target = _target(path)
+    if target.parent.exists() and not target.parent.is_dir():
+        raise UsageFault(f"{target}: expected a warehouse file in a folder, but "
+                         f"{target.parent} is a file; give --warehouse a path in a folder")
+    if target.is_dir():
+        raise _not_a_warehouse(target, "a folder")
+    try:
+        make_private_dirs(target.parent)
+    except OSError as exc:
+        raise environment_fault(exc, f"creating the folder of the warehouse {target}") from exc
+    with hold(target, "exclusive", wait=wait):
+        _check_file(target)  # under the hold: no writer is creating it meanwhile
+        con = _open_duckdb(target, read_only=False,
+                           wait=wait, started=started)
+        try:
+            _make_private(target)
+            quiet(con)
+            ensure_schema(con)
+            yield con
+        finally:
+            _make_private(target)
+            con.close()
+            _make_private(target)
+
+
+@contextmanager
+def open_read(path: str | os.PathLike[str] | None = None, *,
+              wait: float = 0.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-only (several readers may do so at once).
+
+    No hold is taken (a study's notebooks read under the study's shared hold); DuckDB itself
+    refuses a reader while another process writes, which becomes :class:`Busy`.
+
+    Parameters
+    ----------
+    path : path-like, optional
+        The DuckDB file; defaults to :func:`research.config.default_warehouse`.
+    wait : float
+        Seconds to wait for a writer to finish; 0 refuses at once.
+
+    Raises
+    ------
+    WarehouseMissing
+        When the file does not exist, with what to run to make it (a ``FileNotFoundError``).
+    UsageFault
+        When the path is a folder or a file that is not a DuckDB database.
+    Busy
+        When a writer holds the file past ``wait`` seconds.
+    """
+    started = time.monotonic()
+    target = _target(path)
+    if target.is_dir():
+        raise _not_a_warehouse(target, "a folder")
     if not target.exists():
-        raise FileNotFoundError(
+        raise WarehouseMissing(
             f"warehouse {target} does not exist: load exports with `research ingest PATH` "
             f"(or `make demo` for the sample market)")
-    con = duckdb.connect(str(target), read_only=True)
+    con = _open_duckdb(target, read_only=True, wait=wait, started=started)
     try:
         yield con
     finally:

@@ -1,0 +1,347 @@
+"""The warehouse lock protocol: writers one at a time, a study's readers never under a write.
+
+Every process that changes the warehouse (``research ingest``, ``research import-public``,
+approvals) takes the **exclusive** hold for as long as its connection is open; a study takes the
+**shared** hold for its whole run, so no import commits between two of its pages. Several
+shared holds coexist; an exclusive hold excludes every other hold.
+
+The hold lives in a small SQLite file beside the warehouse, ``<warehouse>.lock``, through
+:class:`filelock.ReadWriteLock`: SQLite's shared and exclusive transactions, which rest on the
+kernel's POSIX record locks. The kernel drops a process's locks when it ends, however it ends
+(``kill -9`` included), so a dead holder never leaves the warehouse locked. Who holds it is
+written beside it, one small file per process in ``<warehouse>.holders/``, so that a refusal
+can say "held by `research ingest` (pid 1234, exclusive) since 15:02:07"; entries of processes
+that have ended are ignored and removed.
+
+Holds nest within one process: a process holding the exclusive hold may take either hold
+again (the outer one covers it); a process holding the shared hold may take it again. A
+process holding only the shared hold cannot take the exclusive one (it would wait for itself):
+that is refused at once with :class:`research.faults.Busy`.
+
+Read-only connections (:func:`research.store.warehouse.open_read`) take no hold: the study's
+notebooks run in kernels, child processes of the study, and read under the study's shared hold.
+
+Examples
+--------
+>>> import tempfile
+>>> from pathlib import Path
+>>> w = Path(tempfile.mkdtemp()) / "w.duckdb"
+>>> with hold(w, "shared", purpose="a study"), hold(w, "shared"):
+...     [h["purpose"] for h in holders(w)]
+['a study']
+>>> holders(w)
+[]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from filelock import ReadWriteLock, Timeout
+
+from research.config import dir_mode, file_mode
+from research.faults import Busy
+
+__all__ = ["Mode", "hold", "holders", "lock_path", "holders_dir", "busy_message",
+           "holder_of_pid", "command_name", "make_private_dirs"]
+
+Mode = Literal["shared", "exclusive"]
+
+
+def lock_path(warehouse: str | os.PathLike[str]) -> Path:
+    """The lock file of ``warehouse``: ``<warehouse>.lock`` beside it (symlinks resolved, so
+    every name of one warehouse shares one lock).
+
+    Examples
+    --------
+    >>> lock_path("/data/w.duckdb").name
+    'w.duckdb.lock'
+    """
+    real = Path(os.path.realpath(warehouse))
+    return real.with_name(real.name + ".lock")
+
+
+def holders_dir(warehouse: str | os.PathLike[str]) -> Path:
+    """The folder where holders of ``warehouse`` say who they are: ``<warehouse>.holders/``."""
+    real = Path(os.path.realpath(warehouse))
+    return real.with_name(real.name + ".holders")
+
+
+def command_name(argv: list[str] | None = None) -> str:
+    """A short name for the running command, for "held by …": ``research ingest``.
+
+    Examples
+    --------
+    >>> command_name(["/venv/bin/research", "ingest", "exports/", "--wait", "60"])
+    'research ingest'
+    >>> command_name(["/p/research/__main__.py", "run", "templates/weekly.yaml"])
+    'research run'
+    >>> command_name(["-c"])
+    'python'
+    """
+    argv = list(sys.argv if argv is None else argv)
+    if not argv or argv[0] in ("", "-c", "-m"):
+        return "python"
+    first = Path(argv[0])
+    name = first.parent.name if first.name == "__main__.py" else first.name
+    words = [name]
+    if len(argv) > 1 and not argv[1].startswith("-") and re.fullmatch(r"[\w.-]+", argv[1]) \
+            and "/" not in argv[1] and "." not in argv[1]:
+        words.append(argv[1])
+    return " ".join(words)
+
+
+def make_private_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents with :func:`research.config.dir_mode`
+    (folders that already exist keep their mode)."""
+    missing = []
+    cur = folder
+    while not cur.exists():
+        missing.append(cur)
+        if cur.parent == cur:
+            break
+        cur = cur.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for made in missing:
+        try:
+            os.chmod(made, dir_mode())
+        except OSError:  # made by another process in between, under its own mode
+            pass
+
+
+# ---------------------------------------------------------------------------- who holds it
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start tick of ``pid`` (Linux), telling a reused pid from the holder."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def _alive(pid: int, start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if start is None:
+        return True
+    now = _process_start(pid)
+    return now is None or now == start
+
+
+def _process_command(pid: int) -> str | None:
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return None
+    argv = [a.decode(errors="replace") for a in raw.split(b"\0") if a]
+    return " ".join(argv)[:200] or None
+
+
+def holders(warehouse: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Who holds ``warehouse`` now, as they wrote it: ``pid``, ``mode``, ``purpose``,
+    ``command``, ``since``; oldest first. Entries of ended processes are removed.
+
+    Returns
+    -------
+    list of dict
+    """
+    folder = holders_dir(warehouse)
+    out = []
+    try:
+        entries = list(folder.glob("*.json"))
+    except OSError:
+        return []
+    for entry in entries:
+        try:
+            info = json.loads(entry.read_text(encoding="utf-8"))
+            pid = int(info["pid"])
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        if not _alive(pid, info.get("start")):
+            try:
+                entry.unlink()
+            except OSError:
+                pass
+            continue
+        out.append(info)
+    return sorted(out, key=lambda h: str(h.get("since", "")))
+
+
+def holder_of_pid(warehouse: str | os.PathLike[str], pid: int) -> dict[str, Any]:
+    """What is known of process ``pid`` holding ``warehouse``: its holder entry, else its
+    command line from ``/proc``."""
+    for info in holders(warehouse):
+        if int(info["pid"]) == pid:
+            return info
+    return {"pid": pid, "mode": None, "purpose": "", "command": _process_command(pid) or "",
+            "since": None}
+
+
+def _describe(info: dict[str, Any]) -> str:
+    name = info.get("purpose") or info.get("command") or "another process"
+    details = [f"pid {info['pid']}"]
+    if info.get("mode"):
+        details.append(str(info["mode"]))
+    text = f"`{name}` ({', '.join(details)})"
+    if info.get("since"):
+        try:
+            since = datetime.fromisoformat(str(info["since"]))
+            text += f" since {since:%H:%M:%S}" if since.date() == datetime.now().date() \
+                else f" since {since:%Y-%m-%d %H:%M}"
+        except ValueError:
+            pass
+    return text
+
+
+def busy_message(warehouse: str | os.PathLike[str], wanted: str, wait: float,
+                 held_by: list[dict[str, Any]] | None = None) -> str:
+    """The one message of a refused hold: the warehouse, who holds it, what to do.
+
+    Examples
+    --------
+    >>> print(busy_message("/d/w.duckdb", "write to", 0, [{"pid": 42, "mode": "shared",
+    ...       "purpose": "research run", "since": None}]))  # doctest: +NORMALIZE_WHITESPACE
+    warehouse /d/w.duckdb is busy: cannot write to it while it is held by `research run`
+    (pid 42, shared). Wait for that to finish and run the command again, or give --wait
+    SECONDS to wait for it.
+    """
+    who = held_by if held_by is not None else holders(warehouse)
+    holder = "; ".join(_describe(h) for h in who) if who else "another process"
+    waited = f" (waited {wait:g} s)" if wait > 0 else ""
+    more = "give a longer --wait SECONDS" if wait > 0 else "give --wait SECONDS to wait for it"
+    return (f"warehouse {warehouse} is busy: cannot {wanted} it while it is held by "
+            f"{holder}{waited}. Wait for that to finish and run the command again, or {more}.")
+
+
+# ---------------------------------------------------------------------------- holding
+
+@dataclass
+class _Held:
+    mode: Mode
+    depth: int
+    lock: ReadWriteLock
+    entry: Path | None
+
+
+_REGISTRY: dict[Path, _Held] = {}
+_REGISTRY_LOCK = threading.RLock()
+
+
+def _write_entry(warehouse: Path, mode: Mode, purpose: str) -> Path | None:
+    """Say who holds the warehouse; a failure to say it never fails the hold."""
+    folder = holders_dir(warehouse)
+    pid = os.getpid()
+    info = {"pid": pid, "start": _process_start(pid), "mode": mode,
+            "purpose": purpose or command_name(),
+            "command": " ".join(sys.argv)[:200],
+            "since": datetime.now().astimezone().isoformat(timespec="seconds")}
+    entry = folder / f"{pid}.json"
+    tmp = folder / f".{pid}.{threading.get_ident()}.tmp"
+    try:
+        make_private_dirs(folder)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode())
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            json.dump(info, out, ensure_ascii=False)
+        os.replace(tmp, entry)
+    except OSError:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        return None
+    return entry
+
+
+def _new_lock(path: Path) -> ReadWriteLock:
+    existed = path.exists()
+    make_private_dirs(path.parent)
+    lock = ReadWriteLock(path, is_singleton=False)
+    if not existed:
+        try:
+            os.chmod(path, file_mode())
+        except OSError:
+            pass
+    return lock
+
+
+@contextmanager
+def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
+         purpose: str = "") -> Iterator[None]:
+    """Hold ``warehouse`` shared (a study) or exclusive (a writer) for the ``with`` block.
+
+    Parameters
+    ----------
+    warehouse : path-like
+        The DuckDB file (it need not exist yet).
+    mode : {"shared", "exclusive"}
+    wait : float
+        Seconds to wait for a conflicting holder to finish; 0 refuses at once.
+    purpose : str
+        Who is holding, for other processes' messages (default: the command's name, e.g.
+        ``research ingest``).
+
+    Raises
+    ------
+    Busy
+        When another process holds the warehouse in a conflicting mode past ``wait`` seconds
+        (or when this process holds it shared and asks for exclusive), naming the holder and
+        the fix.
+    """
+    if mode not in ("shared", "exclusive"):
+        raise ValueError(f"mode must be 'shared' or 'exclusive', not {mode!r}")
+    if wait < 0:
+        raise ValueError(f"wait must be 0 or more seconds, not {wait}")
+    path = lock_path(warehouse)
+    wanted = "write to" if mode == "exclusive" else "read"
+    with _REGISTRY_LOCK:
+        held = _REGISTRY.get(path)
+        if held is not None:
+            if mode == "exclusive" and held.mode == "shared":
+                raise Busy(busy_message(warehouse, wanted, 0, [
+                    {"pid": os.getpid(), "mode": "shared", "purpose": "this same process",
+                     "since": None}]).replace(
+                    "Wait for that to finish", "Finish the reading first"))
+            held.depth += 1
+        else:
+            lock = _new_lock(path)
+            try:
+                if mode == "exclusive":
+                    lock.acquire_write(timeout=wait, blocking=wait > 0)
+                else:
+                    lock.acquire_read(timeout=wait, blocking=wait > 0)
+            except Timeout:
+                lock.close()
+                raise Busy(busy_message(warehouse, wanted, wait)) from None
+            except BaseException:
+                lock.close()
+                raise
+            held = _Held(mode, 1, lock, _write_entry(Path(warehouse), mode, purpose))
+            _REGISTRY[path] = held
+    try:
+        yield
+    finally:
+        with _REGISTRY_LOCK:
+            held.depth -= 1
+            if held.depth == 0:
+                _REGISTRY.pop(path, None)
+                if held.entry is not None:
+                    try:
+                        held.entry.unlink()
+                    except OSError:
+                        pass
+                held.lock.close()
