@@ -40,6 +40,7 @@ import os
 import re
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ from research.config import dir_mode, file_mode
 from research.faults import Busy
 
 __all__ = ["Mode", "hold", "holders", "lock_path", "holders_dir", "busy_message",
-           "holder_of_pid", "command_name", "make_private_dirs"]
+           "holder_of_pid", "command_name", "make_private_dirs", "tell_waiting",
+           "waiting_message"]
 
 Mode = Literal["shared", "exclusive"]
 
@@ -279,6 +281,38 @@ def _new_lock(path: Path) -> ReadWriteLock:
     return lock
 
 
+def tell_waiting(message: str) -> None:
+    """Say on stderr that a command is waiting for the warehouse (once per wait)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def waiting_message(warehouse: str | os.PathLike[str], wanted: str, wait: float,
+                    held_by: list[dict[str, Any]] | None = None) -> str:
+    """What a command prints when it starts waiting: the holder and how long it will wait."""
+    who = held_by if held_by is not None else holders(warehouse)
+    holder = "; ".join(_describe(h) for h in who) if who else "another process"
+    return (f"warehouse {warehouse} is held by {holder}; waiting up to {wait:g} s to "
+            f"{wanted} it …")
+
+
+def _acquire(lock: ReadWriteLock, mode: Mode, warehouse: str | os.PathLike[str],
+             wait: float) -> None:
+    take = lock.acquire_write if mode == "exclusive" else lock.acquire_read
+    wanted = "write to" if mode == "exclusive" else "read"
+    started = time.monotonic()
+    try:
+        take(timeout=0, blocking=False)
+        return
+    except Timeout:
+        if wait <= 0:
+            raise Busy(busy_message(warehouse, wanted, wait)) from None
+    tell_waiting(waiting_message(warehouse, wanted, wait))
+    try:
+        take(timeout=max(wait - (time.monotonic() - started), 0.0), blocking=True)
+    except Timeout:
+        raise Busy(busy_message(warehouse, wanted, wait)) from None
+
+
 @contextmanager
 def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
          purpose: str = "") -> Iterator[None]:
@@ -290,7 +324,8 @@ def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
         The DuckDB file (it need not exist yet).
     mode : {"shared", "exclusive"}
     wait : float
-        Seconds to wait for a conflicting holder to finish; 0 refuses at once.
+        Seconds to wait for a conflicting holder to finish (saying so on stderr once); 0
+        refuses at once.
     purpose : str
         Who is holding, for other processes' messages (default: the command's name, e.g.
         ``research ingest``).
@@ -304,29 +339,21 @@ def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
     """
     if mode not in ("shared", "exclusive"):
         raise ValueError(f"mode must be 'shared' or 'exclusive', not {mode!r}")
-    if wait < 0:
+    if not wait >= 0:
         raise ValueError(f"wait must be 0 or more seconds, not {wait}")
     path = lock_path(warehouse)
-    wanted = "write to" if mode == "exclusive" else "read"
     with _REGISTRY_LOCK:
         held = _REGISTRY.get(path)
         if held is not None:
             if mode == "exclusive" and held.mode == "shared":
-                raise Busy(busy_message(warehouse, wanted, 0, [
-                    {"pid": os.getpid(), "mode": "shared", "purpose": "this same process",
-                     "since": None}]).replace(
-                    "Wait for that to finish", "Finish the reading first"))
+                raise Busy(
+                    f"warehouse {warehouse} is busy: this process reads it under a shared hold "
+                    f"and cannot write to it at the same time; finish the reading first")
             held.depth += 1
         else:
             lock = _new_lock(path)
             try:
-                if mode == "exclusive":
-                    lock.acquire_write(timeout=wait, blocking=wait > 0)
-                else:
-                    lock.acquire_read(timeout=wait, blocking=wait > 0)
-            except Timeout:
-                lock.close()
-                raise Busy(busy_message(warehouse, wanted, wait)) from None
+                _acquire(lock, mode, warehouse, wait)
             except BaseException:
                 lock.close()
                 raise

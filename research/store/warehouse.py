@@ -33,7 +33,14 @@ import pandas as pd
 
 from research.config import default_warehouse, file_mode
 from research.faults import Busy, UsageFault, environment_fault
-from research.store.locks import busy_message, hold, holder_of_pid, make_private_dirs
+from research.store.locks import (
+    busy_message,
+    hold,
+    holder_of_pid,
+    make_private_dirs,
+    tell_waiting,
+    waiting_message,
+)
 from research.store.schema import TABLES, Column, Table
 
 __all__ = [
@@ -212,19 +219,23 @@ def _open_duckdb(target: Path, *, read_only: bool, wait: float,
     other process has the file open; that is retried until ``wait`` seconds after
     ``started`` (``time.monotonic()``), then :class:`Busy` names the process DuckDB reports.
     """
+    wanted = "read" if read_only else "write to"
+    told = False
     while True:
         try:
             return duckdb.connect(str(target), read_only=read_only)
         except duckdb.IOException as exc:
             text = str(exc)
             if _LOCK_ERROR in text:
-                if time.monotonic() - started + _RETRY_S <= wait:
-                    time.sleep(_RETRY_S)
-                    continue
                 pid = _holder_pid(text)
                 held_by = [holder_of_pid(target, pid)] if pid is not None else None
-                raise Busy(busy_message(target, "read" if read_only else "write to", wait,
-                                        held_by)) from None
+                if time.monotonic() - started + _RETRY_S <= wait:
+                    if not told:
+                        tell_waiting(waiting_message(target, wanted, wait, held_by))
+                        told = True
+                    time.sleep(_RETRY_S)
+                    continue
+                raise Busy(busy_message(target, wanted, wait, held_by)) from None
             if "not a valid DuckDB database" in text:
                 try:
                     with open(target, "rb") as fh:

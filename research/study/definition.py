@@ -56,6 +56,7 @@ __all__ = [
     "load_study",
     "apply_overrides",
     "validate",
+    "study_warehouse",
     "notebook_parameters",
 ]
 
@@ -376,6 +377,17 @@ def _shared_for_scope(shared: dict[str, Any], problems: list[str]) -> dict[str, 
             "currency": str(shared.get("currency") or "")}
 
 
+def study_warehouse(study: Study) -> Path:
+    """The warehouse file a study reads: its ``warehouse`` value, else the default, resolved.
+
+    Examples
+    --------
+    >>> study_warehouse(Study("s", "", Path("s.yaml"), {"warehouse": "/d/w.duckdb"}, ()))
+    PosixPath('/d/w.duckdb')
+    """
+    return Path(str(study.shared.get("warehouse") or default_warehouse())).expanduser().resolve()
+
+
 def validate(study: Study) -> StudyRun:
     """Check a study against its notebooks and the warehouse, and resolve its scope, before
     anything runs.
@@ -432,7 +444,7 @@ def validate(study: Study) -> StudyRun:
     elif category in (".", "..") or re.search(r"[/\\\x00]", category) or category.startswith("."):
         problems.append(f"category {category!r} cannot be used as a folder name")
         category = ""
-    warehouse = Path(str(shared.get("warehouse") or default_warehouse())).expanduser().resolve()
+    warehouse = study_warehouse(study)
     scope: Scope | None = None
     if not warehouse.exists():
         problems.append(f"warehouse {warehouse} does not exist: load exports with "

@@ -24,11 +24,12 @@ from typing import Any
 
 from research.config import PROJECT_ROOT, default_reports
 from research.pages import report
+from research.store.locks import hold
 from research.store.warehouse import ingest_log
 from research.study.definition import StudyRun
 from research.study.kernels import engine_kwargs
 
-__all__ = ["run_study", "run_page", "swap_into_place", "code_version"]
+__all__ = ["run_study", "run_page", "swap_into_place", "code_version", "run_purpose"]
 
 
 # ---------------------------------------------------------------------------- provenance
@@ -64,8 +65,13 @@ def _provenance(warehouse: Path) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------- running
 
 def run_study(run: StudyRun, reports: str | os.PathLike[str] | None = None, jobs: int = 2,
-              progress: bool | None = None) -> dict[str, Any]:
+              progress: bool | None = None, *, wait: float = 0.0) -> dict[str, Any]:
     """Run a validated study and render its report; return the manifest.
+
+    The whole run holds the warehouse's shared hold (:func:`research.store.locks.hold`): no
+    import commits while it runs, so every page reads the same data, and the provenance in
+    ``manifest.json`` (the ingest log, read once under the hold) is exactly what the pages
+    read. An import started meanwhile waits or is refused with a message naming this run.
 
     The week is built in a temporary folder beside ``reports/<category>/<week>/`` and swapped
     in with renames only once every page is executed and rendered and the index written, so a
@@ -82,12 +88,32 @@ def run_study(run: StudyRun, reports: str | os.PathLike[str] | None = None, jobs
         Notebooks run at once (each in its own kernel process); 1 runs them one after the other.
     progress : bool, optional
         Progress bars (default: when stderr is a terminal).
+    wait : float
+        Seconds to wait for a writer (an import, an approval) holding the warehouse to finish;
+        0 refuses at once.
 
     Returns
     -------
     dict
         The manifest (also written as ``manifest.json``), with ``"index"`` the index path.
+
+    Raises
+    ------
+    research.faults.Busy
+        When a writer holds the warehouse past ``wait`` seconds.
     """
+    with hold(run.warehouse, "shared", wait=wait, purpose=run_purpose(run)):
+        return _run_held(run, reports, jobs, progress)
+
+
+def run_purpose(run: StudyRun) -> str:
+    """How a running study names itself to a process it keeps waiting:
+    ``research run weekly (保温杯 2026-W47)``."""
+    return f"research run {run.study.name} ({run.scope.category} {run.scope.week})"
+
+
+def _run_held(run: StudyRun, reports: str | os.PathLike[str] | None, jobs: int,
+              progress: bool | None) -> dict[str, Any]:
     scope = run.scope
     root = Path(reports) if reports is not None else default_reports()
     week_dir = root / scope.category / scope.week
