@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from research.faults import Refused
 from research.store.schema import TABLES, normalise_header
 
 __all__ = ["ExportError", "RawExport", "read_export", "file_hash", "SUPPORTED_SUFFIXES"]
@@ -30,8 +31,10 @@ _KNOWN_HEADERS = {normalise_header(a) for t in TABLES.values() for c in t.column
 _CATEGORY_LINE = re.compile(r"^\s*(?:类目|行业类目|类目名称)\s*[:：]\s*([^,，\s]+)")
 
 
-class ExportError(ValueError):
-    """An export that cannot be read or loaded; the message names file, rows and columns."""
+class ExportError(Refused):
+    """An export that cannot be read or loaded; the message names file, rows and columns.
+
+    A :class:`research.faults.Refused` (exit code 1), and so still a ``ValueError``."""
 
 
 @dataclass
