@@ -5,6 +5,13 @@ Sheets 概况 (the plan summary), 日计划, 周计划 and 月计划, with Chine
 autofilter. Values, not formulas, are written, so every reader sees the same numbers; the
 file is written beside its target and moved into place, so a reader never sees half a file.
 
+Text from the data (event names, categories, keywords, shop names) is always written as a
+string cell, never as a formula, a hyperlink or a number: the workbook is opened with
+xlsxwriter's ``strings_to_formulas``, ``strings_to_urls`` and ``strings_to_numbers`` all off
+(:data:`WORKBOOK_OPTIONS`), so an event named ``=HYPERLINK("http://x","点我")`` shows as that
+text and runs nothing, and the cell holds the exact text (no quote added, unlike the CSVs of
+:mod:`research.pages.results`, which have no cell types).
+
 Examples
 --------
 >>> import tempfile
@@ -31,7 +38,12 @@ import pandas as pd
 
 from research.plan.metrics import MONEY_METRICS, PLAN_METRICS
 
-__all__ = ["write_plan_xlsx"]
+__all__ = ["write_plan_xlsx", "WORKBOOK_OPTIONS"]
+
+#: xlsxwriter workbook options: every text cell is a string cell — never a formula (``=…``),
+#: a hyperlink (``http://…``) or a number parsed from text
+WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
+                    "strings_to_numbers": False}
 
 #: column labels of the plan sheets
 LABELS = {
@@ -59,7 +71,7 @@ def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -
     shown = frame.rename(columns=LABELS)
     shown.to_excel(writer, sheet_name=name, index=False, startrow=1)
     sheet = writer.sheets[name]
-    sheet.write(0, 0, title, book.add_format({"bold": True, "font_size": 13}))
+    sheet.write_string(0, 0, str(title), book.add_format({"bold": True, "font_size": 13}))
     for j, col in enumerate(frame.columns):
         kind = ("money" if col in MONEY_METRICS or col == "aov" else
                 "share" if col == "conversion" else "ratio" if col == "roi" else
@@ -69,7 +81,7 @@ def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -
         label = LABELS.get(col, col)
         width = max(len(str(label)) * 2 + 2, 12 if kind != "text" else 14)
         sheet.set_column(j, j, width, formats[kind])
-        sheet.write(1, j, label, head)
+        sheet.write_string(1, j, str(label), head)
     sheet.freeze_panes(2, 1)
     sheet.autofilter(1, 0, 1 + len(frame), len(frame.columns) - 1)
 
@@ -79,12 +91,15 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
     """Write ``plan.xlsx``: sheets 概况 (summary), 日计划, 周计划, 月计划.
 
     Values (not formulas) are written, so every reader sees the same numbers; units, money,
-    shares and dates carry number formats; headers are frozen and columns sized.
+    shares and dates carry number formats; headers are frozen and columns sized. Every text
+    cell — the title, the summary, labels, event names — is a string cell holding the exact
+    text, even when it starts with ``=`` (:data:`WORKBOOK_OPTIONS`).
     """
 
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
-    with pd.ExcelWriter(tmp, engine="xlsxwriter") as writer:
+    with pd.ExcelWriter(tmp, engine="xlsxwriter",
+                        engine_kwargs={"options": dict(WORKBOOK_OPTIONS)}) as writer:
         book = writer.book
         sheet = book.add_worksheet("概况")
         writer.sheets["概况"] = sheet
@@ -92,15 +107,15 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
         key = book.add_format({"bold": True, "bg_color": "#deeaf6", "border": 1,
                                "text_wrap": True, "valign": "top"})
         val = book.add_format({"text_wrap": True, "valign": "top", "border": 1})
-        sheet.write(0, 0, title, bold)
+        sheet.write_string(0, 0, str(title), bold)
         sheet.set_column(0, 0, 22)
         sheet.set_column(1, 1, 70)
         sheet.set_column(2, 2, 40)
         for i, row in enumerate(summary.itertuples(index=False), start=2):
-            sheet.write(i, 0, str(row[0]), key)
-            sheet.write(i, 1, str(row[1]), val)
+            sheet.write_string(i, 0, str(row[0]), key)
+            sheet.write_string(i, 1, str(row[1]), val)
             if len(row) > 2:
-                sheet.write(i, 2, str(row[2]), val)
+                sheet.write_string(i, 2, str(row[2]), val)
         sheet.freeze_panes(2, 0)
         cols_daily = ["date", "week", "event", *[c for c in PLAN_METRICS if c in daily]]
         _sheet(writer, daily[cols_daily], "日计划", f"{title} · 日计划")
