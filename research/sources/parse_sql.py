@@ -2,7 +2,9 @@
 
 ``create_macros`` defines the temporary SQL macros every parse uses (``_norm``: full-width
 digits and signs to ASCII; ``_absent``: ``-``/``--``/empty and the like as missing; ``_num``:
-``1,234``, ``¥12``, ``1.2万``, ``100+``; ``_share``: ``12.34%`` as 0.1234; ``_date``:
+``1,234``, ``¥12``, ``1.2万``, ``100+``; ``_share``: ``12.34%`` as 0.1234; ``_fin``: a
+number only if it is finite, so ``inf``, ``Infinity``, ``1e309`` and ``NaN`` parse to NULL and
+are refused as not a number, on the fast path and the thorough one alike; ``_date``:
 ``2026-11-01``, ``2026/11/1``, ``20261101``, ``2026年11月1日``...; ``_text``: spaces folded).
 ``build_clean`` turns the staged ``_raw`` table (text columns ``c0..cn``) into ``_clean``: one
 column ``r_<name>`` with the raw text and one ``<name>`` with the parsed value per canonical
@@ -20,6 +22,9 @@ Examples
 >>> con.execute("SELECT _num('1.2万'), _num('１，２３４'), _share('12.5%'), _absent('--'), "
 ...             "_date('2026年11月1日')").fetchone()
 (12000.0, 1234.0, 0.125, True, datetime.date(2026, 11, 1))
+>>> con.execute("SELECT _num('inf'), _num('-Infinity'), _num('1e309'), _share('1e309%'), "
+...             "_num('1e309万')").fetchone()
+(None, None, None, None, None)
 """
 
 from __future__ import annotations
@@ -55,12 +60,12 @@ def create_macros(con: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TEMP MACRO _numtext(x) AS
             replace(replace(replace(replace(replace(_norm(x), ',', ''), ' ', ''), '¥', ''),
                     '￥', ''), '元', '');
-        CREATE OR REPLACE TEMP MACRO _num(x) AS
+        CREATE OR REPLACE TEMP MACRO _num(x) AS _fin(
             TRY_CAST(rtrim(_numtext(x), '+万') AS DOUBLE)
-            * CASE WHEN contains(_numtext(x), '万') THEN 10000 ELSE 1 END;
-        CREATE OR REPLACE TEMP MACRO _share(x) AS CASE
+            * CASE WHEN contains(_numtext(x), '万') THEN 10000 ELSE 1 END);
+        CREATE OR REPLACE TEMP MACRO _share(x) AS _fin(CASE
             WHEN suffix(_numtext(x), '%') THEN TRY_CAST(rtrim(_numtext(x), '%') AS DOUBLE) / 100
-            ELSE TRY_CAST(_numtext(x) AS DOUBLE) END;
+            ELSE TRY_CAST(_numtext(x) AS DOUBLE) END);
         CREATE OR REPLACE TEMP MACRO _date(x) AS
             CAST(try_strptime(_norm(x), [{formats}]) AS DATE);
         CREATE OR REPLACE TEMP MACRO _text(x) AS
