@@ -294,6 +294,8 @@ def connect(path: str | os.PathLike[str] | None = None, *,
                          f"{target.parent} is a file; give --warehouse a path in a folder")
     if target.is_dir():
         raise _not_a_warehouse(target, "a folder")
+    if target.exists() and target.stat().st_size >= 12:
+        _check_file(target)  # plainly not a warehouse: refused before anything is made
     try:
         make_private_dirs(target.parent)
     except OSError as exc:
