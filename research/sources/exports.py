@@ -13,6 +13,22 @@ dates as ``2026-11-01``, ``2026/11/1``, ``20261101`` or ``2026年11月1日``. Th
 cells lives in :mod:`research.sources.parse_sql`; recognising the table, validating the parsed cells
 and loading them live here.
 
+Refused besides cells that do not parse: non-finite numbers (``inf``, ``Infinity``, ``NaN``
+written as a number, ``1e309``); whole numbers beyond 2**53 (``1e19``: a count that large is
+no count, and digits beyond 2**53 are lost on the way); IDs in scientific notation
+(``7.1E+12``) on any row; dates outside the plausible range (:func:`date_range`: by default
+2000-01-01 to the end of next year, ``RESEARCH_DATE_RANGE=FROM..TO`` or ``--dates FROM..TO``
+to change it); two headers giving the same column (``搜索人气`` and ``popularity``); CSV rows
+with more or fewer fields than the header, anywhere in the file; cells longer than
+:data:`MAX_CELL_CHARS` characters (Excel's own limit).
+
+Whatever happens to one file, the others of the batch are still tried, and every file gets
+an outcome. The original is copied into the raw folder under a temporary name in
+``<raw>/.incoming/<pid>-…/``, flushed, checked against the export's SHA-256 and only then
+renamed into place; a kept copy found damaged or missing when its export comes again is
+restored and the repair recorded in the ``raw_repairs`` table. :func:`verify_raw_copies`
+checks every kept copy against the log.
+
 Examples
 --------
 >>> import tempfile
@@ -31,18 +47,26 @@ Examples
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
+import errno
+import hashlib
+import itertools
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from research.config import default_warehouse, raw_dir_for
+from research.config import default_warehouse, file_mode, raw_dir_for
+from research.faults import Fault, UsageFault, environment_fault
 from research.sources.parse_sql import build_clean, create_macros
 from research.sources.readers import (
     SUPPORTED_SUFFIXES,
@@ -51,6 +75,7 @@ from research.sources.readers import (
     file_hash,
     read_export,
 )
+from research.store.locks import make_private_dirs
 from research.store.schema import (
     AUDIENCE_DIMENSIONS,
     TABLES,
@@ -64,15 +89,36 @@ from research.store.warehouse import (
     fetch_one,
     log_ingest,
     next_ingest_id,
+    open_read,
     store,
 )
 
 __all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "ExportError",
-           "IngestError"]
+           "IngestError", "date_range", "verify_raw_copies", "MAX_CELL_CHARS", "MAX_WHOLE",
+           "DATE_RANGE_ENV"]
 
 IngestError = ExportError
 _MAX_LISTED = 8
 _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
+
+#: the longest cell accepted, in characters: Excel's own limit for a cell
+MAX_CELL_CHARS = 32_767
+#: the largest whole number accepted in a count column: beyond 2**53 a number read from text
+#: loses digits, and no count of visitors, units or listings comes near it
+MAX_WHOLE = 2**53
+#: the environment variable widening or narrowing the plausible dates (``FROM..TO``)
+DATE_RANGE_ENV = "RESEARCH_DATE_RANGE"
+#: the first plausible date of an export's row: the platform and public datasets this
+#: workbench reads start in 2004 and later, so a year 1900 or 0001 is a typing or export error
+_EARLIEST = dt.date(2000, 1, 1)
+_INCOMING = ".incoming"
+_REPAIRS_DDL = """CREATE TABLE IF NOT EXISTS raw_repairs (
+    repaired_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
+    raw_path     VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    found        VARCHAR NOT NULL,
+    restored_from VARCHAR NOT NULL
+)"""
 
 
 @dataclass(frozen=True)
@@ -89,6 +135,10 @@ class IngestResult:
         Rows new / replaced / unchanged, for loaded files.
     message : str
         One line for the user (the whole error for failed files).
+    code : int
+        The exit code this outcome calls for (:mod:`research.faults`): 0 loaded or skipped,
+        1 refused (a bad file, or an unexpected error), 4 the machine refused (disk full,
+        permission denied).
     """
 
     file: Path
@@ -96,6 +146,7 @@ class IngestResult:
     table: str | None
     result: StoreResult | None
     message: str
+    code: int = 0
 
 
 # --------------------------------------------------------------------------- table mapping
@@ -125,6 +176,37 @@ def _map_headers(tbl: Table, headers: Sequence[str]) -> dict[str, int]:
     return {name: pos for name, (_, pos) in best.items()}
 
 
+def _letter(index: int) -> str:
+    """Excel's letter for a 0-based column position (0 → A, 26 → AA)."""
+    text = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        text = chr(65 + rest) + text
+    return text
+
+
+def _clashes(tbl: Table, headers: Sequence[str]) -> list[str]:
+    """Columns of ``tbl`` that two or more headers supply (the preferred price aside)."""
+    index = _alias_index(tbl)
+    givers: dict[str, list[int]] = {}
+    for pos, header in enumerate(headers):
+        for _, col in index.get(normalise_header(header), []):
+            if col.name in ("channel_raw", "attributes"):
+                continue
+            givers.setdefault(col.name, []).append(pos)
+            break  # one header supplies one column of a table, as in _map_headers
+    lines = []
+    for name, positions in givers.items():
+        preferred = [p for p in positions if _PREFERRED.get(name) == headers[p].strip()]
+        if len(positions) < 2 or len(preferred) == 1:
+            continue
+        named = " and ".join(f"{headers[p]} (column {_letter(p)})" for p in positions)
+        lines.append(f"{named} both give {name}; expected one column per field — delete or "
+                     f"rename all but one")
+    return lines
+
+
 def detect_table(headers: Sequence[str], table: str | None = None,
                  defaults: dict[str, str] | None = None) -> tuple[Table, dict[str, int]]:
     """Recognise which canonical table a header row belongs to.
@@ -147,7 +229,8 @@ def detect_table(headers: Sequence[str], table: str | None = None,
     Raises
     ------
     ExportError
-        No table, or several equally, match; the message lists what each table lacks.
+        No table, or several equally, match (the message lists what each table lacks), or
+        two headers give the same column of the table (``搜索人气`` and ``popularity``).
     """
     defaults = defaults or {}
     candidates = [TABLES[table]] if table else list(TABLES.values())
@@ -172,6 +255,9 @@ def detect_table(headers: Sequence[str], table: str | None = None,
                     f"looks like a {other.name} export (it has "
                     f"{', '.join(headers[other_map[c]] for c in stray)}) but lacks {want}. "
                     f"Headers found: {shown}")
+        clashes = _clashes(chosen, headers)
+        if clashes:
+            raise ExportError(f"{chosen.name} headers: " + "; ".join(clashes))
         return chosen, mapping
     if len(ok) > 1:
         raise ExportError(
@@ -189,6 +275,50 @@ def detect_table(headers: Sequence[str], table: str | None = None,
 
 # --------------------------------------------------------------------------- validation
 
+def date_range(text: str | None = None, *, today: dt.date | None = None,
+               ) -> tuple[dt.date, dt.date]:
+    """The plausible dates of an export's rows: rows dated outside are refused.
+
+    By default 2000-01-01 to the last day of next year: the platforms' and the public
+    datasets' data start in 2004 and later, and a promotion calendar may plan a year ahead;
+    a year 1, 1900, 2099 or 9999 is a typing or export error that would otherwise move the
+    study's default week. ``text`` (``FROM..TO``, as ``$RESEARCH_DATE_RANGE`` or ``research
+    ingest --dates`` give it) replaces the default; either side may be left empty to keep
+    the default there.
+
+    Raises
+    ------
+    UsageFault
+        When ``text`` is not ``YYYY-MM-DD..YYYY-MM-DD`` with FROM not after TO.
+
+    Examples
+    --------
+    >>> date_range(today=dt.date(2026, 12, 3))
+    (datetime.date(2000, 1, 1), datetime.date(2027, 12, 31))
+    >>> date_range("1990-01-01..2035-12-31")
+    (datetime.date(1990, 1, 1), datetime.date(2035, 12, 31))
+    >>> date_range("..2030-06-30", today=dt.date(2026, 12, 3))[1]
+    datetime.date(2030, 6, 30)
+    """
+    today = today or dt.date.today()
+    lo, hi = _EARLIEST, dt.date(today.year + 1, 12, 31)
+    if text is None or not text.strip():
+        return lo, hi
+    parts = text.strip().split("..")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        lo = dt.date.fromisoformat(parts[0].strip()) if parts[0].strip() else lo
+        hi = dt.date.fromisoformat(parts[1].strip()) if parts[1].strip() else hi
+    except ValueError:
+        raise UsageFault(f"date range {text!r}: expected FROM..TO such as "
+                         f"1990-01-01..2035-12-31 (--dates or ${DATE_RANGE_ENV})") from None
+    if lo > hi:
+        raise UsageFault(f"date range {text!r}: FROM is after TO; expected FROM..TO such as "
+                         f"1990-01-01..2035-12-31 (--dates or ${DATE_RANGE_ENV})")
+    return lo, hi
+
+
 def _rows_text(rows: list[int], total: int) -> str:
     shown = ", ".join(str(r) for r in rows[:_MAX_LISTED])
     more = f" and {total - _MAX_LISTED} more" if total > _MAX_LISTED else ""
@@ -199,51 +329,77 @@ def _values_text(values: list[object]) -> str:
     seen: list[str] = []
     for v in values:
         s = repr(v) if not isinstance(v, str) else f"'{v}'"
+        if len(s) > 60:
+            s = s[:50] + f"…' ({len(str(v)):,} characters)"
         if s not in seen:
             seen.append(s)
     return ", ".join(seen[:4])
 
 
+@dataclass(frozen=True)
+class _Check:
+    cond: str       # SQL condition on a row of ``source`` that is a problem
+    label: str      # the column as the user knows it
+    expect: str     # what a valid cell looks like
+    raw: str        # the column holding the cell as written
+    source: str     # ``_clean``, or ``_suspect`` (rows with a cell that did not parse)
+
+
 def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int],
-              headers: Sequence[str]) -> tuple[list[str], bool]:
+              headers: Sequence[str], dates: tuple[dt.date, dt.date],
+              ) -> tuple[list[str], bool]:
     """Check the staged ``_clean`` table.
 
     Returns one line per (column, problem), and whether some key occurs more than once
     (identical repeats are allowed and kept once).
     """
-    checks: list[tuple[str, str, str]] = []  # (condition, column label, expectation)
+    checks: list[_Check] = []
+    lo, hi = dates
     for col in tbl.columns:
-        if col.name not in mapping and col.name not in ("channel",):
-            continue
-        if col.name == "channel":
+        if col.name not in mapping or col.name == "channel":
             continue
         header = headers[mapping[col.name]]
         label = f"{header} ({col.name})" if normalise_header(header) != col.name else header
         raw, clean = f'"r_{col.name}"', f'"{col.name}"'
         expect = col.expectation()
+
+        def add(cond: str, what: str, source: str = "_clean", *, label: str = label,
+                raw: str = raw) -> None:
+            checks.append(_Check(cond, label, what, raw, source))
+
         if col.required:
-            checks.append((f"{clean} IS NULL AND ({raw} IS NULL OR _absent({raw}))", label,
-                           f"a value ({expect})"))
-        checks.append((f"{clean} IS NULL AND {raw} IS NOT NULL AND NOT _absent({raw})", label,
-                       expect))
+            add(f"{clean} IS NULL AND ({raw} IS NULL OR _absent({raw}))", f"a value ({expect})",
+                "_suspect")
+        add(f"{clean} IS NULL AND {raw} IS NOT NULL AND NOT _absent({raw})", expect,
+            "_suspect")
         if col.kind == "id":
-            checks.append((f"contains(lower({raw}), 'e+') AND "
-                           f"regexp_matches(_norm({raw}), '^[0-9.]+[eE][+]?[0-9]+$')", label,
-                           "the full ID as text (this one is in scientific notation, its "
-                           "digits are lost: format the column as text before exporting)"))
+            # on every row: a scientific ID parses as text, so its row is not suspect
+            add(f"(contains({raw}, 'E') OR contains({raw}, 'e') OR contains({raw}, 'Ｅ') "
+                f"OR contains({raw}, 'ｅ')) AND regexp_matches(replace(upper(_norm({raw})), "
+                f"'Ｅ', 'E'), '^[0-9]+(\\.[0-9]*)?E\\+[0-9]+$|^[0-9]+\\.[0-9]*E[0-9]+$')",
+                "the full ID as text (this one is in scientific notation, its digits are "
+                "lost: format the column as text before exporting)")
         if col.kind == "int":
-            checks.append((f"{clean} IS NOT NULL AND {clean} <> round({clean})", label, expect))
+            add(f"{clean} IS NOT NULL AND {clean} <> round({clean})", expect)
+            add(f"abs({clean}) > {MAX_WHOLE}",
+                f"a whole number of at most {MAX_WHOLE:,} (a count this large is an export "
+                f"error, and its digits are not kept exactly)")
+        if col.kind == "date":
+            add(f"{clean} NOT BETWEEN DATE '{lo}' AND DATE '{hi}'",
+                f"a date from {lo} to {hi} (a plausible date; widen the range with --dates "
+                f"FROM..TO or ${DATE_RANGE_ENV} if the data really lies outside)")
         if col.minimum is not None:
             op = "<=" if col.exclusive_min else "<"
-            checks.append((f"{clean} {op} {col.minimum}", label, expect))
+            add(f"{clean} {op} {col.minimum}", expect)
         if col.maximum is not None:
-            checks.append((f"{clean} > {col.maximum} + 1e-9", label, expect))
+            add(f"{clean} > {col.maximum} + 1e-9", expect)
     if tbl.name == "audience" and "dimension" in mapping:
-        checks.append(("\"dimension\" IS NOT NULL AND \"dimension\" NOT IN "
-                       f"({', '.join(repr(c) for c in AUDIENCE_DIMENSIONS)})",
-                       headers[mapping["dimension"]],
-                       "one of " + ", ".join(f"{names[0]}" for names in
-                                             AUDIENCE_DIMENSIONS.values())))
+        checks.append(_Check(
+            "\"dimension\" IS NOT NULL AND \"dimension\" NOT IN "
+            f"({', '.join(repr(c) for c in AUDIENCE_DIMENSIONS)})",
+            headers[mapping["dimension"]],
+            "one of " + ", ".join(f"{names[0]}" for names in AUDIENCE_DIMENSIONS.values()),
+            '"r_dimension"', "_clean"))
     problems: list[str] = []
     if checks:
         # Cells that failed to parse are rare: look at those rows only for the costly tests.
@@ -251,23 +407,18 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
                  and c.name != "channel"]
         con.execute(f"CREATE OR REPLACE TEMP TABLE _suspect AS SELECT * FROM _clean "
                     f"WHERE {' OR '.join(nulls) or 'FALSE'}")
-        agg = ", ".join(
-            f"(SELECT count(*) FROM {'_suspect' if ('_absent' in c or '_norm' in c) else '_clean'}"
-            f" WHERE {c})" for c, _, _ in checks)
+        agg = ", ".join(f"(SELECT count(*) FROM {c.source} WHERE {c.cond})" for c in checks)
         counts = fetch_one(con, f"SELECT {agg}")
-        for (cond, label, expect), n in zip(checks, counts, strict=True):
+        for check, n in zip(checks, counts, strict=True):
             if not n:
                 continue
-            raw_col = "r_" + next((c.name for c in tbl.columns
-                                   if label.startswith(headers[mapping.get(c.name, -1)])
-                                   and c.name in mapping), "")
-            source = "_suspect" if ("_absent" in cond or "_norm" in cond) else "_clean"
             examples = con.execute(
-                f'SELECT _row, "{raw_col}" FROM {source} WHERE {cond} ORDER BY _row LIMIT '
-                f'{_MAX_LISTED}').fetchall() if raw_col != "r_" else []
+                f"SELECT _row, {check.raw} FROM {check.source} WHERE {check.cond} "
+                f"ORDER BY _row LIMIT {_MAX_LISTED}").fetchall()
             rows = [r[0] for r in examples]
             found = _values_text([r[1] for r in examples if r[1] is not None])
-            problems.append(f"column {label}, {_rows_text(rows, n)}: expected {expect}"
+            problems.append(f"column {check.label}, {_rows_text(rows, n)}: expected "
+                            f"{check.expect}"
                             + (f", found {found}" if found else ", found an empty cell"))
     # the same key twice with different values (keys seen twice first: cheap, usually none)
     key = ", ".join(f'"{k}"' for k in tbl.key)
@@ -298,29 +449,105 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
 
 # --------------------------------------------------------------------------- one file
 
+def _header_fields(raw: RawExport) -> int:
+    """How many fields the CSV's header line has, trailing empty headers included (the data
+    rows are held to that count)."""
+    assert raw.csv_path is not None
+    with open(raw.csv_path, encoding="utf-8-sig", newline="") as handle:
+        line = next(itertools.islice(handle, raw.header_row - 1, None), "")
+    fields = next(csv.reader([line], delimiter=raw.delimiter), [])
+    return max(len(raw.headers), len(fields))
+
+
+def _ragged(con: duckdb.DuckDBPyConnection, name: str, width: int) -> list[str]:
+    """The rows DuckDB rejected while reading (``_rejects``), one line per kind of fault."""
+    found = con.execute("""SELECT error_type, list(DISTINCT line ORDER BY line), count(DISTINCT
+        line), max(CASE WHEN error_type = 'TOO MANY COLUMNS' THEN column_idx END),
+        min(column_idx), any_value(error_message) FROM _rejects
+        GROUP BY ALL ORDER BY min(line)""").fetchall()
+    lines = []
+    for kind, rows, n, most, fewest, text in found:
+        where = _rows_text([int(r) for r in rows], int(n))
+        if kind == "TOO MANY COLUMNS":
+            lines.append(f"{where}: expected {width} fields as in the header, found up to "
+                         f"{most} (a value with an unquoted comma, or a column the header "
+                         f"lacks); fix or re-export those rows")
+        elif kind == "MISSING COLUMNS":
+            lines.append(f"{where}: expected {width} fields as in the header, found as few as "
+                         f"{max(int(fewest or 1) - 1, 1)} (a cut or broken row); fix or "
+                         f"re-export those rows")
+        elif kind == "LINE SIZE OVER MAXIMUM":
+            lines.append(f"{where}: a line too long for its {width} fields — expected cells "
+                         f"of at most {MAX_CELL_CHARS:,} characters")
+        else:
+            lines.append(f"{where}: cannot be read as CSV ({kind.lower()}: "
+                         f"{str(text).splitlines()[0][:200]})")
+    return [f"{name}: {line}" for line in lines]
+
+
 def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> str:
     """Put the file's text cells into ``_raw`` (columns c0..cn); return the SQL giving each
     row's number as Excel shows it."""
     width = len(raw.headers)
-    if raw.kind == "xlsx":
+    if raw.kind != "csv":
         assert raw.frame is not None
         con.register("_raw_frame", raw.frame)
         cols = ", ".join(f'CAST("c{j}" AS VARCHAR) AS c{j}' for j in range(width))
         con.execute(f"CREATE OR REPLACE TEMP TABLE _raw AS SELECT {cols}, _row FROM _raw_frame")
         con.unregister("_raw_frame")
         return "_row"
+    width = _header_fields(raw)
     columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(width)) + "}"
     delim = "\\t" if raw.delimiter == "\t" else raw.delimiter
+    # Strict: a row with more or fewer fields than the header is rejected into _rejects with
+    # its line number, wherever it is. A line may hold every cell at the cap, quotes doubled.
+    longest = max(2 << 20, width * (8 * MAX_CELL_CHARS + 3) + 1024)
     try:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv(
             ?, header = false, skip = {raw.header_row}, columns = {columns},
-            delim = '{delim}', quote = '"', escape = '"', null_padding = true,
-            all_varchar = true, strict_mode = false)""", [str(raw.csv_path)])
+            delim = '{delim}', quote = '"', escape = '"', null_padding = false,
+            all_varchar = true, strict_mode = true, max_line_size = {longest},
+            store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan')
+            """, [str(raw.csv_path)])
+        bad = _ragged(con, raw.path.name, width)
     except duckdb.Error as exc:
+        if _environment_error(exc) is not None:
+            raise
         raise ExportError(f"{raw.path.name}: cannot be read as CSV below the header on row "
                           f"{raw.header_row}: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _rejects_scan")
+    if bad:
+        raise ExportError(f"{raw.path.name}: {len(bad)} problem(s), nothing was loaded and the "
+                          f"warehouse is unchanged:\n"
+                          + "\n".join(f"  - {b.removeprefix(raw.path.name + ': ')}"
+                                      for b in bad))
     # insertion order is file order, so rowid numbers the data rows
     return f"rowid + {raw.header_row + 1}"
+
+
+def _long_cells(con: duckdb.DuckDBPyConnection, headers: Sequence[str], row_expr: str,
+                ) -> list[str]:
+    """Cells of ``_raw`` longer than :data:`MAX_CELL_CHARS` characters, per column.
+
+    ``strlen`` (bytes) is read from the string header, so the common case costs nothing;
+    only cells over the cap in bytes are counted in characters."""
+    width = len(headers)
+    over = [f"(strlen(c{j}) > {MAX_CELL_CHARS} AND length(c{j}) > {MAX_CELL_CHARS})"
+            for j in range(width)]
+    if not over or not fetch_one(con, f"SELECT count(*) FROM _raw WHERE {' OR '.join(over)}")[0]:
+        return []
+    lines = []
+    for j, cond in enumerate(over):
+        n, rows, longest = fetch_one(
+            con, f"SELECT count(*), list({row_expr} ORDER BY rowid)[:{_MAX_LISTED}], "
+                 f"max(length(c{j})) FROM _raw WHERE {cond}")
+        if n:
+            name = headers[j] or f"(no header, column {_letter(j)})"
+            lines.append(f"column {name}, {_rows_text(list(rows), n)}: expected at most "
+                         f"{MAX_CELL_CHARS:,} characters in a cell (Excel's limit), found up "
+                         f"to {longest:,}")
+    return lines
 
 
 def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str, table: str) -> tuple | None:
@@ -328,75 +555,297 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str, table: str) -> 
                        "AND table_name = ? ORDER BY id LIMIT 1", [digest, table]).fetchone()
 
 
-def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
-                table: str | None = None, defaults: dict[str, str] | None = None,
-                force: bool = False, tmp_dir: Path) -> IngestResult:
-    """Load one export through an open warehouse connection (see :func:`ingest_paths`)."""
-    path = Path(path)
+# --------------------------------------------------------------------------- raw copies
+
+def _copy_state(kept: Path, digest: str) -> str:
+    """``ok``, ``missing`` or what is wrong with a kept copy (its size and hash)."""
+    if not kept.is_file():
+        return "missing"
+    found = file_hash(kept)
+    if found == digest:
+        return "ok"
+    return f"damaged ({kept.stat().st_size:,} bytes, SHA-256 {found[:16]}…)"
+
+
+def _write_copy(source: Path, handle: object) -> str:
+    """Copy ``source``'s bytes into the open binary ``handle``; return their SHA-256."""
+    digest = hashlib.sha256()
+    with open(source, "rb") as src:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            digest.update(chunk)
+            handle.write(chunk)  # type: ignore[attr-defined]
+    return digest.hexdigest()
+
+
+def _place_copy(source: Path, kept: Path, digest: str, incoming: Path) -> None:
+    """Copy ``source`` to ``kept`` all or nothing: into a temporary file in ``incoming``
+    (the same file system), flushed and synced, its SHA-256 checked against ``digest``,
+    then renamed over ``kept``. The copy gets :func:`research.config.file_mode`, never the
+    source's mode."""
+    make_private_dirs(kept.parent)
+    temporary = incoming / f"{secrets.token_hex(4)}_{kept.name}"
     try:
-        raw = read_export(path, tmp_dir)
-        facts = {**raw.preamble, **(defaults or {})}
-        try:
-            tbl, mapping = detect_table(raw.headers, table, facts)
-        except ExportError as exc:
-            raise ExportError(f"{path.name}: {exc}") from None
-        used_defaults = {k: v for k, v in facts.items() if k in tbl.names and k not in mapping}
-        digest = file_hash(path)
-        seen = _already_loaded(con, digest, tbl.name)
-        if seen and not force:
-            return IngestResult(path, "skipped", tbl.name, None,
-                                f"{path.name}: already loaded into {tbl.name} as ingest "
-                                f"#{seen[0]} ({seen[2]}, {seen[1]:%Y-%m-%d %H:%M}); nothing "
-                                f"changed")
-        create_macros(con)
-        row_expr = "_row"
-        if raw.has_data:
-            row_expr = _stage(con, raw)
-        if not raw.has_data or fetch_one(con, "SELECT count(*) FROM _raw")[0] == 0:
-            raise ExportError(f"{path.name}: has a header (row {raw.header_row}) but no data "
-                              f"rows; expected at least one row of {tbl.name}")
-        build_clean(con, tbl, mapping, raw.headers, used_defaults, row_expr)
-        con.execute("DROP TABLE _raw")
-        problems, repeats = _validate(con, tbl, mapping, raw.headers)
-        if problems:
-            listing = "\n".join(f"  - {p}" for p in problems)
-            raise ExportError(
-                f"{path.name} (table {tbl.name}): {len(problems)} problem(s), nothing was "
-                f"loaded and the warehouse is unchanged:\n{listing}")
-        key = ", ".join(f'"{k}"' for k in tbl.key)
-        source = "_clean"
-        if repeats:
-            # exact repeats of a row (same key, same values) are kept once
-            con.execute(f"""CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM _clean
-                            QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1""")
-            source = "_dedup"
-        if raw.temporary:
-            raw.temporary.unlink(missing_ok=True)
-        kept = raw_dir / tbl.name / f"{digest[:16]}_{path.name}"
-        con.execute("BEGIN TRANSACTION")
-        copied = False
-        try:
-            ingest_id = next_ingest_id(con)
-            result = store(con, tbl.name, source, ingest_id)
-            if not kept.exists():
-                kept.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, kept)
-                copied = True
-            log_ingest(con, file_name=path.name, content_hash=digest, result=result,
-                       raw_path=str(kept), source="export", ingest_id=ingest_id)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            if copied:
-                kept.unlink(missing_ok=True)
-            raise
-    except ExportError as exc:
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode())
+        with os.fdopen(fd, "wb") as handle:
+            written = _write_copy(source, handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, file_mode())  # exactly the mode, whatever the umask
+        if written != digest:
+            raise ExportError(f"{source.name}: the file changed while it was being loaded "
+                              f"(its SHA-256 is no longer the one read first); nothing was "
+                              f"loaded — load it again once it is complete")
+        os.replace(temporary, kept)
+    finally:
+        temporary.unlink(missing_ok=True)
+    try:
+        folder = os.open(kept.parent, os.O_RDONLY)
+    except OSError:  # pragma: no cover - a folder that cannot be opened: the rename stands
+        return
+    try:
+        os.fsync(folder)
+    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
+        pass
+    finally:
+        os.close(folder)
+
+
+def _mend_copies(con: duckdb.DuckDBPyConnection, path: Path, digest: str,
+                 incoming: Path) -> list[str]:
+    """Restore from ``path`` every kept copy of the same content that is missing or damaged,
+    recording each repair in ``raw_repairs``; return one note per repair."""
+    notes = []
+    kept_paths = [r[0] for r in con.execute(
+        "SELECT DISTINCT raw_path FROM ingest_log WHERE content_hash = ? AND raw_path IS NOT "
+        "NULL ORDER BY 1", [digest]).fetchall()]
+    for text in kept_paths:
+        kept = Path(text)
+        state = _copy_state(kept, digest)
+        if state == "ok":
+            continue
+        _place_copy(path, kept, digest, incoming)
+        con.execute(_REPAIRS_DDL)
+        con.execute("INSERT INTO raw_repairs (raw_path, content_hash, found, restored_from) "
+                    "VALUES (?, ?, ?, ?)", [str(kept), digest, state, str(path)])
+        notes.append(f"raw copy {kept.name} was {state.split(' (')[0]} ({state}); restored "
+                     f"from this file")
+    return notes
+
+
+def verify_raw_copies(warehouse: str | os.PathLike[str] | None = None,
+                      ) -> tuple[int, list[str]]:
+    """Check every raw copy the ingest log names against the SHA-256 it records.
+
+    Returns
+    -------
+    (int, list of str)
+        How many copies were checked, and one line per copy that is missing or whose bytes
+        differ (its size and hash found), naming the export it keeps and the fix.
+    """
+    with open_read(warehouse) as con:
+        kept = con.execute("""SELECT raw_path, content_hash, string_agg(DISTINCT file_name, ', ')
+            FROM ingest_log WHERE raw_path IS NOT NULL GROUP BY ALL ORDER BY 1""").fetchall()
+    problems = []
+    for text, digest, names in kept:
+        state = _copy_state(Path(text), digest)
+        if state != "ok":
+            problems.append(
+                f"{text}: {state}, expected the bytes of {names} (SHA-256 {digest[:16]}…); "
+                f"run `research ingest` on that export again (add --force to reload it), "
+                f"or restore the copy from a backup")
+    return len(kept), problems
+
+
+# --------------------------------------------------------------------------- faults
+
+_ENVIRONMENT_TEXTS = (("No space left", errno.ENOSPC), ("Disk quota exceeded", errno.EDQUOT),
+                      ("Permission denied", errno.EACCES),
+                      ("Read-only file system", errno.EROFS))
+
+
+def _environment_error(exc: BaseException) -> OSError | None:
+    """The machine's refusal behind ``exc`` (a full disk, a missing permission), if any."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EACCES,
+                                                  errno.EPERM, errno.EROFS):
+        return exc
+    if isinstance(exc, duckdb.Error):
+        text = str(exc)
+        for words, number in _ENVIRONMENT_TEXTS:
+            if words in text:
+                return OSError(number, words)
+    return None
+
+
+def _rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open: a failed COMMIT has already ended it, and
+    "cannot rollback - no transaction is active" must not hide the fault that ended it."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
+def _failed(path: Path, exc: BaseException, doing: str) -> IngestResult:
+    """The outcome of a file whose load ended with ``exc`` (nothing of it was kept)."""
+    unchanged = "nothing was loaded from it and the warehouse is unchanged"
+    machine = _environment_error(exc)
+    if machine is not None:
+        fault = environment_fault(machine, f"{path.name}: {doing}")
+        return IngestResult(path, "failed", None, None, f"{fault}; {unchanged}", fault.code)
+    if isinstance(exc, ExportError):
         text = str(exc)
         return IngestResult(path, "failed", None, None,
-                            text if text.startswith(path.name) else f"{path.name}: {text}")
+                            text if text.startswith(path.name) else f"{path.name}: {text}", 1)
+    if isinstance(exc, Fault):
+        return IngestResult(path, "failed", None, None, f"{path.name}: {exc}", exc.code)
+    if isinstance(exc, OSError):
+        return IngestResult(path, "failed", None, None,
+                            f"{path.name}: {doing}: {exc.strerror or exc}"
+                            f"{f' ({exc.filename})' if exc.filename else ''}; {unchanged}", 1)
+    first = (str(exc).splitlines() or [""])[0][:300]
+    return IngestResult(path, "failed", None, None,
+                        f"{path.name}: an unexpected error while {doing} "
+                        f"({type(exc).__name__}: {first}); {unchanged}. This is a fault of "
+                        f"research, not of the file: please report it with the file", 1)
+
+
+# --------------------------------------------------------------------------- one file
+
+def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
+                table: str | None = None, defaults: dict[str, str] | None = None,
+                force: bool = False, tmp_dir: Path,
+                dates: tuple[dt.date, dt.date] | None = None) -> IngestResult:
+    """Load one export through an open warehouse connection (see :func:`ingest_paths`).
+
+    ``tmp_dir`` is a private folder on the raw folder's file system (raw copies are renamed
+    from it into place). Never raises for a fault of the file or the machine: the outcome
+    says what happened."""
+    path = Path(path)
+    doing = "loading it"
+    try:
+        return _ingest_one(con, path, raw_dir, table=table, defaults=defaults, force=force,
+                           tmp_dir=tmp_dir, dates=dates or date_range())
+    except _Stage as stage:
+        doing = stage.doing
+        exc = stage.__cause__ or stage
+        return _failed(path, exc, doing)
+    except Exception as exc:  # whatever it is, the batch goes on (the message names it)
+        return _failed(path, exc, doing)
     finally:
-        for name in ("_raw", "_clean", "_dedup"):
-            con.execute(f"DROP TABLE IF EXISTS {name}")
+        for name in ("_raw", "_clean", "_dedup", "_parsed", "_suspect", "_twice"):
+            try:
+                con.execute(f"DROP TABLE IF EXISTS {name}")
+            except duckdb.Error:  # pragma: no cover - a connection already broken
+                pass
+
+
+class _Stage(Exception):
+    """Carries what the load was doing when the fault in ``__cause__`` happened."""
+
+    def __init__(self, doing: str) -> None:
+        super().__init__(doing)
+        self.doing = doing
+
+
+def _ingest_one(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
+                table: str | None, defaults: dict[str, str] | None, force: bool,
+                tmp_dir: Path, dates: tuple[dt.date, dt.date]) -> IngestResult:
+    try:
+        raw = read_export(path, tmp_dir)
+    except (ExportError, OSError) as exc:
+        raise _Stage("reading the export") from exc
+    try:
+        return _load(con, path, raw, raw_dir, table=table, defaults=defaults, force=force,
+                     tmp_dir=tmp_dir, dates=dates)
+    finally:
+        if raw.temporary:
+            raw.temporary.unlink(missing_ok=True)
+
+
+def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: Path, *,
+          table: str | None, defaults: dict[str, str] | None, force: bool, tmp_dir: Path,
+          dates: tuple[dt.date, dt.date]) -> IngestResult:
+    facts = {**raw.preamble, **(defaults or {})}
+    try:
+        tbl, mapping = detect_table(raw.headers, table, facts)
+    except ExportError as exc:
+        raise ExportError(f"{path.name}: {exc}") from None
+    used_defaults = {k: v for k, v in facts.items() if k in tbl.names and k not in mapping}
+    digest = file_hash(path)
+    seen = _already_loaded(con, digest, tbl.name)
+    if seen and not force:
+        try:
+            restored = _mend_copies(con, path, digest, tmp_dir)
+        except (OSError, duckdb.Error) as exc:
+            raise _Stage("restoring its raw copy") from exc
+        return IngestResult(path, "skipped", tbl.name, None,
+                            f"{path.name}: already loaded into {tbl.name} as ingest "
+                            f"#{seen[0]} ({seen[2]}, {seen[1]:%Y-%m-%d %H:%M}); nothing "
+                            f"changed" + "".join(f"; {m}" for m in restored))
+    create_macros(con)
+    row_expr = "_row"
+    if raw.has_data:
+        row_expr = _stage(con, raw)
+    if not raw.has_data or fetch_one(con, "SELECT count(*) FROM _raw")[0] == 0:
+        raise ExportError(f"{path.name}: has a header (row {raw.header_row}) but no data "
+                          f"rows; expected at least one row of {tbl.name}")
+    long_cells = _long_cells(con, raw.headers, row_expr)
+    if long_cells:
+        listing = "\n".join(f"  - {p}" for p in long_cells)
+        raise ExportError(f"{path.name} (table {tbl.name}): {len(long_cells)} problem(s), "
+                          f"nothing was loaded and the warehouse is unchanged:\n{listing}")
+    build_clean(con, tbl, mapping, raw.headers, used_defaults, row_expr)
+    con.execute("DROP TABLE _raw")
+    problems, repeats = _validate(con, tbl, mapping, raw.headers, dates)
+    if problems:
+        listing = "\n".join(f"  - {p}" for p in problems)
+        raise ExportError(
+            f"{path.name} (table {tbl.name}): {len(problems)} problem(s), nothing was "
+            f"loaded and the warehouse is unchanged:\n{listing}")
+    key = ", ".join(f'"{k}"' for k in tbl.key)
+    source = "_clean"
+    if repeats:
+        # exact repeats of a row (same key, same values) are kept once
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _dedup AS SELECT * FROM _clean
+                        QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY _row) = 1""")
+        source = "_dedup"
+    if raw.temporary:
+        raw.temporary.unlink(missing_ok=True)
+    mended: list[str] = []
+    if seen:  # --force on content loaded before: its kept copies are checked first
+        try:
+            mended = _mend_copies(con, path, digest, tmp_dir)
+        except (OSError, duckdb.Error) as exc:
+            raise _Stage("restoring its raw copy") from exc
+    kept = raw_dir / tbl.name / f"{digest[:16]}_{path.name}"
+    doing = "writing the warehouse"
+    placed = None
+    con.execute("BEGIN TRANSACTION")
+    try:
+        ingest_id = next_ingest_id(con)
+        result = store(con, tbl.name, source, ingest_id)
+        doing = f"copying the export into {kept.parent}"
+        state = _copy_state(kept, digest)
+        if state != "ok":
+            _place_copy(path, kept, digest, tmp_dir)
+            placed = state
+            if state != "missing":
+                con.execute(_REPAIRS_DDL)
+                con.execute("INSERT INTO raw_repairs (raw_path, content_hash, found, "
+                            "restored_from) VALUES (?, ?, ?, ?)",
+                            [str(kept), digest, state, str(path)])
+                mended.append(f"raw copy {kept.name} was {state}; replaced")
+        doing = "writing the warehouse"
+        log_ingest(con, file_name=path.name, content_hash=digest, result=result,
+                   raw_path=str(kept), source="export", ingest_id=ingest_id)
+        con.execute("COMMIT")
+    except BaseException as exc:
+        _rollback(con)
+        if placed == "missing":
+            kept.unlink(missing_ok=True)
+        if isinstance(exc, Exception) and not isinstance(exc, ExportError):
+            raise _Stage(doing) from exc
+        raise
     ignored = [h for j, h in enumerate(raw.headers) if h and j not in mapping.values()
                and tbl.name != "items"]
     note = f"; ignored columns: {', '.join(ignored)}" if ignored else ""
@@ -410,28 +859,79 @@ def ingest_file(con: duckdb.DuckDBPyConnection, path: Path, raw_dir: Path, *,
             "AND channel_raw NOT IN ('其他', '其它', 'other') ORDER BY 1", [ingest_id]).fetchall()]
         if unknown:
             note += f"; channels not in the contract, kept as 'other': {', '.join(unknown)}"
+    note += "".join(f"; {m}" for m in mended)
     return IngestResult(path, "loaded", tbl.name, result,
                         f"{path.name} → {tbl.name}: {result.rows:,} rows, {result.new:,} new, "
                         f"{result.replaced:,} replaced, {result.unchanged:,} unchanged{note}")
 
 
+# --------------------------------------------------------------------------- the batch
+
 def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
+    """The export files under ``paths``; a path holding none is a usage fault."""
     files: list[Path] = []
+    suffixes = (*SUPPORTED_SUFFIXES, ".xls")
     for p in map(Path, paths):
         if p.is_dir():
-            files.extend(sorted(f for f in p.rglob("*") if f.is_file()
-                                and f.suffix.lower() in (*SUPPORTED_SUFFIXES, ".xls")
-                                and not f.name.startswith((".", "~$"))))
-        elif p.exists():
+            found = sorted(f for f in p.rglob("*") if f.is_file()
+                           and f.suffix.lower() in suffixes
+                           and not f.name.startswith((".", "~$")))
+            if not found:
+                raise UsageFault(
+                    f"{p}: the folder holds no export (expected {', '.join(suffixes)} "
+                    f"files); nothing was loaded — give the folder or files the platform "
+                    f"exported")
+            files.extend(found)
+        elif p.is_file():
             files.append(p)
         else:
-            raise FileNotFoundError(f"{p}: no such file or folder")
+            raise UsageFault(f"{p}: no such file or folder; nothing was loaded — check the "
+                             f"path")
+    if not files:
+        raise UsageFault("no export given; name the files or folders to load")
     return files
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@contextmanager
+def _incoming(raw_dir: Path) -> Iterator[Path]:
+    """A private working folder ``<raw>/.incoming/<pid>-<token>`` for transcoded copies and
+    raw-copy temporaries, removed at the end; leftovers of killed ingests (their pid no
+    longer alive) are swept first. Folders made here and left empty are removed too."""
+    made = [d for d in (raw_dir, raw_dir / _INCOMING) if not d.exists()]
+    folder = raw_dir / _INCOMING / f"{os.getpid()}-{secrets.token_hex(4)}"
+    try:
+        make_private_dirs(folder)
+    except OSError as exc:
+        raise environment_fault(exc, f"preparing {raw_dir}") from None
+    for old in (raw_dir / _INCOMING).iterdir():
+        match = re.match(r"(\d+)-", old.name)
+        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
+            shutil.rmtree(old, ignore_errors=True)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        for d in (raw_dir / _INCOMING, *reversed(made)):
+            try:
+                d.rmdir()  # only when empty
+            except OSError:
+                pass
 
 
 def ingest_paths(paths: Iterable[str | os.PathLike[str]],
                  warehouse: str | os.PathLike[str] | None = None, *, table: str | None = None,
                  defaults: dict[str, str] | None = None, force: bool = False,
+                 dates: tuple[dt.date, dt.date] | None = None, wait: float = 0.0,
                  ) -> list[IngestResult]:
     """Load export files and folders (recursively) into the warehouse, one file at a time.
 
@@ -447,20 +947,36 @@ def ingest_paths(paths: Iterable[str | os.PathLike[str]],
         Values for columns a file lacks, e.g. ``{"category": "保温杯"}``.
     force : bool
         Re-apply a file even if the same content was loaded before.
+    dates : (date, date), optional
+        The plausible dates; rows dated outside are refused. Default: :func:`date_range`
+        of ``$RESEARCH_DATE_RANGE`` (2000-01-01 to the end of next year when unset).
+    wait : float
+        Seconds to wait for another holder of the warehouse (see
+        :func:`research.store.warehouse.connect`); 0 refuses at once.
 
     Returns
     -------
     list of IngestResult
-        One per file; failed files leave the warehouse untouched.
+        One per file, whatever happened to it; failed files leave the warehouse untouched.
+
+    Raises
+    ------
+    UsageFault
+        A path that does not exist, or holds no export; nothing is created.
+    Busy
+        The warehouse stayed held by another process past ``wait``.
+    EnvironmentFault
+        The raw folder cannot be made (permission, full disk); nothing was loaded.
     """
     target = Path(warehouse) if warehouse is not None else default_warehouse()
     files = _expand(paths)
+    bounds = dates if dates is not None else date_range(os.environ.get(DATE_RANGE_ENV))
     raw_dir = raw_dir_for(target)
-    results = []
-    with connect(target) as con, tempfile.TemporaryDirectory() as tmp:
+    results: list[IngestResult] = []
+    with connect(target, wait=wait) as con, _incoming(raw_dir) as tmp:
         for f in files:
             results.append(ingest_file(con, f, raw_dir, table=table, defaults=defaults,
-                                       force=force, tmp_dir=Path(tmp)))
+                                       force=force, tmp_dir=tmp, dates=bounds))
     return results
 
 
