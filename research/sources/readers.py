@@ -1,40 +1,49 @@
-"""Reading platform exports as they come: CSV or XLSX, UTF-8 (with or without BOM) or
-GBK/GB18030, with preamble lines above the header.
+"""Reading platform exports as they come: CSV, XLSX or legacy XLS, UTF-8 (with or without
+BOM) or GBK/GB18030, with preamble lines above the header.
 
 A reader returns every cell as text (IDs never pass through a float) and the row number each
 data row has in Excel, so messages can point at the cell the user sees. Parsing values is the
-ingest's job (:mod:`research.sources.exports`).
+ingest's job (:mod:`research.sources.exports`); workbooks are read, within their limits, by
+:mod:`research.sources.workbooks`.
+
+Refused here, each with file, row and column: bytes that are neither UTF-8 nor GBK/GB18030,
+a cell above or in the header row longer than :data:`MAX_CELL_CHARS`, and the same header
+twice.
 """
 
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import hashlib
 import io
+import os
 import re
-import zipfile
 from dataclasses import dataclass, field
+from itertools import chain, islice
 from pathlib import Path
 
 import pandas as pd
 
-from research.faults import Refused
+from research.config import file_mode
+from research.faults import environment_fault
+from research.sources.workbooks import (
+    MAX_CELL_CHARS,
+    WORKBOOK_SUFFIXES,
+    ExportError,
+    column_letter,
+    open_first_sheet,
+)
 from research.store.schema import TABLES, normalise_header
 
-__all__ = ["ExportError", "RawExport", "read_export", "file_hash", "SUPPORTED_SUFFIXES"]
+__all__ = ["ExportError", "RawExport", "read_export", "file_hash", "SUPPORTED_SUFFIXES",
+           "MAX_CELL_CHARS", "column_letter", "duplicate_headers"]
 
-SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+SUPPORTED_SUFFIXES = (".csv", ".txt", ".tsv", *WORKBOOK_SUFFIXES)
 _PREAMBLE_ROWS = 30
+_HEAD_CHARS = 200_000  # the text searched for the header: 30 lines of any real export
 _KNOWN_HEADERS = {normalise_header(a) for t in TABLES.values() for c in t.columns
                   for a in (c.name, *c.aliases)}
 _CATEGORY_LINE = re.compile(r"^\s*(?:类目|行业类目|类目名称)\s*[:：]\s*([^,，\s]+)")
-
-
-class ExportError(Refused):
-    """An export that cannot be read or loaded; the message names file, rows and columns.
-
-    A :class:`research.faults.Refused` (exit code 1), and so still a ``ValueError``."""
 
 
 @dataclass
@@ -46,8 +55,10 @@ class RawExport:
     path : Path
         The original file.
     kind : {"csv", "xlsx"}
+        ``"xlsx"`` for every workbook (``.xlsx``, ``.xlsm``, ``.xls``): its cells are in
+        ``frame``.
     encoding : str
-        The detected encoding (``"xlsx"`` for workbooks).
+        The detected encoding (``"xlsx"`` or ``"xls"`` for workbooks).
     headers : list of str
         The header row as written in the file.
     header_row : int
@@ -59,6 +70,13 @@ class RawExport:
         For workbooks: every cell as text, plus ``_row`` (the Excel row number).
     preamble : dict
         Facts read from lines above the header, e.g. ``{"category": "保温杯"}``.
+    temporary : Path or None
+        The transcoded copy, to delete once the file is loaded.
+    has_data : bool
+        Whether any non-blank line follows the header (CSV; workbooks: always true).
+    first_column : int
+        0-based sheet column of ``headers[0]``: 0 but for a workbook whose table starts
+        right of column A; ``column_letter(first_column + j)`` names header ``j``.
     """
 
     path: Path
@@ -72,6 +90,7 @@ class RawExport:
     preamble: dict[str, str] = field(default_factory=dict)
     temporary: Path | None = None
     has_data: bool = True
+    first_column: int = 0
 
 
 def file_hash(path: str | Path) -> str:
@@ -90,7 +109,8 @@ def _row_col_of_offset(text_prefix: str, delimiter: str) -> tuple[int, int]:
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
     """Decode bytes as UTF-8 or GB18030, or raise an ExportError naming row and column."""
-    if data.startswith(b"\xef\xbb\xbf"):
+    bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
+    if bom:
         try:
             return data[3:].decode("utf-8"), "utf-8-sig"
         except UnicodeDecodeError as exc:
@@ -110,13 +130,14 @@ def _decode(path: Path, data: bytes) -> tuple[str, str]:
     # Neither decodes: blame the encoding that got furthest, and point at the bad byte.
     err, name = (utf_err, "UTF-8") if gb_err is None or utf_err.start >= gb_err.start \
         else (gb_err, "GBK/GB18030")
-    good = data[: err.start].decode("utf-8" if name == "UTF-8" else "gb18030", errors="replace")
+    offset = err.start + bom  # the error counts from after the BOM, the message from byte 0
+    good = data[bom:offset].decode("utf-8" if name == "UTF-8" else "gb18030", errors="replace")
     first_line = good.split("\n", 1)[0]
     delimiter = "\t" if first_line.count("\t") > first_line.count(",") else ","
     row, col = _row_col_of_offset(good, delimiter)
-    bad = data[err.start: err.start + 2].hex(" ")
+    bad = data[offset: offset + 2].hex(" ")
     raise ExportError(
-        f"{path.name}: row {row}, column {col}: byte(s) {bad} at offset {err.start} are not "
+        f"{path.name}: row {row}, column {col}: byte(s) {bad} at offset {offset} are not "
         f"valid {name} text; the rest of the file reads as {name}. Expected a UTF-8 or "
         f"GBK/GB18030 encoded export — re-export the file or fix that cell")
 
@@ -138,19 +159,98 @@ def _preamble_facts(rows: list[list[str]]) -> dict[str, str]:
     return facts
 
 
+def duplicate_headers(path: Path, headers: list[str], header_row: int,
+                      first_column: int = 0) -> None:
+    """Refuse a header row naming the same column twice (after trimming and folding case).
+
+    Raises
+    ------
+    ExportError
+        Naming the header and its columns as Excel letters, e.g. ``columns C and F are both
+        搜索人气``.
+
+    Examples
+    --------
+    >>> duplicate_headers(Path("kw.csv"), ["日期", "类目", "搜索人气", "a", "b", "搜索人气 "], 3)
+    Traceback (most recent call last):
+    ...
+    research.sources.workbooks.ExportError: kw.csv: row 3 (the header): columns C and F are both 搜索人气; expected each column once — delete or rename one of them and load the file again
+    """
+    seen: dict[str, list[int]] = {}
+    for j, header in enumerate(headers):
+        if header.strip():
+            seen.setdefault(normalise_header(header), []).append(j)
+    twice = [cols for cols in seen.values() if len(cols) > 1]
+    if not twice:
+        return
+    parts = []
+    for cols in twice:
+        letters = [column_letter(first_column + j) for j in cols]
+        listed = ", ".join(letters[:-1]) + " and " + letters[-1]
+        parts.append(f"columns {listed} are {'both' if len(cols) == 2 else 'all'} "
+                     f"{headers[cols[0]].strip()}")
+    raise ExportError(
+        f"{path.name}: row {header_row} (the header): {'; '.join(parts)}; expected each "
+        f"column once — delete or rename one of them and load the file again")
+
+
+def _long_cell(path: Path, rows: list[list[str]], first_column: int = 0) -> None:
+    """Refuse a cell longer than MAX_CELL_CHARS among ``rows`` (row 1 first)."""
+    for i, row in enumerate(rows):
+        for j, cell in enumerate(row):
+            if cell is not None and len(cell) > MAX_CELL_CHARS:
+                raise ExportError(
+                    f"{path.name}: row {i + 1}, column {column_letter(first_column + j)}: a "
+                    f"cell of {'at least ' if len(cell) >= _HEAD_CHARS - 1 else ''}"
+                    f"{len(cell):,} characters, more than the {MAX_CELL_CHARS:,} a cell may "
+                    f"hold (Excel's limit, MAX_CELL_CHARS); expected an export as the platform "
+                    f"writes it — shorten that cell or export the data again")
+
+
+def _head_rows(text: str, delimiter: str) -> list[list[str]]:
+    """Parse the first lines as CSV records, whatever their cells' length (a cell beyond
+    csv's own field limit must be named, not crash the reader)."""
+    head = text[:_HEAD_CHARS].splitlines()[: _PREAMBLE_ROWS + 1]
+    joined = "\n".join(head)
+    old = csv.field_size_limit()
+    csv.field_size_limit(max(old, len(joined) + 1))
+    try:
+        return list(csv.reader(io.StringIO(joined), delimiter=delimiter))
+    finally:
+        csv.field_size_limit(old)
+
+
+def _write_private(path: Path, text: str, tmp: Path) -> None:
+    """Write the UTF-8 copy readable by its owner only (``file_mode()``), or nothing."""
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode())
+        try:
+            os.fchmod(fd, file_mode())  # the umask may have narrowed, never widened, the mode
+            with open(fd, "w", encoding="utf-8", newline="", closefd=False) as handle:
+                handle.write(text)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise environment_fault(exc, f"{path.name}: writing its UTF-8 copy to {tmp.parent}"
+                                ) from None
+
+
 def _read_csv(path: Path, tmp_dir: Path) -> RawExport:
     data = path.read_bytes()
     if not data.strip():
         raise ExportError(f"{path.name}: the file is empty; expected a header row and data rows")
     text, encoding = _decode(path, data)
-    head = text[: 200_000].splitlines()[: _PREAMBLE_ROWS + 1]
+    head = text[:_HEAD_CHARS].splitlines()[: _PREAMBLE_ROWS + 1]
     sample_line = next((ln for ln in head if ln.strip()), "")
     delimiter = "\t" if sample_line.count("\t") > sample_line.count(",") else ","
-    rows = list(csv.reader(io.StringIO("\n".join(head)), delimiter=delimiter))
+    rows = _head_rows(text, delimiter)
     idx = _header_index(rows)
+    _long_cell(path, rows[: idx + 1])
     headers = [h.strip() for h in rows[idx]] if idx < len(rows) else []
     while headers and not headers[-1]:
         headers.pop()
+    duplicate_headers(path, headers, idx + 1)
     raw = RawExport(path, "csv", encoding, headers, idx + 1, delimiter=delimiter,
                     preamble=_preamble_facts(rows[:idx]),
                     has_data=any(ln.strip(" ,\t\r") for ln in head[idx + 1:]))
@@ -158,60 +258,39 @@ def _read_csv(path: Path, tmp_dir: Path) -> RawExport:
         raw.csv_path = path
     else:
         tmp = tmp_dir / (path.stem + ".utf8.csv")
-        tmp.write_text(text, encoding="utf-8")
+        _write_private(path, text, tmp)
         raw.csv_path = raw.temporary = tmp
     return raw
 
 
-def _cell_text(value: object) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
-    return str(value)
-
-
-def _read_xlsx(path: Path) -> RawExport:
-    import openpyxl
-
-    try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-        raise ExportError(
-            f"{path.name}: not a readable XLSX workbook (truncated or corrupt: {exc}); "
-            f"expected an .xlsx file as exported — download it again") from None
-    try:
-        sheet = book.worksheets[0]
-        try:
-            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-            raise ExportError(
-                f"{path.name}: the workbook is truncated or corrupt ({exc}); "
-                f"expected a complete .xlsx file — download it again") from None
-    finally:
-        book.close()
-    if not any(any(c not in (None, "") for c in row) for row in rows):
+def _read_workbook(path: Path) -> RawExport:
+    with open_first_sheet(path) as (first, rows):
+        top = list(islice(rows, _PREAMBLE_ROWS))
+        text_rows = [[c or "" for c in row] for row in top]
+        idx = _header_index(text_rows)
+        if idx < len(top):
+            headers = [(c or "").strip() for c in top[idx]]
+        else:
+            headers = []
+        while headers and not headers[-1]:
+            headers.pop()
+        width = len(headers)
+        body: list[list[str | None]] = []
+        numbers: list[int] = []
+        number = idx + 1
+        for row in chain(top[idx + 1:], rows):
+            number += 1
+            if any(c is not None for c in row[:width]):
+                body.append(row[:width] + [None] * (width - len(row)))
+                numbers.append(number)
+    if not headers or (not body and not any(any(c is not None for c in r) for r in top)):
         raise ExportError(f"{path.name}: the workbook is empty; expected a header row and data rows")
-    text_rows = [[c or "" for c in row] for row in rows[: _PREAMBLE_ROWS]]
-    idx = _header_index(text_rows)
-    headers = [(c or "").strip() for c in rows[idx]]
-    while headers and not headers[-1]:
-        headers.pop()
-    width = len(headers)
-    body = [(r[:width] + [None] * (width - len(r))) for r in rows[idx + 1:]]
-    numbers = list(range(idx + 2, idx + 2 + len(body)))
-    keep = [i for i, r in enumerate(body) if any(c not in (None, "") for c in r)]
-    frame = pd.DataFrame([body[i] for i in keep], columns=[f"c{j}" for j in range(width)],
-                         dtype=object)
-    frame["_row"] = [numbers[i] for i in keep]
-    return RawExport(path, "xlsx", "xlsx", headers, idx + 1, frame=frame,
-                     preamble=_preamble_facts(text_rows[:idx]))
+    duplicate_headers(path, headers, idx + 1, first)
+    frame = pd.DataFrame(body, columns=[f"c{j}" for j in range(width)], dtype=object)
+    frame["_row"] = numbers
+    return RawExport(path, "xlsx", path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"),
+                     headers, idx + 1, frame=frame, preamble=_preamble_facts(text_rows[:idx]),
+                     first_column=first)
 
 
 def read_export(path: str | Path, tmp_dir: str | Path) -> RawExport:
@@ -220,23 +299,22 @@ def read_export(path: str | Path, tmp_dir: str | Path) -> RawExport:
     Parameters
     ----------
     path : path-like
-        A ``.csv`` (``.txt``/``.tsv``) or ``.xlsx`` export.
+        A ``.csv`` (``.txt``/``.tsv``), ``.xlsx``/``.xlsm`` or legacy ``.xls`` export.
     tmp_dir : path-like
-        Where a transcoded UTF-8 copy of a GBK file may be written.
+        Where a transcoded UTF-8 copy of a GBK file may be written (mode ``file_mode()``).
 
     Raises
     ------
     ExportError
-        Empty, truncated, undecodable or unsupported files, with the reason.
+        Empty, truncated, undecodable, oversized or unsupported files, with the reason.
     """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".xls":
-        raise ExportError(f"{path.name}: old .xls workbooks are not read; save it as .xlsx or CSV")
     if suffix not in SUPPORTED_SUFFIXES:
-        raise ExportError(f"{path.name}: unsupported file type {suffix!r}; expected CSV or XLSX")
+        raise ExportError(f"{path.name}: unsupported file type {suffix!r}; expected CSV, XLSX "
+                          f"or XLS")
     if path.stat().st_size == 0:
         raise ExportError(f"{path.name}: the file is empty; expected a header row and data rows")
-    if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+    if suffix in WORKBOOK_SUFFIXES:
+        return _read_workbook(path)
     return _read_csv(path, Path(tmp_dir))

@@ -1,0 +1,431 @@
+"""Reading workbooks (``.xlsx``, ``.xlsm``, legacy ``.xls``) as text cells, within stated limits.
+
+The cells are read by python-calamine (a Rust reader, fast, and the one that also reads
+``.xls``). Calamine builds the whole first sheet in memory as a dense rectangle spanning the
+cells that hold a value, so a few kilobytes can ask it for gigabytes: a cell at ``A1`` and
+one at ``XFD1048576`` make 17 billion cells. Before calamine sees an ``.xlsx``, its zip
+directory is checked (unpacked size, compression ratio per member) and the sheet's XML is
+streamed once, in bounded memory, to count the cells, find the rectangle they span and look
+for over-long text; a file beyond a limit is refused with a message naming the file, the
+limit and the fix. The declared ``<dimension>`` of a sheet is ignored by calamine (measured:
+a 5 KB file declaring ``A1:XFD1048576`` reads in milliseconds), so only the cells count.
+
+Cells come back as text the way the ingest expects (:func:`cell_text`): numbers without a
+trailing ``.0`` when whole, dates as ``2026-11-01``. Calamine gives every number as a float;
+whole numbers of 16 or more digits (IDs) are taken from the XML's own digits instead, so an
+ID never loses a digit through a float. Error cells (``#N/A``, ``#DIV/0!``) are kept as
+their text, as Excel shows them, so a numeric column refuses them instead of reading them
+as missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import python_calamine
+
+from research.faults import Refused
+
+__all__ = [
+    "MAX_UNCOMPRESSED_BYTES",
+    "MAX_COMPRESSION_RATIO",
+    "RATIO_GRACE_BYTES",
+    "MAX_CELLS",
+    "MAX_CELL_CHARS",
+    "MAX_TEXT_RUN_BYTES",
+    "MAX_XLS_BYTES",
+    "WORKBOOK_SUFFIXES",
+    "ExportError",
+    "column_letter",
+    "cell_text",
+    "open_first_sheet",
+]
+
+# --------------------------------------------------------------------------- limits
+#: The whole workbook unpacked: ten times the largest export seen, far below the machine.
+MAX_UNCOMPRESSED_BYTES = 512 * 2**20
+#: Unpacked ÷ packed size of one member: Apache POI's zip-bomb threshold (real sheets: 8–12×).
+MAX_COMPRESSION_RATIO = 100
+#: Members smaller than this unpacked are not ratio-checked (tiny XML parts compress well).
+RATIO_GRACE_BYTES = 2**20
+#: Rows × columns of the rectangle read (calamine holds it densely, about 32 bytes a cell).
+MAX_CELLS = 20_000_000
+#: Characters in one cell: Excel's own limit, so no real export exceeds it (CSV uses it too).
+MAX_CELL_CHARS = 32_767
+#: Bytes of XML text between two tags: a cell of MAX_CELL_CHARS, each written as ``&#x10FFFF;``.
+MAX_TEXT_RUN_BYTES = MAX_CELL_CHARS * 10
+#: A legacy .xls is not compressed; its size bounds what is read (65,536 × 256 cells at most).
+MAX_XLS_BYTES = 256 * 2**20
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+_CHUNK = 2**20
+_MAX_EXACT = 1_000_000  # IDs kept from the XML's digits; beyond, the float (then refused as ID)
+_CAL_ERRORS = (python_calamine.CalamineError, python_calamine.ZipError,
+               python_calamine.XmlError, python_calamine.WorksheetNotFound)
+
+
+class ExportError(Refused):
+    """An export that cannot be read or loaded; the message names file, rows and columns."""
+
+
+def column_letter(index: int) -> str:
+    """Return the Excel column letters of a 0-based column index.
+
+    Examples
+    --------
+    >>> [column_letter(i) for i in (0, 2, 25, 26, 701, 702, 16383)]
+    ['A', 'C', 'Z', 'AA', 'ZZ', 'AAA', 'XFD']
+    """
+    if index < 0:
+        raise ValueError(f"column index {index} is negative")
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for ch in letters:
+        index = index * 26 + (ch - 64)
+    return index - 1
+
+
+def cell_text(value: object) -> str | None:
+    """Return a workbook cell as the text the ingest parses (``None`` for an empty cell).
+
+    Whole numbers below 2**53 lose nothing as floats and are written without ``.0``; larger
+    ones are written in scientific notation, so an ID column refuses them (their digits may
+    be lost) while a number column still reads them.
+
+    Examples
+    --------
+    >>> [cell_text(v) for v in (6001234567890.0, 89.9, 2.0**53, "", None)]
+    ['6001234567890', '89.9', '9.007199254740992e+15', None, None]
+    >>> cell_text(dt.datetime(2026, 11, 1)), cell_text(dt.datetime(2026, 11, 1, 13, 5))
+    ('2026-11-01', '2026-11-01 13:05:00')
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 2**53:
+            return str(int(value))
+        text = repr(value)
+        if value.is_integer() and "e" not in text and "n" not in text:  # 2**53 ≤ |v| < 1e16
+            digits = text.split(".")[0].lstrip("-").rstrip("0")
+            text = f"{value:.{max(len(digits) - 1, 0)}e}".replace("e+0", "e+")
+        return text
+    return str(value)
+
+
+# --------------------------------------------------------------------------- xlsx checks
+
+def _corrupt(path: Path, exc: object) -> ExportError:
+    return ExportError(
+        f"{path.name}: not a readable workbook (truncated or corrupt: {exc}); expected an "
+        f"{path.suffix.lower()} file as exported — download it again")
+
+
+def _check_zip(path: Path, zf: zipfile.ZipFile) -> None:
+    """Refuse a zip whose directory promises too much, before anything is unpacked."""
+    infos = zf.infolist()
+    total = sum(i.file_size for i in infos)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise ExportError(
+            f"{path.name}: unpacks to {total / 2**20:,.0f} MB, more than the "
+            f"{MAX_UNCOMPRESSED_BYTES // 2**20:,} MB a workbook may unpack to "
+            f"(MAX_UNCOMPRESSED_BYTES); export it as CSV, or split it into smaller files")
+    for info in infos:
+        if (info.file_size > RATIO_GRACE_BYTES
+                and info.file_size > MAX_COMPRESSION_RATIO * max(info.compress_size, 1)):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise ExportError(
+                f"{path.name}: its part {info.filename} unpacks {ratio:,.0f} times its packed "
+                f"size ({info.compress_size:,} → {info.file_size:,} bytes), more than the "
+                f"{MAX_COMPRESSION_RATIO}× a real workbook reaches (MAX_COMPRESSION_RATIO): "
+                f"this looks like a zip bomb, not an export — download the export again")
+
+
+_SHEET_TAG = re.compile(rb"<(?:\w+:)?sheet\s[^>]*>")
+_REL_TAG = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
+_ATTR = re.compile(rb'([\w:]+)\s*=\s*"([^"]*)"')
+
+
+def _small_part(zf: zipfile.ZipFile, name: str) -> bytes | None:
+    try:
+        info = zf.getinfo(name)
+    except KeyError:
+        return None
+    if info.file_size > 16 * 2**20:  # workbook.xml and its rels are a few KB
+        return None
+    return zf.read(info)
+
+
+def _first_sheet_part(zf: zipfile.ZipFile) -> list[str]:
+    """The zip member(s) holding the first sheet, as calamine picks it; every worksheet
+    when the workbook's own index cannot say."""
+    every = [n for n in zf.namelist() if re.fullmatch(r"xl/worksheets/[^/]+\.xml", n)]
+    book, rels = _small_part(zf, "xl/workbook.xml"), _small_part(zf, "xl/_rels/workbook.xml.rels")
+    if book is None or rels is None:
+        return every
+    first = _SHEET_TAG.search(book)
+    if first is None:
+        return every
+    rid = next((v for k, v in _ATTR.findall(first.group()) if k.endswith(b":id")), None)
+    for tag in _REL_TAG.findall(rels):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get(b"Id") == rid and b"Target" in attrs:
+            target = attrs[b"Target"].decode("utf-8", "replace")
+            name = (target.lstrip("/") if target.startswith("/")
+                    else str(PurePosixPath("xl") / target))
+            parts = [p for p in name.split("/") if p not in ("", ".")]
+            while ".." in parts:
+                i = parts.index("..")
+                del parts[max(i - 1, 0): i + 1]
+            name = "/".join(parts)
+            return [name] if name in zf.namelist() else every
+    return every
+
+
+# A cell that holds something (not <c .../>), with its reference.
+_VALUED_CELL = re.compile(rb"<c\s[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]")
+_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
+_ROW_OPEN = re.compile(rb"<row[\s>]")
+_ROW_REF = re.compile(rb'<row\s[^>]*?\br="([0-9]{1,7})"')
+_ROW_END = re.compile(rb"</row>|<row\s[^>]*/>")
+_LONG_RUN = re.compile(rb">[^<]{%d,}" % MAX_TEXT_RUN_BYTES)
+# numeric cells of 16+ digits (IDs beyond a float's exactness) and error cells, kept exactly
+_SPECIAL_HINT = re.compile(rb"<v>(?:-?[0-9]{16}|#)")
+_SPECIAL = re.compile(rb"<c\s([^>]*)>\s*(?:<f\b[^>]*/>|<f\b[^>]*>[^<]*</f>)?\s*"
+                      rb"<v>(-?[0-9]{16,}|#[^<]{1,30})</v>")
+
+
+@dataclass
+class _Scan:
+    cells: int = 0
+    min_row: int = 2**31
+    max_row: int = -1
+    min_col: int = 2**31
+    max_col: int = -1
+    unreferenced: bool = False  # some cell or row without r="…": positions come from counting
+    rows_without_ref: int = 0
+    widest_row: int = 0
+    exact: dict[int, dict[int, str]] = field(default_factory=dict)
+    n_exact: int = 0
+
+    def area(self) -> tuple[int, int]:
+        if self.max_row < 0:
+            return 0, 0
+        if self.unreferenced:
+            rows = self.max_row + 1 + self.rows_without_ref
+            cols = max(self.max_col + 1, 0) + self.widest_row
+            return rows, cols
+        return self.max_row - self.min_row + 1, self.max_col - self.min_col + 1
+
+
+def _scan_block(block: bytes, scan: _Scan, carry: list[int]) -> None:
+    valued = len(_VALUED_CELL.findall(block))
+    scan.cells += valued
+    refs = _CELL_REF.findall(block)
+    if refs:
+        cols = {c for c, _ in refs}
+        rows = [int(r) for r in {r for _, r in refs}]
+        scan.min_row, scan.max_row = min(scan.min_row, min(rows) - 1), max(scan.max_row, max(rows) - 1)
+        idx = [_column_index(c) for c in cols]
+        scan.min_col, scan.max_col = min(scan.min_col, min(idx)), max(scan.max_col, max(idx))
+    if valued != len(refs):
+        scan.unreferenced = True
+        scan.max_row = max(scan.max_row, 0)
+    rows_open = len(_ROW_OPEN.findall(block))
+    row_refs = _ROW_REF.findall(block)
+    if rows_open != len(row_refs):
+        scan.unreferenced = True
+        scan.rows_without_ref += rows_open - len(row_refs)
+    if row_refs:
+        scan.max_row = max(scan.max_row, max(int(r) for r in row_refs) - 1)
+    if scan.unreferenced:
+        pieces = _ROW_END.split(block)
+        counts = [len(_VALUED_CELL.findall(p)) for p in pieces]
+        counts[0] += carry[0]
+        scan.widest_row = max(scan.widest_row, *counts)
+        carry[0] = counts[-1]
+    if _SPECIAL_HINT.search(block):
+        for attrs, value in _SPECIAL.findall(block):
+            if scan.n_exact >= _MAX_EXACT:
+                break
+            kv = dict(_ATTR.findall(attrs))
+            ref = re.fullmatch(rb"([A-Z]{1,3})([0-9]{1,7})", kv.get(b"r", b""))
+            kind = kv.get(b"t", b"n")
+            if ref is None or (value.startswith(b"#") != (kind == b"e")) or kind not in (b"n", b"e"):
+                continue
+            row, col = int(ref.group(2)) - 1, _column_index(ref.group(1))
+            scan.exact.setdefault(row, {})[col] = value.decode("ascii", "replace")
+            scan.n_exact += 1
+
+
+def _too_long_run(path: Path, part: str, block: bytes, at: int) -> ExportError:
+    before = block[:at]
+    where = ""
+    ref = re.findall(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"', before[-4096:])
+    if ref and "worksheets" in part:
+        where = f" (row {int(ref[-1][1])}, column {ref[-1][0].decode()})"
+    return ExportError(
+        f"{path.name}: a cell's text{where} is longer than {MAX_TEXT_RUN_BYTES:,} bytes of XML, "
+        f"more than the {MAX_CELL_CHARS:,} characters Excel lets a cell hold "
+        f"(MAX_CELL_CHARS); expected an export as the platform writes it — shorten that cell "
+        f"or export the data again")
+
+
+def _stream_part(path: Path, zf: zipfile.ZipFile, part: str, scan: _Scan | None) -> None:
+    """Stream one XML part in bounded memory: long text runs in any part; cells, their
+    rectangle and exact digits in the sheet (``scan``)."""
+    tail = b""
+    carry = [0]
+    with zf.open(part) as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            buf = tail + chunk
+            if not chunk:
+                block, tail = buf, b""
+            else:
+                cut = buf.rfind(b"<")
+                cut = 0 if cut < 0 else cut
+                block, tail = buf[:cut], buf[cut:]
+                if len(tail) > MAX_TEXT_RUN_BYTES + 4096:
+                    raise _too_long_run(path, part, buf, cut)
+            long = _LONG_RUN.search(block)
+            if long:
+                raise _too_long_run(path, part, block, long.start())
+            if scan is not None and block:
+                _scan_block(block, scan, carry)
+                if scan.cells > MAX_CELLS:
+                    raise _too_many(path, f"more than {MAX_CELLS:,} cells hold a value")
+            if not chunk:
+                return
+
+
+def _too_many(path: Path, what: str) -> ExportError:
+    return ExportError(
+        f"{path.name}: the first sheet is too large to read: {what}, and at most "
+        f"{MAX_CELLS:,} cells (rows × columns of the area holding values, MAX_CELLS) are "
+        f"read; export it as CSV, or split it into smaller files (a stray value far below or "
+        f"right of the table also widens the area: delete it)")
+
+
+def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
+    """Check an .xlsx before calamine unpacks it; return the exact text of cells a float
+    would change (row → column → text, 0-based)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            _check_zip(path, zf)
+            scan = _Scan()
+            sheets = _first_sheet_part(zf)
+            for part in sheets:
+                _stream_part(path, zf, part, scan if len(sheets) == 1 else _Scan())
+            for part in ("xl/sharedStrings.xml",):
+                if part in zf.namelist():
+                    _stream_part(path, zf, part, None)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+            NotImplementedError, RuntimeError) as exc:
+        if isinstance(exc, ExportError):
+            raise
+        raise _corrupt(path, exc) from None
+    rows, cols = scan.area()
+    if rows * cols > MAX_CELLS:
+        raise _too_many(path, f"its values span {rows:,} rows × {cols:,} columns = "
+                              f"{rows * cols:,} cells")
+    return scan.exact
+
+
+# --------------------------------------------------------------------------- reading
+
+@contextmanager
+def open_first_sheet(path: str | Path) -> Iterator[tuple[int, Iterator[list[str | None]]]]:
+    """Open a workbook's first sheet within the limits above.
+
+    Parameters
+    ----------
+    path : path-like
+        An ``.xlsx``, ``.xlsm`` or ``.xls`` file.
+
+    Yields
+    ------
+    (int, iterator of list)
+        The 0-based column of each row's first cell, and the rows from Excel row 1 on, as
+        text cells (``None`` when empty); row ``i`` of the iterator is Excel row ``i + 1``.
+
+    Raises
+    ------
+    ExportError
+        A truncated or corrupt file, or one beyond a limit, named with the limit and the fix.
+    """
+    path = Path(path)
+    exact: dict[int, dict[int, str]] = {}
+    if path.suffix.lower() == ".xls":
+        if path.stat().st_size > MAX_XLS_BYTES:
+            raise ExportError(
+                f"{path.name}: {path.stat().st_size / 2**20:,.0f} MB, more than the "
+                f"{MAX_XLS_BYTES // 2**20} MB a legacy .xls may have (MAX_XLS_BYTES); export "
+                f"it as CSV or .xlsx")
+    else:
+        exact = _precheck_xlsx(path)
+    try:
+        book = python_calamine.CalamineWorkbook.from_path(str(path))
+    except _CAL_ERRORS as exc:
+        raise _corrupt(path, exc) from None
+    except python_calamine.PasswordError:
+        raise ExportError(f"{path.name}: the workbook is protected by a password; save it "
+                          f"without one, or export it as CSV") from None
+    try:
+        if not book.sheet_names:
+            raise ExportError(f"{path.name}: the workbook has no sheet; expected a header row "
+                              f"and data rows")
+        try:
+            sheet = book.get_sheet_by_index(0)
+        except _CAL_ERRORS as exc:
+            raise _corrupt(path, exc) from None
+        if sheet.height * sheet.width > MAX_CELLS:  # .xls: bounded by the format, checked late
+            raise _too_many(path, f"its values span {sheet.height:,} rows × "
+                                  f"{sheet.width:,} columns")
+        first = sheet.start[1] if sheet.start is not None else 0
+        yield first, _rows(path, sheet, first, exact)
+    finally:
+        book.close()
+
+
+def _rows(path: Path, sheet: python_calamine.CalamineSheet, first: int,
+          exact: dict[int, dict[int, str]]) -> Iterator[list[str | None]]:
+    for i, values in enumerate(sheet.iter_rows()):
+        fix = exact.get(i)
+        if not fix and values.count("") == len(values):  # an empty row: no cell to convert
+            yield [None] * len(values)
+            continue
+        cells = [cell_text(v) for v in values]
+        if fix:
+            for col, exact_text in fix.items():
+                if 0 <= col - first < len(cells):
+                    cells[col - first] = exact_text
+        if max(map(len, filter(None, cells)), default=0) <= MAX_CELL_CHARS:
+            yield cells
+            continue
+        for j, text in enumerate(cells):
+            if text is not None and len(text) > MAX_CELL_CHARS:
+                raise ExportError(
+                    f"{path.name}: row {i + 1}, column {column_letter(first + j)}: a cell of "
+                    f"{len(text):,} characters, more than the {MAX_CELL_CHARS:,} Excel lets a "
+                    f"cell hold (MAX_CELL_CHARS); expected an export as the platform writes "
+                    f"it — shorten that cell or export the data again")
