@@ -46,6 +46,7 @@ from research.store.schema import TABLES, Column, Table
 __all__ = [
     "StoreResult",
     "WarehouseMissing",
+    "check_warehouse",
     "connect",
     "open_read",
     "quiet",
@@ -168,6 +169,32 @@ def _not_a_warehouse(target: Path, found: str) -> UsageFault:
         f"{target}: expected a DuckDB warehouse file, found {found}. Give --warehouse the "
         f"warehouse (e.g. data/warehouse.duckdb), or a new file name to create one; exports are "
         f"loaded with `research ingest PATH`")
+
+
+def check_warehouse(path: str | os.PathLike[str] | None = None) -> Path:
+    """Refuse a path that exists but cannot be a DuckDB warehouse (a folder, a CSV, an empty
+    file), without opening it or making anything beside it; return the path.
+
+    Raises
+    ------
+    UsageFault
+        Naming the path and what was found.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> csv = Path(tempfile.mkdtemp()) / "export.csv"
+    >>> _ = csv.write_text("日期,搜索人气,支付件数", encoding="utf-8")
+    >>> try:
+    ...     check_warehouse(csv)
+    ... except UsageFault as exc:
+    ...     print(str(exc).split(". ")[0].split(": ", 1)[1])
+    expected a DuckDB warehouse file, found a file of another kind (it reads as text: a CSV or another export?)
+    """
+    target = _target(path)
+    _check_file(target)
+    return target
 
 
 def _check_file(target: Path) -> None:

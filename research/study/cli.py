@@ -15,6 +15,7 @@ import click
 
 from research.faults import Fault
 from research.store.locks import hold
+from research.store.warehouse import check_warehouse
 from research.study.definition import (
     StudyError,
     apply_overrides,
@@ -71,7 +72,7 @@ def run_command(definition: Path, category: str | None, week: str | None, shop: 
                 "category": category, "week": week, "shop": shop, "competitors": competitors,
                 "top_n": top_n, "currency": currency,
                 "warehouse": str(warehouse) if warehouse else None}, params)
-            target = study_warehouse(study)
+            target = check_warehouse(study_warehouse(study))
             if target.is_file():  # a missing warehouse is refused by validate, not created
                 held.enter_context(hold(target, "shared", wait=wait,
                                         purpose=f"research run {study.name}"))

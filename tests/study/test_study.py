@@ -513,3 +513,154 @@ def test_two_studies_at_once_both_succeed_without_tcp_kernels(tmp_path: Path,
     leftovers = list(tmp.glob("rk-*"))
     shutil.rmtree(tmp, ignore_errors=True)
     assert leftovers == []  # every kernel's socket folder was removed
+
+
+# ------------------------------------------------------------------ the warehouse hold
+
+HOLD_WRITER = ("import sys, time\n"
+               "from research.store.warehouse import connect\n"
+               "with connect(sys.argv[1]):\n"
+               "    print('held', flush=True)\n"
+               "    time.sleep(float(sys.argv[2]))\n")
+
+
+def _start_writer(warehouse: Path, seconds: float):
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", HOLD_WRITER, str(warehouse), str(seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=PROJECT_ROOT)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "held", \
+        proc.communicate()
+    return proc
+
+
+def test_run_while_a_writer_holds_the_warehouse_exits_3_and_writes_nothing(
+        tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    warehouse = make_tiny_warehouse(tmp_path / "w.duckdb")
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    reports = tmp_path / "reports"
+    writer = _start_writer(warehouse, 120)
+    try:
+        result = CliRunner().invoke(run_command, [
+            str(path), "--warehouse", str(warehouse), "--reports", str(reports),
+            "--no-progress"])
+    finally:
+        writer.kill()
+        writer.communicate()
+    assert result.exit_code == 3, result.output
+    assert f"warehouse {warehouse} is busy: cannot read it while it is held by" in result.output
+    assert f"pid {writer.pid}, exclusive" in result.output and "--wait SECONDS" in result.output
+    assert "Traceback" not in result.output
+    assert not reports.exists()
+
+
+@pytest.mark.parametrize("content, found", [
+    ("日期,搜索人气\n2026-11-02,100\n", "it reads as text: a CSV or another export?"),
+    ("", "found an empty file"),
+])
+def test_run_with_a_file_that_is_not_a_warehouse_exits_2(tmp_path: Path, content: str,
+                                                         found: str) -> None:
+    from click.testing import CliRunner
+
+    csv = tmp_path / "keywords.csv"
+    csv.write_text(content, encoding="utf-8")
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    result = CliRunner().invoke(run_command, [str(path), "--warehouse", str(csv),
+                                              "--reports", str(tmp_path / "reports")])
+    assert result.exit_code == 2, result.output
+    assert f"{csv}: expected a DuckDB warehouse file" in result.output and found in result.output
+    assert "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keywords.csv", "study.yaml"]
+
+
+@pytest.mark.slow
+def test_run_with_wait_starts_once_the_writer_finishes(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    warehouse = make_tiny_warehouse(tmp_path / "w.duckdb")
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    writer = _start_writer(warehouse, 1.5)
+    try:
+        result = CliRunner().invoke(run_command, [
+            str(path), "--warehouse", str(warehouse), "--reports", str(tmp_path / "reports"),
+            "--no-progress", "--wait", "120"])
+        writer_out, _ = writer.communicate(timeout=60)
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+    assert result.exit_code == 0, result.output
+    assert "waiting up to 120 s to read it" in result.output
+    assert writer.returncode == 0
+
+
+@pytest.mark.slow
+def test_an_import_during_a_run_waits_and_the_manifest_lists_what_the_pages_read(
+        tmp_path: Path) -> None:
+    """Two pages, one after the other, each writing the ingest-log ids and keyword rows it
+    read. While the first is running, an import is refused at once naming the run; one asked
+    to wait commits only after the run: both pages and the manifest's provenance saw exactly
+    the two imports of before the run, and the third lands after."""
+    import subprocess
+    import threading
+    import time
+
+    from research.faults import Busy
+    from research.store.warehouse import open_read
+
+    warehouse = make_tiny_warehouse(tmp_path / "w.duckdb")
+    page = str(NB / "provenance_page.ipynb")
+    path = write_study(tmp_path, [
+        {"name": "first", "path": page, "parameters": {"label": "first", "pause": 3.0}},
+        {"name": "second", "path": page, "parameters": {"label": "second"},
+         "after": ["first"]}])
+    reports = tmp_path / "reports"
+    week_dir = reports / "保温杯" / "2026-W47"
+    extra = pd.DataFrame({"date": pd.to_datetime(["2026-11-26"] * 2), "category": ["保温杯"] * 2,
+                          "keyword": ["保温杯", "新词"], "search_popularity": [1.0, 2.0]})
+    got_in: dict[str, object] = {}
+
+    def late_import() -> None:
+        with connect(warehouse, wait=300) as con:
+            got_in["manifest_swapped_in"] = (week_dir / "manifest.json").exists()
+            con.execute("BEGIN")
+            result = store(con, "keywords", extra, ingest_id=3)
+            log_ingest(con, file_name="late_export.csv", content_hash=f"{3:064x}",
+                       result=result, raw_path=None, ingest_id=3)
+            con.execute("COMMIT")
+
+    run = subprocess.Popen(
+        [sys.executable, "-c", "from research.study.cli import run_command; run_command()",
+         str(path), "--warehouse", str(warehouse), "--reports", str(reports), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    importer = threading.Thread(target=late_import)
+    try:
+        deadline = time.monotonic() + 300
+        while not list((reports / "保温杯").glob(".2026-W47.building-*/seen_first.json")):
+            assert run.poll() is None, run.communicate()[0]
+            assert time.monotonic() < deadline, "the first page never read"
+            time.sleep(0.05)
+        with pytest.raises(Busy) as refused:
+            with connect(warehouse):
+                pass
+        assert f"`research run test` (pid {run.pid}, shared)" in str(refused.value)
+        importer.start()
+        out, _ = run.communicate(timeout=600)
+        importer.join(timeout=300)
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert run.returncode == 0, out
+    assert not importer.is_alive() and got_in == {"manifest_swapped_in": True}
+    manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert [p["status"] for p in manifest["pages"]] == ["ok", "ok"]
+    assert [p["id"] for p in manifest["provenance"]] == [1, 2]
+    seen = {label: json.loads((week_dir / f"seen_{label}.json").read_text())
+            for label in ("first", "second")}
+    assert seen == {label: {"ids": [1, 2], "keyword_rows": 72} for label in seen}
+    with open_read(warehouse) as con:
+        assert con.execute("SELECT list(id ORDER BY id) FROM ingest_log").fetchall() == \
+            [([1, 2, 3],)]
+        assert con.execute("SELECT count(*) FROM keywords").fetchall() == [(74,)]
