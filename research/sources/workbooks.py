@@ -134,6 +134,10 @@ def cell_text(value: object) -> str | None:
 
 # --------------------------------------------------------------------------- xlsx checks
 
+def _size(n: int) -> str:
+    return f"{n / 2**20:,.0f} MB" if n >= 10 * 2**20 else f"{n:,} bytes"
+
+
 def _corrupt(path: Path, exc: object) -> ExportError:
     return ExportError(
         f"{path.name}: not a readable workbook (truncated or corrupt: {exc}); expected an "
@@ -146,8 +150,8 @@ def _check_zip(path: Path, zf: zipfile.ZipFile) -> None:
     total = sum(i.file_size for i in infos)
     if total > MAX_UNCOMPRESSED_BYTES:
         raise ExportError(
-            f"{path.name}: unpacks to {total / 2**20:,.0f} MB, more than the "
-            f"{MAX_UNCOMPRESSED_BYTES // 2**20:,} MB a workbook may unpack to "
+            f"{path.name}: unpacks to {_size(total)}, more than the "
+            f"{_size(MAX_UNCOMPRESSED_BYTES)} a workbook may unpack to "
             f"(MAX_UNCOMPRESSED_BYTES); export it as CSV, or split it into smaller files")
     for info in infos:
         if (info.file_size > RATIO_GRACE_BYTES
@@ -202,7 +206,7 @@ def _first_sheet_part(zf: zipfile.ZipFile) -> list[str]:
 
 
 # A cell that holds something (not <c .../>), with its reference.
-_VALUED_CELL = re.compile(rb"<c\s[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]")
+_VALUED_CELL = re.compile(rb"<c(?:\s[^>]*)?(?<!/)>\s*<(?:v|is|f)[\s>/]")
 _CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
 _ROW_OPEN = re.compile(rb"<row[\s>]")
 _ROW_REF = re.compile(rb'<row\s[^>]*?\br="([0-9]{1,7})"')
@@ -228,12 +232,12 @@ class _Scan:
     n_exact: int = 0
 
     def area(self) -> tuple[int, int]:
-        if self.max_row < 0:
-            return 0, 0
         if self.unreferenced:
-            rows = self.max_row + 1 + self.rows_without_ref
+            rows = max(self.max_row + 1, 0) + self.rows_without_ref
             cols = max(self.max_col + 1, 0) + self.widest_row
             return rows, cols
+        if self.max_row < 0:
+            return 0, 0
         return self.max_row - self.min_row + 1, self.max_col - self.min_col + 1
 
 
@@ -249,7 +253,6 @@ def _scan_block(block: bytes, scan: _Scan, carry: list[int]) -> None:
         scan.min_col, scan.max_col = min(scan.min_col, min(idx)), max(scan.max_col, max(idx))
     if valued != len(refs):
         scan.unreferenced = True
-        scan.max_row = max(scan.max_row, 0)
     rows_open = len(_ROW_OPEN.findall(block))
     row_refs = _ROW_REF.findall(block)
     if rows_open != len(row_refs):
