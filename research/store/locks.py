@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import sys
 import threading
 import time
@@ -51,7 +52,7 @@ from typing import Any, Literal
 from filelock import ReadWriteLock, Timeout
 
 from research.config import dir_mode, file_mode
-from research.faults import Busy
+from research.faults import Busy, EnvironmentFault, environment_fault
 
 __all__ = ["Mode", "hold", "holders", "lock_path", "holders_dir", "busy_message",
            "holder_of_pid", "command_name", "make_private_dirs", "tell_waiting",
@@ -313,6 +314,21 @@ def _acquire(lock: ReadWriteLock, mode: Mode, warehouse: str | os.PathLike[str],
         raise Busy(busy_message(warehouse, wanted, wait)) from None
 
 
+def _cannot_lock(warehouse: str | os.PathLike[str], path: Path,
+                 exc: BaseException) -> EnvironmentFault:
+    if isinstance(exc, OSError):
+        return environment_fault(exc, f"making the lock file {path} of warehouse {warehouse}")
+    if "not a database" in str(exc):
+        return EnvironmentFault(
+            f"lock file {path} of warehouse {warehouse}: expected the warehouse's lock (a small "
+            f"SQLite file), found a file of another kind; delete it (nothing holds a lock in "
+            f"it) and run the command again")
+    return EnvironmentFault(
+        f"making the lock file {path} of warehouse {warehouse}: {exc}; the folder must be "
+        f"writable by this user and on a local disk (SQLite locks do not work on every "
+        f"network share)")
+
+
 @contextmanager
 def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
          purpose: str = "") -> Iterator[None]:
@@ -343,22 +359,10 @@ def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
         raise ValueError(f"wait must be 0 or more seconds, not {wait}")
     path = lock_path(warehouse)
     with _REGISTRY_LOCK:
-        held = _REGISTRY.get(path)
-        if held is not None:
-            if mode == "exclusive" and held.mode == "shared":
-                raise Busy(
-                    f"warehouse {warehouse} is busy: this process reads it under a shared hold "
-                    f"and cannot write to it at the same time; finish the reading first")
-            held.depth += 1
-        else:
-            lock = _new_lock(path)
-            try:
-                _acquire(lock, mode, warehouse, wait)
-            except BaseException:
-                lock.close()
-                raise
-            held = _Held(mode, 1, lock, _write_entry(Path(warehouse), mode, purpose))
-            _REGISTRY[path] = held
+        held = _enter(path, warehouse, mode, wait, purpose)
+    if held is None:
+        yield
+        return
     try:
         yield
     finally:
@@ -372,3 +376,37 @@ def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
                     except OSError:
                         pass
                 held.lock.close()
+
+
+def _enter(path: Path, warehouse: str | os.PathLike[str], mode: Mode, wait: float,
+           purpose: str) -> _Held | None:
+    """Take or nest the hold (under ``_REGISTRY_LOCK``); None when reading goes unheld."""
+    held = _REGISTRY.get(path)
+    if held is not None:
+        if mode == "exclusive" and held.mode == "shared":
+            raise Busy(
+                f"warehouse {warehouse} is busy: this process reads it under a shared hold "
+                f"and cannot write to it at the same time; finish the reading first")
+        held.depth += 1
+        return held
+    try:
+        lock = _new_lock(path)
+    except (OSError, sqlite3.Error) as exc:
+        if not (mode == "shared" and Path(warehouse).is_file()):
+            raise _cannot_lock(warehouse, path, exc) from None
+        # a warehouse in a folder this user cannot write to: no writer of this user can
+        # change it either, and DuckDB's own lock still keeps readers from writers
+        tell_waiting(f"note: reading warehouse {warehouse} without a hold: cannot make its "
+                     f"lock file {path} ({exc})")
+        return None
+    try:
+        _acquire(lock, mode, warehouse, wait)
+    except sqlite3.Error as exc:
+        lock.close()
+        raise _cannot_lock(warehouse, path, exc) from None
+    except BaseException:
+        lock.close()
+        raise
+    held = _Held(mode, 1, lock, _write_entry(Path(warehouse), mode, purpose))
+    _REGISTRY[path] = held
+    return held

@@ -19,8 +19,10 @@ Examples
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -263,6 +265,12 @@ def _open_duckdb(target: Path, *, read_only: bool, wait: float,
                     time.sleep(_RETRY_S)
                     continue
                 raise Busy(busy_message(target, wanted, wait, held_by)) from None
+            if "Permission denied" in text or "No space left" in text \
+                    or "Read-only file system" in text:
+                err = (errno.EACCES if "Permission" in text else
+                       errno.ENOSPC if "No space" in text else errno.EROFS)
+                raise environment_fault(OSError(err, text, str(target)),
+                                        f"opening the warehouse {target}") from None
             if "not a valid DuckDB database" in text:
                 try:
                     with open(target, "rb") as fh:
@@ -280,13 +288,18 @@ def _open_duckdb(target: Path, *, read_only: bool, wait: float,
                 from None
 
 
-def _make_private(target: Path) -> None:
-    """Give the warehouse (and its write-ahead log, when there is one) :func:`file_mode`."""
-    for file in (target, target.with_name(target.name + ".wal")):
+def _make_private(target: Path, *, created: bool) -> None:
+    """Give a warehouse this connection created, and any write-ahead log, exactly
+    :func:`file_mode`; an existing warehouse only loses the bits ``file_mode`` does not allow
+    (a 0644 warehouse of before becomes 0600; a tighter one stays as it is)."""
+    wal = target.with_name(target.name + ".wal")
+    for file, exact in ((target, created), (wal, True)):
         try:
-            if file.exists() and (file.stat().st_mode & 0o777) != file_mode():
-                os.chmod(file, file_mode())
-        except OSError:  # not ours to change (another owner): leave it as it is
+            mode = stat.S_IMODE(file.stat().st_mode)
+            wanted = file_mode() if exact else mode & file_mode()
+            if mode != wanted:
+                os.chmod(file, wanted)
+        except OSError:  # gone meanwhile, or not ours to change: leave it as it is
             pass
 
 
@@ -329,17 +342,17 @@ def connect(path: str | os.PathLike[str] | None = None, *,
         raise environment_fault(exc, f"creating the folder of the warehouse {target}") from exc
     with hold(target, "exclusive", wait=wait):
         _check_file(target)  # under the hold: no writer is creating it meanwhile
-        con = _open_duckdb(target, read_only=False,
-                           wait=wait, started=started)
+        created = not target.exists()
+        con = _open_duckdb(target, read_only=False, wait=wait, started=started)
         try:
-            _make_private(target)
+            _make_private(target, created=created)
             quiet(con)
             ensure_schema(con)
             yield con
         finally:
-            _make_private(target)
+            _make_private(target, created=created)
             con.close()
-            _make_private(target)
+            _make_private(target, created=created)
 
 
 @contextmanager

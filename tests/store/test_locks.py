@@ -313,3 +313,54 @@ def test_a_new_warehouse_is_private_under_umask_022(tmp_path: Path, setting: str
     assert mode(holders_dir(path)) == folder
     assert mode(tmp_path) == 0o755  # a folder that existed keeps its mode
     assert not path.with_name(path.name + ".wal").exists()
+
+
+def test_an_existing_warehouse_loses_only_the_bits_file_mode_forbids(warehouse: Path) -> None:
+    warehouse.chmod(0o644)  # made before warehouses were private
+    with connect(warehouse):
+        pass
+    assert stat.S_IMODE(warehouse.stat().st_mode) == 0o600
+    warehouse.chmod(0o400)  # tighter than the default: left as it is
+    with open_read(warehouse):
+        pass
+    with connect(warehouse):
+        pass
+    assert stat.S_IMODE(warehouse.stat().st_mode) == 0o400
+
+
+# ------------------------------------------------------------------ a lock that cannot be made
+
+def test_a_foreign_lock_file_is_named_with_its_fix(warehouse: Path) -> None:
+    lock_path(warehouse).write_text("not a lock " * 20)
+    with pytest.raises(Exception) as refused:
+        with connect(warehouse):
+            pass
+    assert exit_code(refused.value) == 4
+    assert str(refused.value) == (
+        f"lock file {lock_path(warehouse)} of warehouse {warehouse}: expected the warehouse's "
+        f"lock (a small SQLite file), found a file of another kind; delete it (nothing holds a "
+        f"lock in it) and run the command again")
+
+
+def test_a_lock_that_cannot_be_made_refuses_writers_and_lets_readers_read(
+        warehouse: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A warehouse in a folder this user may not write to (simulated: root may write
+    anywhere): reading goes on under DuckDB's own lock, with a note; writing is refused."""
+    import errno
+
+    import research.store.locks as locks
+
+    def refuse(path: Path, *args: object, **kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(path))
+
+    monkeypatch.setattr(locks, "ReadWriteLock", refuse)
+    with hold(warehouse, "shared"), open_read(warehouse) as con:
+        assert con.execute("SELECT count(*) FROM marks").fetchall() == [(0,)]
+    assert "reading warehouse" in capsys.readouterr().err
+    with pytest.raises(OSError) as refused:
+        with connect(warehouse):
+            pass
+    assert exit_code(refused.value) == 4
+    assert str(refused.value).startswith(f"making the lock file {lock_path(warehouse)} of "
+                                         f"warehouse {warehouse}: permission denied")
