@@ -222,7 +222,11 @@ def read_approval(week_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         return {"status": f"approval.json unreadable: {exc}", "signatures": []}
-    return data if isinstance(data, dict) else {"status": str(data), "signatures": []}
+    if not (isinstance(data, dict) and isinstance(data.get("status"), str)
+            and isinstance(data.get("signatures", []), list)):
+        return {"status": "approval.json unreadable: not the object the approvals write "
+                          "(research plan status --refresh rewrites it)", "signatures": []}
+    return data
 
 
 def render_week_index(week_dir: str | os.PathLike[str]) -> Path:
@@ -238,6 +242,26 @@ def render_week_index(week_dir: str | os.PathLike[str]) -> Path:
     return target
 
 
+def _index_entry(manifest_path: Path) -> dict[str, Any]:
+    """What the reports index shows of one week's manifest; a damaged manifest is shown as
+    such (status ``damaged``), never dropped and never an error."""
+    try:
+        m = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        m, problem = None, f"unreadable ({type(exc).__name__})"
+    else:
+        problem = "" if isinstance(m, dict) else "not a JSON object"
+    if not isinstance(m, dict):
+        return {"status": "damaged", "pages": 0, "failed": [], "finished": None,
+                "study": f"manifest.json 损坏 · damaged: {problem}; run the study again"}
+    pages = [p for p in m.get("pages", []) if isinstance(p, dict)] \
+        if isinstance(m.get("pages"), list) else []
+    return {"status": str(m.get("status", "?")), "pages": len(pages),
+            "failed": [str(p.get("name", "?")) for p in pages if p.get("status") != "ok"],
+            "study": m.get("title") or m.get("study"),
+            "finished": m.get("finished") if isinstance(m.get("finished"), str) else None}
+
+
 def render_reports_index(root: str | os.PathLike[str]) -> Path:
     """(Re)write ``<root>/index.html`` listing every category and week with its status."""
     base = Path(root)
@@ -246,18 +270,10 @@ def render_reports_index(root: str | os.PathLike[str]) -> Path:
         week_dir = manifest_path.parent
         if week_dir.name.startswith(".") or week_dir.parent.name.startswith("."):
             continue
-        try:
-            m = json.loads(manifest_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        pages = m.get("pages", [])
-        categories.setdefault(week_dir.parent.name, []).append({
-            "week": week_dir.name, "href": f"{quote(week_dir.parent.name)}/"
-                                          f"{quote(week_dir.name)}/index.html",
-            "status": m.get("status", "?"), "pages": len(pages),
-            "failed": [p["name"] for p in pages if p.get("status") != "ok"],
-            "study": m.get("title") or m.get("study"), "finished": m.get("finished"),
-            "approval": read_approval(week_dir)})
+        categories.setdefault(week_dir.parent.name, []).append(
+            {"week": week_dir.name, "href": f"{quote(week_dir.parent.name)}/"
+                                            f"{quote(week_dir.name)}/index.html",
+             **_index_entry(manifest_path), "approval": read_approval(week_dir)})
     for weeks in categories.values():
         weeks.sort(key=lambda w: w["week"], reverse=True)
     html = _env().get_template("reports.html.j2").render(

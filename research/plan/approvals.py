@@ -13,6 +13,17 @@ not itself change the hash, while any other change to a page does.
 Statuses: 草稿 (draft), 总监已审核 (director approved), 董事长已批准 (chairman approved),
 已驳回 (rejected — back to draft: the director must sign again).
 
+A week whose ``manifest.json`` is damaged (not JSON, cut short, or not an object naming the
+category and week) cannot be signed or compared: :func:`read_manifest` refuses it with
+:class:`DamagedReport`, naming the file and the fix; :func:`list_plans` lists it as 损坏
+(``code`` ``damaged``) with that message, and :func:`damaged_weeks` names the ones a later
+week's plan skips. A damaged ``approval.json`` is only a view of the log: it is listed as a
+problem and rewritten by the next decision or by ``research plan status --refresh``.
+
+A decision waits up to ``wait`` seconds for the warehouse's exclusive hold
+(:func:`research.store.warehouse.connect`), and checks the order of 报批 under that hold, so
+two decisions made at once are ordered.
+
 Examples
 --------
 >>> import tempfile
@@ -41,9 +52,11 @@ import duckdb
 import pandas as pd
 
 from research.config import default_reports
+from research.faults import Refused, UsageFault
 from research.store.warehouse import connect, has_table, open_read
 
-__all__ = ["ApprovalError", "PlanStatus", "bundle_hash", "bundle_files", "record", "status",
+__all__ = ["ApprovalError", "DamagedReport", "read_manifest", "damaged_weeks",
+           "approval_problem", "PlanStatus", "bundle_hash", "bundle_files", "record", "status",
            "status_html", "draft_status", "write_status", "resolve_report", "list_plans",
            "latest_approved", "parse_role", "ROLES", "STATUS_LABELS", "STATUS_START",
            "STATUS_END"]
@@ -64,8 +77,101 @@ CREATE TABLE IF NOT EXISTS approvals (
 """
 
 
-class ApprovalError(ValueError):
-    """A decision that cannot be recorded; the message says why."""
+class ApprovalError(UsageFault):
+    """A decision that cannot be recorded; the message says why (a usage fault, exit 2)."""
+
+
+class DamagedReport(Refused):
+    """A week folder whose ``manifest.json`` cannot be read (exit 1); the message names the
+    file, what was expected and the fix.
+
+    Attributes
+    ----------
+    path : Path
+        The damaged file.
+    """
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(message)
+        self.path = path
+
+
+def _rerun_hint(week_dir: Path) -> str:
+    return (f"run the study of {week_dir.parent.name} {week_dir.name} again (`research run "
+            f"<study.yaml> --category {week_dir.parent.name} --week {week_dir.name}` rewrites "
+            f"the folder), or restore manifest.json from a backup")
+
+
+def read_manifest(week_dir: str | os.PathLike[str]) -> dict:
+    """Read a week folder's ``manifest.json``: a JSON object naming the category and week.
+
+    Raises
+    ------
+    DamagedReport
+        When the file cannot be read, is not JSON (or is cut short), or has another shape;
+        the message names the file, what was expected and the fix.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> week = Path(tempfile.mkdtemp()) / "保温杯" / "2026-W46"
+    >>> week.mkdir(parents=True)
+    >>> _ = (week / "manifest.json").write_text('{"category": "保温杯", "we')
+    >>> try:
+    ...     read_manifest(week)
+    ... except DamagedReport as exc:
+    ...     print(str(exc).split(" (")[0].endswith("manifest.json: not valid JSON"))
+    True
+    """
+    root = Path(week_dir)
+    path = root / "manifest.json"
+    expected = ("expected the manifest `research run` writes: a JSON object naming the "
+                "study's category and week")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.start})"
+    except OSError as exc:
+        problem = f"cannot be read ({exc.strerror or exc})"
+    else:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            cut = exc.msg.startswith("Unterminated") or exc.pos >= len(text.rstrip())
+            problem = ("empty" if not text.strip() else
+                       f"not valid JSON ({exc}{': the file looks cut short' if cut else ''})")
+        else:
+            if not isinstance(data, dict):
+                problem = f"a JSON {type(data).__name__}, not an object"
+            else:
+                bad = [k for k in ("category", "week")
+                       if not isinstance(data.get(k), str) or not data.get(k)]
+                if not bad:
+                    return data
+                problem = "no " + " and no ".join(bad) + " named in it"
+    raise DamagedReport(f"{path}: {problem}; {expected}. It is left out of sign-off and plan "
+                        f"comparison until it is whole: {_rerun_hint(root)}.", path)
+
+
+def approval_problem(week_dir: str | os.PathLike[str]) -> str:
+    """What is wrong with a week's ``approval.json`` (``""`` when it is whole or absent).
+
+    ``approval.json`` only shows the approval log; the fix is to rewrite it from the log.
+    """
+    path = Path(week_dir) / "approval.json"
+    if not path.exists():
+        return ""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        problem = f"unreadable ({exc})"
+    else:
+        if (isinstance(data, dict) and isinstance(data.get("status"), str)
+                and isinstance(data.get("signatures", []), list)):
+            return ""
+        problem = "not the object the approvals write (status and signatures)"
+    return (f"{path}: {problem}; the approval log in the warehouse is unaffected: `research "
+            f"plan status --refresh` (or the next approve/reject of this week) rewrites it")
 
 
 @dataclass
@@ -165,13 +271,16 @@ def _ensure(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_DDL)
 
 
-def _decisions(warehouse: str | os.PathLike[str], key: str) -> pd.DataFrame:
+def _decisions_in(con: duckdb.DuckDBPyConnection, key: str) -> pd.DataFrame:
+    if not has_table(con, "approvals"):
+        return pd.DataFrame()
+    return con.execute("SELECT * FROM approvals WHERE report = ? ORDER BY id", [key]).df()
+
+
+def _decisions(warehouse: str | os.PathLike[str], key: str, wait: float = 0.0) -> pd.DataFrame:
     try:
-        with open_read(warehouse) as con:
-            if not has_table(con, "approvals"):
-                return pd.DataFrame()
-            return con.execute("SELECT * FROM approvals WHERE report = ? ORDER BY id",
-                               [key]).df()
+        with open_read(warehouse, wait=wait) as con:
+            return _decisions_in(con, key)
     except FileNotFoundError:
         return pd.DataFrame()
 
@@ -192,17 +301,27 @@ def _state(decisions: pd.DataFrame, current: str) -> str:
 
 
 def _key(week_dir: Path) -> str:
-    manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))
-    cat, week = manifest.get("category"), manifest.get("week")
-    return f"{cat}/{week}" if cat and week else str(week_dir)
+    manifest = read_manifest(week_dir)
+    return f"{manifest['category']}/{manifest['week']}"
 
 
-def status(week_dir: str | os.PathLike[str], warehouse: str | os.PathLike[str]) -> PlanStatus:
-    """Current approval status of a study week, with every decision marked stale or not."""
+def status(week_dir: str | os.PathLike[str], warehouse: str | os.PathLike[str], *,
+           wait: float = 0.0) -> PlanStatus:
+    """Current approval status of a study week, with every decision marked stale or not.
+
+    Raises
+    ------
+    DamagedReport
+        When the week's ``manifest.json`` is damaged (:func:`read_manifest`).
+    Busy
+        When a writer holds the warehouse past ``wait`` seconds.
+    """
     root = Path(week_dir)
     key = _key(root)
-    current = bundle_hash(root)
-    decisions = _decisions(warehouse, key)
+    return _status_of(key, bundle_hash(root), _decisions(warehouse, key, wait))
+
+
+def _status_of(key: str, current: str, decisions: pd.DataFrame) -> PlanStatus:
     code = _state(decisions, current) if len(decisions) else "draft"
     listed = [{"role": r.role, "role_label": ROLES.get(r.role, r.role), "name": r.name,
                "decision": r.decision, "comment": r.comment or "",
@@ -212,7 +331,7 @@ def status(week_dir: str | os.PathLike[str], warehouse: str | os.PathLike[str]) 
 
 
 def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], role: str,
-           decision: str, name: str, comment: str = "") -> PlanStatus:
+           decision: str, name: str, comment: str = "", *, wait: float = 0.0) -> PlanStatus:
     """Record an approval or rejection, enforcing the order of 报批.
 
     Parameters
@@ -226,12 +345,19 @@ def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], 
         Who decides.
     comment : str
         Required for a rejection.
+    wait : float
+        Seconds to wait for another process holding the warehouse (an import, a running
+        study, another decision); 0 refuses at once.
 
     Raises
     ------
     ApprovalError
         Unknown role, chairman before director, approving twice, a rejection without a
         comment.
+    DamagedReport
+        The week's ``manifest.json`` is damaged (nothing is recorded).
+    Busy
+        The warehouse stayed held past ``wait`` seconds (nothing is recorded).
     """
     role = parse_role(role)
     if decision not in ("approve", "reject"):
@@ -241,7 +367,27 @@ def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], 
     if decision == "reject" and not comment.strip():
         raise ApprovalError("a rejection needs a comment saying why (--comment)")
     root = Path(week_dir)
-    before = status(root, warehouse)
+    manifest = read_manifest(root)
+    key = f"{manifest['category']}/{manifest['week']}"
+    current = bundle_hash(root)
+    # refused early without taking the hold, then checked again under it
+    _check_order(_status_of(key, current, _decisions(warehouse, key, wait)), role, decision)
+    with connect(warehouse, wait=wait) as con:
+        _ensure(con)
+        before = _status_of(key, current, _decisions_in(con, key))
+        _check_order(before, role, decision)
+        con.execute(
+            "INSERT INTO approvals (id, report, category, week, role, name, decision, comment, "
+            "bundle_hash) VALUES (nextval('approval_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
+            [before.report, manifest["category"], manifest["week"], role, name.strip(),
+             decision, comment.strip(), before.bundle_hash])
+        after = _status_of(key, current, _decisions_in(con, key))
+    write_status(root, after)
+    return after
+
+
+def _check_order(before: PlanStatus, role: str, decision: str) -> None:
+    """Refuse a decision out of the order of 报批 (:class:`ApprovalError`)."""
     if decision == "approve":
         if before.code == "chairman":
             raise ApprovalError(f"{before.report} is already 董事长已批准 (signed by the "
@@ -257,17 +403,6 @@ def record(warehouse: str | os.PathLike[str], week_dir: str | os.PathLike[str], 
     elif before.code == "chairman":
         raise ApprovalError(f"{before.report} is already 董事长已批准; re-run the study to "
                             f"revise it")
-    with connect(warehouse) as con:
-        _ensure(con)
-        manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
-        con.execute(
-            "INSERT INTO approvals (id, report, category, week, role, name, decision, comment, "
-            "bundle_hash) VALUES (nextval('approval_id_seq'), ?, ?, ?, ?, ?, ?, ?, ?)",
-            [before.report, manifest.get("category"), manifest.get("week"), role, name.strip(),
-             decision, comment.strip(), before.bundle_hash])
-    after = status(root, warehouse)
-    write_status(root, after)
-    return after
 
 
 def parse_role(role: str) -> str:
@@ -324,21 +459,57 @@ def write_status(week_dir: str | os.PathLike[str], state: PlanStatus) -> None:
                 page.write_text(new, encoding="utf-8")
 
 
-def list_plans(warehouse: str | os.PathLike[str], reports_root: str | os.PathLike[str]
-               ) -> pd.DataFrame:
-    """Every study week under ``reports_root`` with its approval status."""
+#: the status shown for a week whose manifest.json is damaged
+DAMAGED_LABEL = "损坏 · damaged"
+
+
+def _week_manifests(reports_root: str | os.PathLike[str]) -> list[Path]:
+    return [m for m in sorted(Path(reports_root).glob("*/*/manifest.json"))
+            if not (m.parent.name.startswith(".") or m.parent.parent.name.startswith("."))]
+
+
+def list_plans(warehouse: str | os.PathLike[str], reports_root: str | os.PathLike[str], *,
+               wait: float = 0.0) -> pd.DataFrame:
+    """Every study week under ``reports_root`` with its approval status.
+
+    A week whose ``manifest.json`` is damaged is listed with status :data:`DAMAGED_LABEL`,
+    code ``damaged`` and the message (path, what was expected, fix) in ``problem``; a
+    damaged ``approval.json`` is named in ``problem`` beside the status from the log.
+    """
     rows = []
-    for manifest in sorted(Path(reports_root).glob("*/*/manifest.json")):
-        if manifest.parent.name.startswith(".") or manifest.parent.parent.name.startswith("."):
-            continue  # a study being built, or scratch
-        state = status(manifest.parent, warehouse)
+    for manifest in _week_manifests(reports_root):
+        week_dir = manifest.parent
+        try:
+            state = status(week_dir, warehouse, wait=wait)
+        except DamagedReport as exc:
+            rows.append({"report": f"{week_dir.parent.name}/{week_dir.name}",
+                         "status": DAMAGED_LABEL, "code": "damaged", "decisions": 0,
+                         "stale": 0, "last": "", "path": str(week_dir), "problem": str(exc)})
+            continue
         last = state.decisions[-1] if state.decisions else None
         rows.append({"report": state.report, "status": state.status, "code": state.code,
                      "decisions": len(state.decisions), "stale": len(state.stale),
                      "last": (f"{last['role_label']} {last['name']} {last['decided_at']}"
-                              if last else ""), "path": str(manifest.parent)})
+                              if last else ""), "path": str(week_dir),
+                     "problem": approval_problem(week_dir)})
     return pd.DataFrame(rows, columns=["report", "status", "code", "decisions", "stale",
-                                       "last", "path"])
+                                       "last", "path", "problem"])
+
+
+def damaged_weeks(reports_root: str | os.PathLike[str], category: str, before_week: str
+                  ) -> list[DamagedReport]:
+    """The weeks of ``category`` before ``before_week`` (by folder name) whose
+    ``manifest.json`` is damaged: a later plan skips them and says so."""
+    found = []
+    for manifest in _week_manifests(reports_root):
+        week_dir = manifest.parent
+        if week_dir.parent.name != category or week_dir.name >= before_week:
+            continue
+        try:
+            read_manifest(week_dir)
+        except DamagedReport as exc:
+            found.append(exc)
+    return found
 
 
 def draft_status(warehouse: str | os.PathLike[str], category: str, week: str) -> PlanStatus:

@@ -29,7 +29,7 @@ from research.calendar import promotion_calendar
 from research.config import default_reports
 from research.pages.display import fmt_money
 from research.pages.results import read_result
-from research.plan.approvals import PlanStatus, draft_status, latest_approved
+from research.plan.approvals import PlanStatus, damaged_weeks, draft_status, latest_approved
 from research.plan.operating import OperatingPlan, build_plan, weekly_targets_from_forecast
 from research.plan.summary import (
     Section,
@@ -100,25 +100,30 @@ def track_plan(warehouse: str | os.PathLike[str], reports_root: str | os.PathLik
     """
     empty = pd.DataFrame()
     category, week = scope.category, scope.week
+    skipped = [f"跳过报告文件损坏的 {exc.path.parent.parent.name}/{exc.path.parent.name}"
+               f"（不参与对比）。 · Skipped {exc.path.parent.parent.name}/"
+               f"{exc.path.parent.name}, whose report is damaged (not compared): {exc}"
+               for exc in damaged_weeks(reports_root, category, week)]
     found = latest_approved(warehouse, reports_root, category, week)
     if found is None:
         return Tracking("", empty, empty, [
             f"{week} 之前没有经董事长批准且签名仍有效的「{category}」计划（查找位置 "
             f"{reports_root}）：暂无可对比。 · No plan for {category} from a week before {week} "
             f"is approved by the chairman with a valid signature (looked under "
-            f"{reports_root}): nothing to compare yet."])
+            f"{reports_root}): nothing to compare yet.", *skipped])
     folder, state = found
     targets = read_result(folder, "plan_weekly")
     if targets is None:
         return Tracking(state.report, empty, empty, [
             f"已批准的计划 {state.report} 没有 results/plan_weekly.csv，无法对比。 · The approved "
-            f"plan {state.report} has no results/plan_weekly.csv: it cannot be compared."])
+            f"plan {state.report} has no results/plan_weekly.csv: it cannot be compared.",
+            *skipped])
     if sales.empty:
         return Tracking(state.report, empty, empty, [
             f"我店在类目「{category}」没有可归入的销售，无法与已批准的计划 {state.report} 对比"
             f"（不以全店销售代替）。 · None of our sales can be tied to the category "
             f"{category!r}: the approved plan {state.report} is not compared (the whole "
-            f"shop's sales are not used instead)."])
+            f"shop's sales are not used instead).", *skipped])
     signed = [d for d in state.decisions if d["role"] == "chairman" and not d["stale"]]
     who = f"{signed[-1]['name']} on {signed[-1]['decided_at']}" if signed else "the chairman"
     lines = [f"对比 {state.report} 的计划（{who} 批准）与本类目截至 {week} 周日的实际。 · "
@@ -127,7 +132,7 @@ def track_plan(warehouse: str | os.PathLike[str], reports_root: str | os.PathLik
              f"the Sunday of {week}. Variance = actual ÷ target − 1; cumulative progress = "
              f"Σ actual ÷ Σ target since the plan began; flagged when a target is missed by "
              f"more than {threshold:.0%} (ad spend: exceeded). Profit uses the plan's own "
-             f"platform-fee rate ({plan_fee_rate(targets):.1%} of revenue)."]
+             f"platform-fee rate ({plan_fee_rate(targets):.1%} of revenue).", *skipped]
     compared = compare_with_plan(targets, sales, traffic_visitors, week, threshold)
     if compared.empty:
         lines.append(f"计划周（{targets['week'].min()} – {targets['week'].max()}）在 {week} "
