@@ -13,9 +13,15 @@ from pathlib import Path
 import click
 
 from research.config import default_warehouse
+from research.faults import Fault
 from research.plan.cli import approve_command, plan_group, reject_command
 from research.sample.market import generate_sample
-from research.sources.exports import ingest_paths
+from research.sources.exports import (
+    DATE_RANGE_ENV,
+    date_range,
+    ingest_paths,
+    verify_raw_copies,
+)
 from research.sources.public import import_command
 from research.store.warehouse import summary
 from research.study.cli import run_command
@@ -42,12 +48,21 @@ def main() -> None:
 @click.option("--default", "defaults", multiple=True, metavar="COLUMN=VALUE",
               help="Value for a column the files lack, e.g. --default category=保温杯.")
 @click.option("--force", is_flag=True, help="Re-apply files whose content was loaded before.")
+@click.option("--dates", metavar="FROM..TO", envvar=DATE_RANGE_ENV, default=None,
+              help="Plausible dates of the rows; rows dated outside are refused (default "
+                   "2000-01-01..end of next year; also $RESEARCH_DATE_RANGE).")
+@click.option("--wait", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              metavar="SECONDS",
+              help="Wait this long for another process holding the warehouse (0: refuse).")
 def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
-           defaults: tuple[str, ...], force: bool) -> None:
+           defaults: tuple[str, ...], force: bool, dates: str | None, wait: float) -> None:
     """Load platform exports (CSV/XLSX files or folders) into the warehouse.
 
     Each file is loaded whole or not at all; a bad file is reported with its rows and
-    columns and leaves the warehouse as it was. Exits 1 if any file failed.
+    columns and leaves the warehouse as it was, and the other files are still loaded. Every
+    file's outcome is listed. Exits 0 when all loaded (or were loaded before), 1 if a file
+    was refused, 2 for a path holding no export (nothing is created), 3 if the warehouse
+    stayed busy past --wait, 4 if the disk is full or a permission is missing.
     """
     pairs = {}
     for item in defaults:
@@ -56,20 +71,30 @@ def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
         k, v = item.split("=", 1)
         pairs[k.strip()] = v.strip()
     target = warehouse or default_warehouse()
-    results = ingest_paths(paths, target, table=table, defaults=pairs, force=force)
+    try:
+        bounds = date_range(dates)
+        results = ingest_paths(paths, target, table=table, defaults=pairs, force=force,
+                               dates=bounds, wait=wait)
+    except Fault as exc:
+        click.echo(f"✗ {exc}", err=True)
+        sys.exit(exc.code)
     for r in results:
         mark = {"loaded": "✓", "skipped": "=", "failed": "✗"}[r.outcome]
         click.echo(f"{mark} {r.message}", err=r.outcome == "failed")
     counts = {o: sum(r.outcome == o for r in results) for o in ("loaded", "skipped", "failed")}
     click.echo(f"{len(results)} file(s): {counts['loaded']} loaded, {counts['skipped']} already "
                f"loaded, {counts['failed']} refused — warehouse {target}")
-    if counts["failed"]:
-        sys.exit(1)
+    code = max((r.code for r in results), default=0)
+    if code:
+        sys.exit(code)
 
 
 @main.command()
 @WAREHOUSE_OPTION
-def status(warehouse: Path | None) -> None:
+@click.option("--verify", is_flag=True,
+              help="Check every kept raw copy against the SHA-256 in the ingest log; exit 1 "
+                   "naming each copy that is missing or damaged.")
+def status(warehouse: Path | None, verify: bool) -> None:
     """Print what the warehouse holds: tables, rows, dates, categories, shops, last imports."""
     target = warehouse or default_warehouse()
     try:
@@ -95,6 +120,14 @@ def status(warehouse: Path | None) -> None:
             click.echo(f"  #{row.id} {row.loaded_at:%Y-%m-%d %H:%M} {row.file_name} → "
                        f"{row.table_name}: {row.rows:,} rows ({row.rows_new:,} new, "
                        f"{row.rows_replaced:,} replaced, {row.rows_unchanged:,} unchanged)")
+    if verify:
+        checked, damaged = verify_raw_copies(target)
+        for line in damaged:
+            click.echo(f"✗ {line}", err=True)
+        click.echo(f"Raw copies: {checked} checked, {len(damaged)} missing or damaged"
+                   + ("" if damaged else " — all agree with the ingest log"))
+        if damaged:
+            sys.exit(1)
 
 
 @main.command()

@@ -14,7 +14,7 @@ cells lives in :mod:`research.sources.parse_sql`; recognising the table, validat
 and loading them live here.
 
 Refused besides cells that do not parse: non-finite numbers (``inf``, ``Infinity``, ``NaN``
-written as a number, ``1e309``); whole numbers beyond 2**53 (``1e19``: a count that large is
+written as a number, ``1e309``); whole numbers beyond 2**53 - 1 (``1e19``: a count that large is
 no count, and digits beyond 2**53 are lost on the way); IDs in scientific notation
 (``7.1E+12``) on any row; dates outside the plausible range (:func:`date_range`: by default
 2000-01-01 to the end of next year, ``RESEARCH_DATE_RANGE=FROM..TO`` or ``--dates FROM..TO``
@@ -103,9 +103,10 @@ _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list p
 
 #: the longest cell accepted, in characters: Excel's own limit for a cell
 MAX_CELL_CHARS = 32_767
-#: the largest whole number accepted in a count column: beyond 2**53 a number read from text
-#: loses digits, and no count of visitors, units or listings comes near it
-MAX_WHOLE = 2**53
+#: the largest whole number accepted in a count column (2**53 - 1): beyond it a number read
+#: from text loses digits (2**53 + 1 reads as 2**53), and no count of visitors, units or
+#: listings comes near it
+MAX_WHOLE = 2**53 - 1
 #: the environment variable widening or narrowing the plausible dates (``FROM..TO``)
 DATE_RANGE_ENV = "RESEARCH_DATE_RANGE"
 #: the first plausible date of an export's row: the platform and public datasets this
@@ -474,8 +475,7 @@ def _ragged(con: duckdb.DuckDBPyConnection, name: str, width: int) -> list[str]:
                          f"lacks); fix or re-export those rows")
         elif kind == "MISSING COLUMNS":
             lines.append(f"{where}: expected {width} fields as in the header, found as few as "
-                         f"{max(int(fewest or 1) - 1, 1)} (a cut or broken row); fix or "
-                         f"re-export those rows")
+                         f"{fewest} (a cut or broken row); fix or re-export those rows")
         elif kind == "LINE SIZE OVER MAXIMUM":
             lines.append(f"{where}: a line too long for its {width} fields — expected cells "
                          f"of at most {MAX_CELL_CHARS:,} characters")
@@ -499,14 +499,17 @@ def _stage(con: duckdb.DuckDBPyConnection, raw: RawExport) -> str:
     width = _header_fields(raw)
     columns = "{" + ", ".join(f"'c{j}': 'VARCHAR'" for j in range(width)) + "}"
     delim = "\\t" if raw.delimiter == "\t" else raw.delimiter
-    # Strict: a row with more or fewer fields than the header is rejected into _rejects with
-    # its line number, wherever it is. A line may hold every cell at the cap, quotes doubled.
+    # Strict: a row with more or fewer fields than the header, or a line too long, is
+    # rejected into _rejects with its line number, wherever it is (no sniffing: a sniffer
+    # meeting a long line said "CSV Error on Line: 1"). A line may hold every cell at the
+    # cap, quotes doubled.
     longest = max(2 << 20, width * (8 * MAX_CELL_CHARS + 3) + 1024)
     try:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE _raw AS SELECT * FROM read_csv(
             ?, header = false, skip = {raw.header_row}, columns = {columns},
             delim = '{delim}', quote = '"', escape = '"', null_padding = false,
             all_varchar = true, strict_mode = true, max_line_size = {longest},
+            auto_detect = false,
             store_rejects = true, rejects_table = '_rejects', rejects_scan = '_rejects_scan')
             """, [str(raw.csv_path)])
         bad = _ragged(con, raw.path.name, width)

@@ -110,7 +110,7 @@ def test_overlapping_file_replaces_by_key_and_counts(loaded: Path, tmp_path: Pat
         "2026/11/03,保温杯,保温杯,14000,11.00%,3.00%,1220",           # new
     ])
     [res] = ingest_paths([later], loaded)
-    assert res.outcome == "loaded", res.message
+    assert res.outcome == "loaded" and res.result is not None, res.message
     assert (res.result.new, res.result.replaced, res.result.unchanged) == (1, 1, 1)
     kw = read("keywords", loaded)
     assert len(kw) == 4
