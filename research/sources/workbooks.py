@@ -37,6 +37,8 @@ __all__ = [
     "MAX_COMPRESSION_RATIO",
     "RATIO_GRACE_BYTES",
     "MAX_CELLS",
+    "SPARSE_AREA",
+    "MIN_FILL",
     "MAX_CELL_CHARS",
     "MAX_TEXT_RUN_BYTES",
     "MAX_XLS_BYTES",
@@ -56,6 +58,10 @@ MAX_COMPRESSION_RATIO = 100
 RATIO_GRACE_BYTES = 2**20
 #: Rows × columns of the rectangle read (calamine holds it densely, about 32 bytes a cell).
 MAX_CELLS = 20_000_000
+#: Above this many cells the area must be MIN_FILL full: a stray far cell spans it emptily.
+SPARSE_AREA = 1_000_000
+#: Share of the area that must hold values when it exceeds SPARSE_AREA (a real table: > 50 %).
+MIN_FILL = 0.05
 #: Characters in one cell: Excel's own limit, so no real export exceeds it (CSV uses it too).
 MAX_CELL_CHARS = 32_767
 #: Bytes of XML text between two tags: a cell of MAX_CELL_CHARS, each written as ``&#x10FFFF;``.
@@ -329,6 +335,19 @@ def _too_many(path: Path, what: str) -> ExportError:
         f"right of the table also widens the area: delete it)")
 
 
+def _check_area(path: Path, rows: int, cols: int, cells: int) -> None:
+    area = rows * cols
+    if area > MAX_CELLS:
+        raise _too_many(path, f"its values span {rows:,} rows × {cols:,} columns = {area:,} "
+                              f"cells")
+    if area > SPARSE_AREA and cells < MIN_FILL * area:
+        raise ExportError(
+            f"{path.name}: the first sheet's {cells:,} values span {rows:,} rows × {cols:,} "
+            f"columns = {area:,} cells, less than {MIN_FILL:.0%} of them filled (MIN_FILL, "
+            f"above SPARSE_AREA = {SPARSE_AREA:,} cells): a stray value far below or right of "
+            f"the table? Delete it, or export the data again")
+
+
 def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
     """Check an .xlsx before calamine unpacks it; return the exact text of cells a float
     would change (row → column → text, 0-based)."""
@@ -348,10 +367,141 @@ def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
             raise
         raise _corrupt(path, exc) from None
     rows, cols = scan.area()
-    if rows * cols > MAX_CELLS:
-        raise _too_many(path, f"its values span {rows:,} rows × {cols:,} columns = "
-                              f"{rows * cols:,} cells")
+    _check_area(path, rows, cols, scan.cells)
     return scan.exact
+
+
+# --------------------------------------------------------------------------- xls checks
+# A legacy .xls is an OLE2 compound file holding a BIFF record stream. Calamine also spans
+# the first sheet's cells with one dense rectangle (65,536 × 256 cells, 1.1 GB measured, for a
+# 6 KB file with cells at A1 and IV65536), so the cell records are scanned for it first.
+
+_OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
+_FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
+# NUMBER, RK, LABELSST, LABEL, BOOLERR, FORMULA, RSTRING (BIFF5/8; blanks hold no value)
+_CELL_RECORDS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x0006, 0x00D6}
+_MULRK = 0x00BD
+
+
+class _Corrupt(Exception):
+    pass
+
+
+def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes:
+    """The bytes of the first stream called one of ``names`` in an OLE2 compound file."""
+    if bytes(data[:8]) != _OLE_MAGIC or len(data) < 512:
+        raise _Corrupt("not an OLE2 compound file")
+    u16 = lambda o: int.from_bytes(data[o:o + 2], "little")  # noqa: E731
+    u32 = lambda o: int.from_bytes(data[o:o + 4], "little")  # noqa: E731
+    sector = 1 << u16(0x1E)
+    mini = 1 << u16(0x20)
+    if sector not in (512, 4096) or mini != 64:
+        raise _Corrupt(f"sector sizes {sector}/{mini}")
+    n_sectors = (len(data) - sector) // sector + 1
+
+    def at(n: int) -> bytes:
+        if n >= n_sectors:
+            raise _Corrupt(f"sector {n} beyond the end of the file")
+        return data[(n + 1) * sector:(n + 2) * sector]
+
+    difat = [u32(0x4C + 4 * i) for i in range(109)]
+    nxt, count = u32(0x44), u32(0x48)
+    for _ in range(min(count, n_sectors)):
+        if nxt in (_FREE, _END):
+            break
+        block = at(nxt)
+        difat += [int.from_bytes(block[i:i + 4], "little") for i in range(0, sector - 4, 4)]
+        nxt = int.from_bytes(block[sector - 4:], "little")
+    fat: list[int] = []
+    for n in difat[:u32(0x2C)]:
+        block = at(n)
+        fat += [int.from_bytes(block[i:i + 4], "little") for i in range(0, sector, 4)]
+
+    def chain(start: int, table: list[int], read: object, limit: int) -> bytes:
+        out, n, seen = [], start, 0
+        while n not in (_FREE, _END):
+            if n >= len(table) or seen > limit:
+                raise _Corrupt("a broken sector chain")
+            out.append(read(n))  # type: ignore[operator]
+            n, seen = table[n], seen + 1
+        return b"".join(out)
+
+    directory = chain(u32(0x30), fat, at, n_sectors)
+    entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
+    if not entries:
+        raise _Corrupt("no directory")
+    root = entries[0]
+    for entry in entries:
+        length = int.from_bytes(entry[64:66], "little")
+        name = entry[:max(length - 2, 0)].decode("utf-16-le", "replace")
+        if entry[66] != 2 or name not in names:
+            continue
+        start = int.from_bytes(entry[116:120], "little")
+        size = int.from_bytes(entry[120:124], "little")
+        if size >= u32(0x38):
+            return chain(start, fat, at, n_sectors)[:size]
+        ministream = chain(int.from_bytes(root[116:120], "little"), fat,
+                           at, n_sectors)
+        minifat_bytes = chain(u32(0x3C), fat, at, n_sectors)
+        minifat = [int.from_bytes(minifat_bytes[i:i + 4], "little")
+                   for i in range(0, len(minifat_bytes), 4)]
+        return chain(start, minifat, lambda n, s=ministream: s[n * mini:(n + 1) * mini],
+                     len(minifat))[:size]
+    raise _Corrupt("no Workbook stream")
+
+
+def _biff_first_sheet_area(stream: bytes) -> tuple[int, int, int]:
+    """Rows, columns spanned by the cells of the first sheet in a BIFF stream, and cells."""
+    pos, sheets, first_bof = 0, [], True
+    n = len(stream)
+    while pos + 4 <= n:  # workbook globals: BOUNDSHEET records give each sheet's offset
+        kind = int.from_bytes(stream[pos:pos + 2], "little")
+        size = int.from_bytes(stream[pos + 2:pos + 4], "little")
+        if kind == 0x0085 and size >= 4:
+            sheets.append(int.from_bytes(stream[pos + 4:pos + 8], "little"))
+        if kind == 0x000A and not first_bof:  # EOF of the globals
+            break
+        first_bof = False
+        pos += 4 + size
+    pos = sheets[0] if sheets else 0
+    rows: list[int] = []
+    cols: list[int] = []
+    cells = 0
+    started = False
+    while pos + 4 <= n:
+        kind = int.from_bytes(stream[pos:pos + 2], "little")
+        size = int.from_bytes(stream[pos + 2:pos + 4], "little")
+        body = stream[pos + 4:pos + 4 + size]
+        if kind in (0x0809, 0x0409, 0x0209, 0x0009):  # BOF
+            if started:
+                break
+            started = True
+        elif kind == 0x000A:  # EOF of the sheet
+            break
+        elif (kind in _CELL_RECORDS or kind == _MULRK) and len(body) >= 4:
+            row = int.from_bytes(body[0:2], "little")
+            col = int.from_bytes(body[2:4], "little")
+            last = int.from_bytes(body[-2:], "little") if kind == _MULRK else col
+            rows.append(row)
+            cols += (col, last)
+            cells += max(last - col + 1, 1)
+        pos += 4 + size
+    if not rows:
+        return 0, 0, 0
+    return max(rows) - min(rows) + 1, max(cols) - min(cols) + 1, cells
+
+
+def _precheck_xls(path: Path) -> None:
+    size = path.stat().st_size
+    if size > MAX_XLS_BYTES:
+        raise ExportError(
+            f"{path.name}: {_size(size)}, more than the {_size(MAX_XLS_BYTES)} a legacy .xls "
+            f"may have (MAX_XLS_BYTES); export it as CSV or .xlsx")
+    try:
+        stream = _ole_stream(path.read_bytes(), ("Workbook", "Book"))  # ≤ MAX_XLS_BYTES
+    except (_Corrupt, OSError, ValueError, IndexError) as exc:
+        raise _corrupt(path, exc) from None
+    _check_area(path, *_biff_first_sheet_area(stream))
 
 
 # --------------------------------------------------------------------------- reading
@@ -379,11 +529,7 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[int, Iterator[list[str 
     path = Path(path)
     exact: dict[int, dict[int, str]] = {}
     if path.suffix.lower() == ".xls":
-        if path.stat().st_size > MAX_XLS_BYTES:
-            raise ExportError(
-                f"{path.name}: {path.stat().st_size / 2**20:,.0f} MB, more than the "
-                f"{MAX_XLS_BYTES // 2**20} MB a legacy .xls may have (MAX_XLS_BYTES); export "
-                f"it as CSV or .xlsx")
+        _precheck_xls(path)
     else:
         exact = _precheck_xlsx(path)
     try:

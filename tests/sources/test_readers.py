@@ -133,15 +133,21 @@ def kw_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("kw")
     files = {"csv": folder / "kw.csv", "xlsx": kw_openpyxl(folder / "kw.xlsx")}
     files["csv"].write_text(kw_csv_text(), encoding="utf-8")
+    corner = openpyxl.Workbook()  # values at A1 and IV65536, the last cell an .xls has
+    corner.active.append(KW_HEADER)
+    corner.active["IV65536"] = "x"
+    corner.save(folder / "corner.xlsx")
     soffice = shutil.which("soffice")
     if soffice is None:
         unavailable("LibreOffice (soffice), to write the .xls fixture",
                     "make browser installs libreoffice-calc-nogui")
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{folder}/profile",
                     "--convert-to", "xls", "--outdir", str(folder / "xls"),
-                    str(files["xlsx"])], check=True, capture_output=True, timeout=180)
+                    str(files["xlsx"]), str(folder / "corner.xlsx")],
+                   check=True, capture_output=True, timeout=180)
     files["xls"] = folder / "xls" / "kw.xls"
-    assert files["xls"].read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2: real .xls
+    for xls in (files["xls"], folder / "xls" / "corner.xls"):
+        assert xls.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2: a real .xls
     return files
 
 
@@ -259,6 +265,25 @@ def test_cells_at_far_corners_refused_before_calamine(tmp_path: Path) -> None:
     assert out["outcome"] == "refused", out
     assert "corners.xlsx" in out["message"] and "1,048,576 rows × 16,384 columns" in out["message"]
     assert "MAX_CELLS" in out["message"] and "delete it" in out["message"]
+    assert out["seconds"] < 3 and out["extra_mb"] < 100, out
+
+
+def test_stray_far_cell_refused_as_sparse(kw_files: dict[str, Path], tmp_path: Path) -> None:
+    """Within MAX_CELLS but nearly empty: a 6 KB .xls with values at A1 and IV65536 took
+    1.1 GB and 7 s in calamine (65,536 × 256 cells); so does an .xlsx with a value at CV200000."""
+    corner = kw_files["xls"].parent / "corner.xls"
+    assert corner.stat().st_size < 10_000
+    out = read_in_child(corner, tmp_path)
+    assert out["outcome"] == "refused", out
+    assert out["message"].startswith(
+        "corner.xls: the first sheet's 7 values span 65,536 rows × 256 columns = 16,777,216 "
+        "cells, less than 5% of them filled (MIN_FILL"), out
+    assert out["seconds"] < 3 and out["extra_mb"] < 100, out
+    rows = sheet_rows([KW_HEADER, KW_ROWS[0]]) + (
+        '<row r="200000"><c r="CV200000" t="inlineStr"><is><t>x</t></is></c></row>')
+    out = read_in_child(write_xlsx(tmp_path / "stray.xlsx", rows), tmp_path)
+    assert out["outcome"] == "refused" and "200,000 rows × 100 columns" in out["message"], out
+    assert "a stray value far below or right of the table?" in out["message"]
     assert out["seconds"] < 3 and out["extra_mb"] < 100, out
 
 
