@@ -30,6 +30,7 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 
 from research.config import TEMPLATES_DIR
+from research.pages.results import write_text_atomic
 
 __all__ = [
     "TEMPLATE",
@@ -56,9 +57,7 @@ _TD = re.compile(r'(<t[dh]\b[^>]*class=")([^"]*\bcol(\d+)\b[^"]*)("[^>]*>)(.*?)(
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, text)
 
 
 def mark_numeric_columns(table_html: str) -> str:

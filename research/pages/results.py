@@ -41,7 +41,7 @@ import pandas as pd
 
 __all__ = ["PageResult", "write_result", "read_result", "results_dir", "write_summary",
            "read_summary", "write_page", "write_csv", "neutralise", "neutralise_text",
-           "restore", "restore_text", "FORMULA_STARTS"]
+           "restore", "restore_text", "FORMULA_STARTS", "write_text_atomic"]
 
 #: the first characters that make a spreadsheet read a CSV cell as a formula (OWASP's list:
 #: equals, plus, minus, at, tab, carriage return, line feed)
@@ -129,6 +129,28 @@ def restore(frame: pd.DataFrame) -> pd.DataFrame:
     return _map_text(frame, restore_text)
 
 
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> Path:
+    """Write ``text`` (UTF-8) to a temporary name beside ``path`` and move it into place, so a
+    reader — or a kill, or a full disk — never leaves half a file; the temporary file is
+    removed when writing fails.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> target = Path(tempfile.mkdtemp()) / "a.txt"
+    >>> write_text_atomic(target, "一行").read_text(encoding="utf-8")
+    '一行'
+    """
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
 def write_csv(frame: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
     """Write ``frame`` as a CSV that is safe to open in a spreadsheet, atomically.
 
@@ -200,9 +222,7 @@ def write_summary(output_dir: str | os.PathLike[str], page: str, text: str) -> P
     """
     folder = Path(output_dir) / "summaries"
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"{page}.txt"
-    target.write_text(" ".join(text.split()), encoding="utf-8")
-    return target
+    return write_text_atomic(folder / f"{page}.txt", " ".join(text.split()))
 
 
 def read_summary(output_dir: str | os.PathLike[str], page: str) -> str | None:

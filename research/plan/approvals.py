@@ -53,6 +53,7 @@ import pandas as pd
 
 from research.config import default_reports
 from research.faults import Refused, UsageFault
+from research.pages.results import write_text_atomic
 from research.store.warehouse import connect, has_table, open_read
 
 __all__ = ["ApprovalError", "DamagedReport", "read_manifest", "damaged_weeks",
@@ -443,11 +444,11 @@ def status_html(state: PlanStatus) -> str:
 
 def write_status(week_dir: str | os.PathLike[str], state: PlanStatus) -> None:
     """Write ``approval.json`` (creating ``week_dir``) and refresh the status region of the
-    week's pages."""
+    week's pages; each file is replaced whole (a kill leaves the old one, not half a file)."""
     root = Path(week_dir)
     root.mkdir(parents=True, exist_ok=True)
-    (root / "approval.json").write_text(json.dumps(state.as_dict(), ensure_ascii=False,
-                                                   indent=2), encoding="utf-8")
+    write_text_atomic(root / "approval.json",
+                      json.dumps(state.as_dict(), ensure_ascii=False, indent=2))
     banner = status_html(state)
     for page in [root / "index.html", *root.glob("*.html")]:
         if not page.exists():
@@ -456,7 +457,7 @@ def write_status(week_dir: str | os.PathLike[str], state: PlanStatus) -> None:
         if STATUS_START in text:
             new = _STATUS_RE.sub(lambda _m: banner, text)
             if new != text:
-                page.write_text(new, encoding="utf-8")
+                write_text_atomic(page, new)
 
 
 #: the status shown for a week whose manifest.json is damaged

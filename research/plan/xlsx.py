@@ -98,6 +98,16 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
 
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        _write_book(tmp, summary, daily, weekly, monthly, title)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def _write_book(tmp: Path, summary: pd.DataFrame, daily: pd.DataFrame, weekly: pd.DataFrame,
+                monthly: pd.DataFrame, title: str) -> None:
     with pd.ExcelWriter(tmp, engine="xlsxwriter",
                         engine_kwargs={"options": dict(WORKBOOK_OPTIONS)}) as writer:
         book = writer.book
@@ -125,5 +135,3 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
         cols_month = ["month", "days", *[c for c in PLAN_METRICS if c in monthly],
                       *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in monthly]]
         _sheet(writer, monthly[cols_month], "月计划", f"{title} · 月计划")
-    os.replace(tmp, target)
-    return target

@@ -28,7 +28,7 @@ from research.pages.results import (
     write_page,
     write_result,
 )
-from research.plan import summary
+from research.plan import summary, xlsx
 from research.plan.xlsx import write_plan_xlsx
 
 HYPERLINK = '=HYPERLINK("http://x","点我")'
@@ -238,3 +238,19 @@ def test_event_names_in_tables_are_escaped() -> None:
     assert "=HYPERLINK(" in html and 'HYPERLINK("' not in html  # quotes escaped too
     assert note_html("**{e}**", e=XSS) == (
         "<p><strong>&lt;script&gt;alert(1)&lt;/script&gt;</strong></p>")
+
+
+def test_plan_xlsx_failure_keeps_the_old_file_and_no_temporary(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    def half_written(tmp: Path, *args: Any) -> None:
+        tmp.write_bytes(b"PK\x03\x04 half")
+        raise OSError(28, "No space left on device")
+
+    target = tmp_path / "plan.xlsx"
+    target.write_bytes(b"old plan")
+    monkeypatch.setattr(xlsx, "_write_book", half_written)
+    with pytest.raises(OSError, match="No space"):
+        write_plan_xlsx(target, *_plan_frames("x", "杯"), "t")
+    assert target.read_bytes() == b"old plan"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
