@@ -16,6 +16,7 @@ and :func:`render_reports_index` again after changing it.
 
 from __future__ import annotations
 
+import csv
 import html as _html
 import json
 import os
@@ -205,8 +206,8 @@ def list_results(week_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     folder = Path(week_dir) / "results"
     out = []
     for path in sorted(folder.glob("*.csv")) if folder.exists() else []:
-        with open(path, encoding="utf-8-sig") as handle:
-            rows = max(sum(1 for _ in handle) - 1, 0)
+        with open(path, encoding="utf-8-sig", newline="") as handle:  # a cell may hold a CR/LF
+            rows = max(sum(1 for _ in csv.reader(handle)) - 1, 0)
         out.append({"file": f"results/{path.name}", "name": path.stem, "rows": rows,
                     "bytes": path.stat().st_size})
     return out

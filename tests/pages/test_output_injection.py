@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from research.pages import display
+from research.pages import display, report
 from research.pages.display import note_html, table_html
 from research.pages.results import (
     neutralise,
@@ -254,3 +254,9 @@ def test_plan_xlsx_failure_keeps_the_old_file_and_no_temporary(tmp_path: Path,
         write_plan_xlsx(target, *_plan_frames("x", "杯"), "t")
     assert target.read_bytes() == b"old plan"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.xlsx"]
+
+
+def test_the_week_index_counts_rows_not_lines(tmp_path: Path) -> None:
+    write_result(pd.DataFrame({"t": ["a\r\nb", "\r=1", "c"]}), tmp_path, "multi")
+    listed = report.list_results(tmp_path)
+    assert [(r["name"], r["rows"]) for r in listed] == [("multi", 3)]
