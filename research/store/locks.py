@@ -124,26 +124,36 @@ def make_private_dirs(folder: Path) -> None:
 
 # ---------------------------------------------------------------------------- who holds it
 
-def _process_start(pid: int) -> str | None:
-    """The kernel's start tick of ``pid`` (Linux), telling a reused pid from the holder."""
+def _proc_stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/<pid>/stat`` after the command name (Linux), or None."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return stat.rsplit(")", 1)[-1].split()[19]
+    return stat.rsplit(")", 1)[-1].split()
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start tick of ``pid`` (Linux), telling a reused pid from the holder."""
+    fields = _proc_stat(pid)
+    return fields[19] if fields and len(fields) > 19 else None
 
 
 def _alive(pid: int, start: str | None) -> bool:
+    """Whether ``pid`` still runs and is the process that wrote the entry (a killed process
+    not yet reaped by its parent, a zombie, holds nothing)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
+        pass
+    fields = _proc_stat(pid)
+    if fields is None:
         return True
-    if start is None:
-        return True
-    now = _process_start(pid)
-    return now is None or now == start
+    if fields[0] in ("Z", "X"):
+        return False
+    return start is None or len(fields) <= 19 or fields[19] == start
 
 
 def _process_command(pid: int) -> str | None:
@@ -157,7 +167,9 @@ def _process_command(pid: int) -> str | None:
 
 def holders(warehouse: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Who holds ``warehouse`` now, as they wrote it: ``pid``, ``mode``, ``purpose``,
-    ``command``, ``since``; oldest first. Entries of ended processes are removed.
+    ``command``, ``since``, and ``waiting`` (true for a process waiting for the hold, which
+    keeps new readers out while a writer waits); oldest first. Entries of ended processes are
+    removed.
 
     Returns
     -------
@@ -195,19 +207,37 @@ def holder_of_pid(warehouse: str | os.PathLike[str], pid: int) -> dict[str, Any]
             "since": None}
 
 
+def _since(info: dict[str, Any]) -> str:
+    try:
+        since = datetime.fromisoformat(str(info.get("since")))
+    except ValueError:
+        return ""
+    return f" since {since:%H:%M:%S}" if since.date() == datetime.now().date() \
+        else f" since {since:%Y-%m-%d %H:%M}"
+
+
 def _describe(info: dict[str, Any]) -> str:
     name = info.get("purpose") or info.get("command") or "another process"
+    if info.get("waiting"):
+        wants = "write to" if info.get("mode") == "exclusive" else "read"
+        return f"`{name}` (pid {info['pid']}) waiting to {wants} it{_since(info)}"
     details = [f"pid {info['pid']}"]
     if info.get("mode"):
         details.append(str(info["mode"]))
-    text = f"`{name}` ({', '.join(details)})"
-    if info.get("since"):
-        try:
-            since = datetime.fromisoformat(str(info["since"]))
-            text += f" since {since:%H:%M:%S}" if since.date() == datetime.now().date() \
-                else f" since {since:%Y-%m-%d %H:%M}"
-        except ValueError:
-            pass
+    return f"`{name}` ({', '.join(details)}){_since(info)}"
+
+
+def _who(warehouse: str | os.PathLike[str],
+         held_by: list[dict[str, Any]] | None) -> str:
+    """The holders (and the writers waiting before us) of ``warehouse`` in words."""
+    found = held_by if held_by is not None else [
+        h for h in holders(warehouse) if int(h["pid"]) != os.getpid()]
+    holding = [h for h in found if not h.get("waiting")]
+    waiting = [h for h in found if h.get("waiting")]
+    text = "; ".join(_describe(h) for h in holding) if holding else "another process"
+    if waiting:
+        text += (", and " + "; ".join(_describe(h) for h in waiting)
+                 + " (a waiting writer goes first)")
     return text
 
 
@@ -223,12 +253,23 @@ def busy_message(warehouse: str | os.PathLike[str], wanted: str, wait: float,
     (pid 42, shared). Wait for that to finish and run the command again, or give --wait
     SECONDS to wait for it.
     """
-    who = held_by if held_by is not None else holders(warehouse)
-    holder = "; ".join(_describe(h) for h in who) if who else "another process"
     waited = f" (waited {wait:g} s)" if wait > 0 else ""
     more = "give a longer --wait SECONDS" if wait > 0 else "give --wait SECONDS to wait for it"
     return (f"warehouse {warehouse} is busy: cannot {wanted} it while it is held by "
-            f"{holder}{waited}. Wait for that to finish and run the command again, or {more}.")
+            f"{_who(warehouse, held_by)}{waited}. Wait for that to finish and run the command "
+            f"again, or {more}.")
+
+
+def tell_waiting(message: str) -> None:
+    """Say on stderr that a command is waiting for the warehouse (once per wait)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def waiting_message(warehouse: str | os.PathLike[str], wanted: str, wait: float,
+                    held_by: list[dict[str, Any]] | None = None) -> str:
+    """What a command prints when it starts waiting: the holder and how long it will wait."""
+    return (f"warehouse {warehouse} is held by {_who(warehouse, held_by)}; waiting up to "
+            f"{wait:g} s to {wanted} it …")
 
 
 # ---------------------------------------------------------------------------- holding
@@ -245,11 +286,12 @@ _REGISTRY: dict[Path, _Held] = {}
 _REGISTRY_LOCK = threading.RLock()
 
 
-def _write_entry(warehouse: Path, mode: Mode, purpose: str) -> Path | None:
-    """Say who holds the warehouse; a failure to say it never fails the hold."""
+def _write_entry(warehouse: Path, mode: Mode, purpose: str,
+                 waiting: bool = False) -> Path | None:
+    """Say who holds (or waits for) the warehouse; a failure to say it never fails the hold."""
     folder = holders_dir(warehouse)
     pid = os.getpid()
-    info = {"pid": pid, "start": _process_start(pid), "mode": mode,
+    info = {"pid": pid, "start": _process_start(pid), "mode": mode, "waiting": waiting,
             "purpose": purpose or command_name(),
             "command": " ".join(sys.argv)[:200],
             "since": datetime.now().astimezone().isoformat(timespec="seconds")}
@@ -282,22 +324,8 @@ def _new_lock(path: Path) -> ReadWriteLock:
     return lock
 
 
-def tell_waiting(message: str) -> None:
-    """Say on stderr that a command is waiting for the warehouse (once per wait)."""
-    print(message, file=sys.stderr, flush=True)
-
-
-def waiting_message(warehouse: str | os.PathLike[str], wanted: str, wait: float,
-                    held_by: list[dict[str, Any]] | None = None) -> str:
-    """What a command prints when it starts waiting: the holder and how long it will wait."""
-    who = held_by if held_by is not None else holders(warehouse)
-    holder = "; ".join(_describe(h) for h in who) if who else "another process"
-    return (f"warehouse {warehouse} is held by {holder}; waiting up to {wait:g} s to "
-            f"{wanted} it …")
-
-
 def _acquire(lock: ReadWriteLock, mode: Mode, warehouse: str | os.PathLike[str],
-             wait: float) -> None:
+             wait: float, purpose: str) -> None:
     take = lock.acquire_write if mode == "exclusive" else lock.acquire_read
     wanted = "write to" if mode == "exclusive" else "read"
     started = time.monotonic()
@@ -308,10 +336,19 @@ def _acquire(lock: ReadWriteLock, mode: Mode, warehouse: str | os.PathLike[str],
         if wait <= 0:
             raise Busy(busy_message(warehouse, wanted, wait)) from None
     tell_waiting(waiting_message(warehouse, wanted, wait))
+    # a waiting writer keeps new readers out (SQLite's pending lock): say so to them
+    entry = _write_entry(Path(warehouse), mode, purpose, waiting=True)
     try:
         take(timeout=max(wait - (time.monotonic() - started), 0.0), blocking=True)
-    except Timeout:
-        raise Busy(busy_message(warehouse, wanted, wait)) from None
+    except BaseException as exc:
+        if entry is not None:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
+        if isinstance(exc, Timeout):
+            raise Busy(busy_message(warehouse, wanted, wait)) from None
+        raise
 
 
 def _cannot_lock(warehouse: str | os.PathLike[str], path: Path,
@@ -400,7 +437,7 @@ def _enter(path: Path, warehouse: str | os.PathLike[str], mode: Mode, wait: floa
                      f"lock file {path} ({exc})")
         return None
     try:
-        _acquire(lock, mode, warehouse, wait)
+        _acquire(lock, mode, warehouse, wait, purpose)
     except sqlite3.Error as exc:
         lock.close()
         raise _cannot_lock(warehouse, path, exc) from None

@@ -364,3 +364,35 @@ def test_a_lock_that_cannot_be_made_refuses_writers_and_lets_readers_read(
     assert exit_code(refused.value) == 4
     assert str(refused.value).startswith(f"making the lock file {lock_path(warehouse)} of "
                                          f"warehouse {warehouse}: permission denied")
+
+
+def test_a_waiting_writer_goes_first_and_new_readers_are_told(warehouse: Path,
+                                                              start_holder) -> None:
+    """SQLite's pending lock: while a writer waits for a study, a new study is refused, and
+    its message names both the study holding and the writer waiting."""
+    study = start_holder("shared", warehouse)
+    writer = subprocess.Popen(
+        [sys.executable, "-c", "import sys\nfrom research.store.locks import hold\n"
+         "with hold(sys.argv[1], 'exclusive', wait=60, purpose='research ingest'):\n"
+         "    print('held', flush=True)\n", str(warehouse)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while not any(h.get("waiting") for h in holders(warehouse)):
+            assert time.monotonic() < deadline and writer.poll() is None
+            time.sleep(0.05)
+        with pytest.raises(Busy) as refused:
+            with hold(warehouse, "shared"):
+                pass
+        message = str(refused.value)
+        assert f"held by `test holder shared` (pid {study.pid}, shared) since " in message
+        assert f", and `research ingest` (pid {writer.pid}) waiting to write to it since " \
+            in message and "(a waiting writer goes first)" in message
+        study.kill()
+        out, err = writer.communicate(timeout=30)
+        assert out.strip() == "held" and "waiting up to 60 s to write to it" in err
+    finally:
+        if writer.poll() is None:
+            writer.kill()
+            writer.communicate()
+    assert holders(warehouse) == []
