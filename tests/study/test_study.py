@@ -600,17 +600,21 @@ def test_run_with_wait_starts_once_the_writer_finishes(tmp_path: Path) -> None:
 def test_an_import_during_a_run_waits_and_the_manifest_lists_what_the_pages_read(
         tmp_path: Path) -> None:
     """Two pages, one after the other, each writing the ingest-log ids and keyword rows it
-    read. While the first is running, an import is refused at once naming the run; one asked
-    to wait commits only after the run: both pages and the manifest's provenance saw exactly
-    the two imports of before the run, and the third lands after."""
+    read. While the first is running, ``research ingest`` is refused at once (exit 3) naming
+    the run; one given ``--wait`` commits only after the run: both pages and the manifest's
+    provenance saw exactly the two imports of before the run, and the third lands after."""
     import subprocess
-    import threading
     import time
 
     from research.faults import Busy
     from research.store.warehouse import open_read
 
     warehouse = make_tiny_warehouse(tmp_path / "w.duckdb")
+    with connect(warehouse) as con:  # the tiny warehouse logged ids 1 and 2 by hand
+        con.execute("SELECT nextval('ingest_id_seq'), nextval('ingest_id_seq')").fetchall()
+    export = tmp_path / "late_keywords.csv"
+    export.write_text("日期,类目,搜索词,搜索人气\n2026-11-26,保温杯,保温杯,1\n"
+                      "2026-11-26,保温杯,新词,2\n", encoding="utf-8")
     page = str(NB / "provenance_page.ipynb")
     path = write_study(tmp_path, [
         {"name": "first", "path": page, "parameters": {"label": "first", "pause": 3.0}},
@@ -618,24 +622,14 @@ def test_an_import_during_a_run_waits_and_the_manifest_lists_what_the_pages_read
          "after": ["first"]}])
     reports = tmp_path / "reports"
     week_dir = reports / "保温杯" / "2026-W47"
-    extra = pd.DataFrame({"date": pd.to_datetime(["2026-11-26"] * 2), "category": ["保温杯"] * 2,
-                          "keyword": ["保温杯", "新词"], "search_popularity": [1.0, 2.0]})
-    got_in: dict[str, object] = {}
-
-    def late_import() -> None:
-        with connect(warehouse, wait=300) as con:
-            got_in["manifest_swapped_in"] = (week_dir / "manifest.json").exists()
-            con.execute("BEGIN")
-            result = store(con, "keywords", extra, ingest_id=3)
-            log_ingest(con, file_name="late_export.csv", content_hash=f"{3:064x}",
-                       result=result, raw_path=None, ingest_id=3)
-            con.execute("COMMIT")
+    cli = [sys.executable, "-c", "from research.cli import main; main()"]
+    ingest = [*cli, "ingest", str(export), "--warehouse", str(warehouse)]
 
     run = subprocess.Popen(
-        [sys.executable, "-c", "from research.study.cli import run_command; run_command()",
-         str(path), "--warehouse", str(warehouse), "--reports", str(reports), "--no-progress"],
+        [*cli, "run", str(path), "--warehouse", str(warehouse), "--reports", str(reports),
+         "--no-progress"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
-    importer = threading.Thread(target=late_import)
+    late = None
     try:
         deadline = time.monotonic() + 300
         while not list((reports / "保温杯").glob(".2026-W47.building-*/seen_first.json")):
@@ -646,14 +640,23 @@ def test_an_import_during_a_run_waits_and_the_manifest_lists_what_the_pages_read
             with connect(warehouse):
                 pass
         assert f"`research run test` (pid {run.pid}, shared)" in str(refused.value)
-        importer.start()
+        now = subprocess.run(ingest, capture_output=True, text=True, timeout=120,
+                             cwd=PROJECT_ROOT)
+        assert now.returncode == 3, now.stderr
+        assert f"`research run test` (pid {run.pid}, shared)" in now.stderr
+        assert "Traceback" not in now.stderr
+        late = subprocess.Popen([*ingest, "--wait", "300"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=PROJECT_ROOT)
         out, _ = run.communicate(timeout=600)
-        importer.join(timeout=300)
+        late_out, late_err = late.communicate(timeout=300)
     finally:
-        if run.poll() is None:
-            run.kill()
+        for proc in (run, late):
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.communicate()
     assert run.returncode == 0, out
-    assert not importer.is_alive() and got_in == {"manifest_swapped_in": True}
+    assert late.returncode == 0, late_err
+    assert "waiting up to 300 s to write to it" in late_err  # it did wait for the run
     manifest = json.loads((week_dir / "manifest.json").read_text(encoding="utf-8"))
     assert [p["status"] for p in manifest["pages"]] == ["ok", "ok"]
     assert [p["id"] for p in manifest["provenance"]] == [1, 2]
@@ -661,6 +664,7 @@ def test_an_import_during_a_run_waits_and_the_manifest_lists_what_the_pages_read
             for label in ("first", "second")}
     assert seen == {label: {"ids": [1, 2], "keyword_rows": 72} for label in seen}
     with open_read(warehouse) as con:
-        assert con.execute("SELECT list(id ORDER BY id) FROM ingest_log").fetchall() == \
-            [([1, 2, 3],)]
+        assert con.execute("SELECT list(id ORDER BY id), list(file_name ORDER BY id) "
+                           "FROM ingest_log").fetchall() == \
+            [([1, 2, 3], ["keywords_export.csv", "items_export.csv", "late_keywords.csv"])]
         assert con.execute("SELECT count(*) FROM keywords").fetchall() == [(74,)]
