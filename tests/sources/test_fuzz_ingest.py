@@ -1,0 +1,760 @@
+"""A property-based fuzzer of the ingest: real exports, mutated, are loaded exactly or refused
+with one message — never a traceback — and a refusal changes nothing stored.
+
+The sample market (seed 7) is generated once per run; a small slice of each kind of export is
+taken from it (header, preamble lines and the first 25–40 data rows of keywords GBK with and
+without preamble, keywords XLSX, items UTF-8-BOM / GBK-with-preamble / XLSX / kids, traffic
+two ways, sales XLSX, market GBK with preamble, audience XLSX with date cells, events UTF-8
+without BOM). A base warehouse holding every unmutated slice is built once per worker; each
+example copies it (file and raw folder), ingests a batch of three mutated slices of three
+different tables with ``ingest_paths``, and judges every file:
+
+- ``failed``: a message naming the file, one paragraph (no blank line), no traceback or
+  exception name in it, at most 4,000 characters; and every table no file of the batch loaded
+  into is bit-for-bit unchanged (row count and order-independent row hash), the ingest log
+  gained entries for the loaded files only, the raw folder gained their copies only.
+- ``loaded``: one new log entry with the file's name and SHA-256, its row counts those of the
+  result; its raw copy exists with that SHA-256 and the contract's file mode; the table grew
+  by exactly ``new`` rows and holds ``new + replaced`` rows of the new ingest id. When the
+  file's headers, bytes and encoding were left alone (only cells and rows mutated), the rows
+  stored equal the distinct keys among the file's data rows, parsed here independently, and
+  the file must have been refused if it holds a ragged row (CSV), a non-finite number, an
+  integer beyond INT64 in a whole-number column, an ID in scientific notation, or a date in
+  a year ≤ 1900 or ≥ 2099 (the years the issue names as implausible).
+- ``skipped``: the file's SHA-256 is already in the log for that table.
+- after every example, nothing in the warehouse is non-finite, dated ≤ 1900 or ≥ 2099, or an
+  ID in scientific notation.
+
+Mutations: cells (edge values: ``inf``, ``-inf``, ``NaN``, ``1e309``, ``1e19``, ``7.1E+12``,
+huge strings, ``=formulas``, years 1/1900/2099/9999, empty, full-width digits, ``%``, ``万``,
+typed ``inf``/dates in XLSX), rows (duplicate, drop, ragged extra/fewer fields, blank, swap),
+headers (duplicate, swap, alias, duplicate alias, delete, blank) and bytes (flip, insert,
+delete, truncate, re-encode as UTF-8/BOM/GB18030/UTF-16/Big5/CP1252, CR-only line ends).
+
+Budget: 5 test functions × 140 examples × 3 files = 2,100 mutated files in CI, derandomised
+(the same cases every run). Measured: see ``BUDGET`` below. ``FUZZ_EXAMPLES`` raises the
+number of examples per function for a longer local hunt.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import openpyxl
+import pytest
+from hypothesis import HealthCheck, assume, given, note, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from research.config import file_mode, raw_dir_for
+from research.sources.exports import IngestResult, ingest_paths
+from research.store.schema import AUDIENCE_DIMENSIONS, TABLES, Column, normalise_header
+from tests.sources._ingest_support import (
+    Fingerprint,
+    LogEntry,
+    fingerprint,
+    log_entries,
+    raw_files,
+    resolve_raw,
+    sha256,
+    table_hashes,
+)
+
+#: measured wall time of this module (see the module docstring)
+BUDGET = "measured: see report"
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
+FILES_PER_EXAMPLE = 4
+MESSAGE_LIMIT = 4_000
+
+FUZZ = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+                print_blob=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                       HealthCheck.function_scoped_fixture,
+                                       HealthCheck.filter_too_much])
+
+# --------------------------------------------------------------------------- the slices
+
+
+@dataclass(frozen=True)
+class Slice:
+    """The first rows of one real export, as a grid of cells."""
+
+    name: str
+    table: str
+    kind: str                      # "csv" or "xlsx"
+    encoding: str                  # for CSV: "gb18030", "utf-8-sig" or "utf-8"
+    newline: str
+    preamble: tuple[str, ...]
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+
+
+#: (name in the sample, table, data rows kept)
+SOURCES = [
+    ("kw_2024Q3.csv", "keywords", 30),       # GBK, preamble, / dates
+    ("kw_2024Q4.csv", "keywords", 30),       # GBK, thousands, "-"
+    ("kw_2026-11.xlsx", "keywords", 30),
+    ("items_2026-11-15.csv", "items", 25),   # UTF-8 BOM, 交易金额
+    ("items_2026-10-25.csv", "items", 25),   # GBK, preamble
+    ("items_2026-10-04.xlsx", "items", 25),
+    ("items_kids_2026-10-04.csv", "items", 25),  # UTF-8 BOM, preamble 类目：儿童水杯
+    ("traffic_0.csv", "traffic", 40),        # UTF-8 BOM, 支付金额, empty item IDs
+    ("traffic_1.csv", "traffic", 40),        # / dates, thousands, 交易指数
+    ("sales_2024.xlsx", "sales", 30),
+    ("market_daily.csv", "market_daily", 30),  # GBK, preamble
+    ("audience.xlsx", "audience", 40),       # date cells
+    ("events.csv", "events", 30),            # UTF-8 without BOM
+]
+
+
+def _read_csv_slice(path: Path, table: str, keep: int) -> Slice:
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        text, encoding = data[3:].decode("utf-8"), "utf-8-sig"
+    else:
+        try:
+            text, encoding = data.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            text, encoding = data.decode("gb18030"), "gb18030"
+    newline = "\r\n" if "\r\n" in text[:2000] else "\n"
+    lines = text.split(newline)
+    head = next(i for i, ln in enumerate(lines) if ln.count(",") >= 2)
+    rows = list(csv.reader(io.StringIO(newline.join(lines[head: head + keep + 1]))))
+    return Slice(path.name, table, "csv", encoding, newline, tuple(lines[:head]),
+                 tuple(rows[0]), tuple(tuple(r) for r in rows[1:]))
+
+
+def _read_xlsx_slice(path: Path, table: str, keep: int) -> Slice:
+    book = openpyxl.load_workbook(path, read_only=True)
+    try:
+        rows = []
+        for i, row in enumerate(book.worksheets[0].iter_rows(values_only=True)):
+            rows.append(tuple(row))
+            if i >= keep:
+                break
+    finally:
+        book.close()
+    return Slice(path.name, table, "xlsx", "xlsx", "\n", (), tuple(str(c) for c in rows[0]),
+                 tuple(rows[1:]))
+
+
+def take_slices(sample_dir: Path) -> list[Slice]:
+    """A slice of each kind of export in the sample."""
+    out = []
+    for name, table, keep in SOURCES:
+        path = sample_dir / name
+        read = _read_xlsx_slice if name.endswith(".xlsx") else _read_csv_slice
+        out.append(read(path, table, keep))
+    return out
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _csv_text(preamble: Sequence[str], header: Sequence[Any], rows: Sequence[Sequence[Any]],
+              newline: str) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator=newline)
+    writer.writerow(["" if c is None else c for c in header])
+    for row in rows:
+        writer.writerow(["" if c is None else c for c in row])
+    return "".join(line + newline for line in preamble) + buf.getvalue()
+
+
+def _xlsx_bytes(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> bytes:
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append(list(header))
+    for row in rows:
+        sheet.append(list(row))
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+def render(sl: Slice, header: Sequence[Any] | None = None,
+           rows: Sequence[Sequence[Any]] | None = None, encoding: str = "keep",
+           newline: str = "keep") -> bytes:
+    """The bytes of a slice (or of a mutated grid in the slice's format)."""
+    header = sl.header if header is None else header
+    rows = sl.rows if rows is None else rows
+    if sl.kind == "xlsx":
+        return _xlsx_bytes(header, rows)
+    text = _csv_text(sl.preamble, header, rows, sl.newline if newline == "keep" else newline)
+    enc = sl.encoding if encoding == "keep" else encoding
+    if enc == "utf-8-sig":
+        return b"\xef\xbb\xbf" + text.encode("utf-8")
+    return text.encode(enc, errors="replace")
+
+
+# --------------------------------------------------------------------------- mutations
+
+HUGE = "x" * 140_000           # over the csv module's 131,072-character field limit
+HUGE_CN = "杯" * 60_000         # 180 KB in UTF-8
+EDGE_TEXT = [
+    "inf", "-inf", "+inf", "Infinity", "-Infinity", "NaN", "nan", "1e309", "-1e309", "1e19",
+    "-1e19", "9223372036854775808", "7.1E+12", "7.10E+12", "1.23457E+11", "5.57294E+11",
+    "", " ", "-", "0", "-1", "0.5", "１２３", "１，２３４", "１２３４５６７８９０１２", "12.5%",
+    "150%", "-5%", "1.2万", "3万+", "100+", "=1+1", '=HYPERLINK("http://x","y")',
+    "=cmd|' /C calc'!A0", "+1", "@SUM(A1)", "\t=1", "0001-01-01", "1900-01-01",
+    "1899-12-31", "2099-12-31", "9999-12-31", "20991231", "2099/1/1", "9999年12月31日",
+    "2026-02-30", "2026-13-01", "2026/11/01", "2026-11-01", HUGE, HUGE_CN, "a\nb", "a,b",
+    '"', "\x00", "😀", "\u200b", "557293669344.0", "０", "保温杯", "手淘搜索", "年龄",
+]
+EDGE_TYPED = [math.inf, -math.inf, math.nan, 1e19, 7.1e12, 1e309, -1.0, 0.5, True,
+              dt.datetime(1900, 1, 1), dt.datetime(2099, 12, 31), dt.datetime(9999, 12, 31),
+              dt.date(1904, 1, 1)]
+
+idx = st.integers(0, 10_000)
+cell_op = st.tuples(st.just("cell"), idx, idx, st.sampled_from(EDGE_TEXT))
+typed_op = st.tuples(st.just("typed"), idx, idx, st.sampled_from(EDGE_TYPED))
+copy_op = st.tuples(st.just("copy"), idx, idx, idx, idx)
+row_op = st.one_of(
+    st.tuples(st.just("dup"), idx), st.tuples(st.just("drop"), idx),
+    st.tuples(st.just("extra"), idx, st.integers(1, 3)),
+    st.tuples(st.just("short"), idx, st.integers(1, 3)),
+    st.tuples(st.just("swap"), idx, idx),
+)
+blank_op = st.tuples(st.just("blank"), idx)
+header_op = st.one_of(
+    st.tuples(st.just("hdup"), idx, idx), st.tuples(st.just("hswap"), idx, idx),
+    st.tuples(st.just("halias"), idx, idx), st.tuples(st.just("hdupalias"), idx, idx, idx),
+    st.tuples(st.just("hdel"), idx), st.tuples(st.just("hblank"), idx),
+)
+byte_op = st.one_of(
+    st.tuples(st.just("flip"), idx, st.integers(1, 255)),
+    st.tuples(st.just("ins"), idx, st.binary(min_size=1, max_size=8)),
+    st.tuples(st.just("del"), idx, st.integers(1, 64)),
+    st.tuples(st.just("trunc"), idx),
+)
+LOSSLESS = ("keep", "utf-8", "utf-8-sig", "gb18030")
+encodings = st.sampled_from([*LOSSLESS, "utf-16", "big5", "cp1252"])
+newlines = st.sampled_from(["keep", "\n", "\r\n", "\r"])
+KEEP = st.just("keep")
+
+
+@dataclass
+class Mutated:
+    """A mutated slice: its bytes, and what the judge may rely on."""
+
+    slice: Slice
+    data: bytes
+    header: list[Any]
+    rows: list[list[Any]]
+    exact: bool          # headers, bytes and encoding untouched: the grid is what the file says
+    ops: list[tuple]
+
+
+def _aliases(table: str, header: str) -> list[str]:
+    col = column_of(table, header)
+    if col is None:
+        return []
+    return [a for a in (col.name, *col.aliases) if normalise_header(a) != normalise_header(header)]
+
+
+def apply(sl: Slice, ops: Sequence[tuple], encoding: str = "keep", newline: str = "keep",
+          ) -> Mutated:
+    """Apply mutations to a slice, in order; indexes wrap around the current sizes."""
+    header: list[Any] = list(sl.header)
+    rows: list[list[Any]] = [list(r) for r in sl.rows]
+    exact = encoding in LOSSLESS and newline != "\r"
+    byte_ops = []
+    for op in ops:
+        kind = op[0]
+        if kind in ("flip", "ins", "del", "trunc"):
+            byte_ops.append(op)
+            continue
+        if kind in ("cell", "typed", "copy") and rows:
+            r = rows[op[1] % len(rows)]
+            if not r:
+                continue
+            value = op[3] if kind != "copy" else \
+                rows[op[3] % len(rows)][op[4] % max(1, len(rows[op[3] % len(rows)]))] \
+                if rows[op[3] % len(rows)] else ""
+            if sl.kind == "xlsx" and isinstance(value, str):
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # a workbook cannot hold them
+            r[op[2] % len(r)] = value
+            if kind == "cell" and isinstance(value, str) and "\x00" in value:
+                exact = False
+        elif kind == "dup" and rows:
+            i = op[1] % len(rows)
+            rows.insert(i + 1, list(rows[i]))
+        elif kind == "drop" and len(rows) > 1:
+            del rows[op[1] % len(rows)]
+        elif kind == "extra" and rows:
+            rows[op[1] % len(rows)].extend(["x"] * op[2])
+        elif kind == "short" and rows:
+            r = rows[op[1] % len(rows)]
+            if len(r) > op[2]:
+                del r[-op[2]:]
+        elif kind == "swap" and rows:
+            i, k = op[1] % len(rows), op[2] % len(rows)
+            rows[i], rows[k] = rows[k], rows[i]
+        elif kind == "blank" and rows:
+            rows.insert(op[1] % len(rows), [""] * len(header))
+            exact = False
+        elif kind.startswith("h") and header:
+            exact = False
+            j = op[1] % len(header)
+            if kind == "hdup":
+                header[op[2] % len(header)] = header[j]
+            elif kind == "hswap":
+                k = op[2] % len(header)
+                header[j], header[k] = header[k], header[j]
+            elif kind == "halias":
+                names = _aliases(sl.table, str(header[j]))
+                if names:
+                    header[j] = names[op[2] % len(names)]
+            elif kind == "hdupalias":
+                names = _aliases(sl.table, str(header[j]))
+                if names:
+                    header[op[2] % len(header)] = names[op[3] % len(names)]
+            elif kind == "hdel" and len(header) > 1:
+                del header[j]
+                for r in rows:
+                    if j < len(r):
+                        del r[j]
+            elif kind == "hblank":
+                header[j] = ""
+    data = render(sl, header, rows, encoding, newline)
+    for op in byte_ops:
+        exact = False
+        buf = bytearray(data)
+        pos = op[1] % (len(buf) + 1)
+        if op[0] == "flip" and buf:
+            buf[min(pos, len(buf) - 1)] ^= op[2]
+        elif op[0] == "ins":
+            buf[pos:pos] = op[2]
+        elif op[0] == "del":
+            del buf[pos: pos + op[2]]
+        elif op[0] == "trunc":
+            del buf[pos:]
+        data = bytes(buf)
+    return Mutated(sl, data, header, rows, exact, list(ops))
+
+
+# --------------------------------------------------------------------------- independent parse
+
+_FULL = str.maketrans("０１２３４５６７８９．，－＋％　：／", "0123456789.,-+% :/")
+_MISSING = {"", "-", "--", "—", "——", "n/a", "N/A", "null", "NULL", "nan", "NaN", "None", "/"}
+_DATE_FORMATS = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d",
+                 "%Y-%m-%d %H:%M:%S", "%Y/%m/%d %H:%M:%S"]
+_DIMENSION = {name: code for code, names in AUDIENCE_DIMENSIONS.items() for name in names}
+_SCI = re.compile(r"[0-9.]+[eE]\+?[0-9]+")
+_NONFINITE = {"inf", "-inf", "infinity", "-infinity", "1e309", "-1e309"}
+_BEYOND_INT64 = {"1e19", "-1e19", "9223372036854775808"}
+
+
+def column_of(table: str, header: str) -> Column | None:
+    """The canonical column a header names in a table (None if none)."""
+    norm = normalise_header(header)
+    for col in TABLES[table].columns:
+        if norm in {normalise_header(a) for a in (col.name, *col.aliases)}:
+            return col
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def parse_date(value: Any) -> dt.date | None:
+    """A date cell as the contract reads it, or None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value).translate(_FULL).strip()
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def key_of(table: str, header: Sequence[Any], row: Sequence[Any]) -> tuple:
+    """A row's key, parsed the way the contract describes."""
+    out: list[object] = []
+    for name in TABLES[table].key:
+        pos = next((j for j, h in enumerate(header) if column_of(table, str(h)) is not None
+                    and column_of(table, str(h)).name == (  # type: ignore[union-attr]
+                        "channel" if name == "channel_raw" else name)), None)
+        value = row[pos] if pos is not None and pos < len(row) else None
+        col = TABLES[table].column(name)
+        if col.kind == "date":
+            out.append(parse_date(value) or ("raw", _text(value)))
+            continue
+        text = _text(value)
+        if text.translate(_FULL).strip() in _MISSING:
+            out.append("")
+            continue
+        if col.kind == "id":
+            text = re.sub(r"^(\d+)\.0+$", r"\1", text.translate(_FULL).strip())
+        else:
+            text = " ".join(text.replace("　", " ").split())
+        if table == "audience" and name == "dimension":
+            text = _DIMENSION.get(text, text)
+        out.append(text)
+    return tuple(out)
+
+
+def _blank(row: Sequence[Any]) -> bool:
+    return all(_text(c).strip(" \t\r") == "" for c in row)
+
+
+def must_refuse(m: Mutated) -> list[str]:
+    """Reasons the contract says this file must be refused (only for exact grids)."""
+    if not m.exact:
+        return []
+    reasons = []
+    width = len(m.header)
+    while width and _text(m.header[width - 1]).strip() == "":
+        width -= 1
+    cols = [column_of(m.slice.table, str(h)) for h in m.header]
+    for i, row in enumerate(m.rows):
+        if _blank(row):
+            continue
+        if m.slice.kind == "csv" and len(row) != len(m.header):
+            reasons.append(f"data row {i + 1} has {len(row)} fields, the header {len(m.header)}")
+        for j, value in enumerate(row[:width]):
+            col = cols[j] if j < len(cols) else None
+            if col is None:
+                continue
+            text = _text(value).translate(_FULL).strip().lower().lstrip("+")
+            if isinstance(value, float) and math.isinf(value):
+                text = "inf"
+            if col.kind in ("float", "int", "share") and text in _NONFINITE:
+                reasons.append(f"data row {i + 1}, {col.name}: non-finite {value!r}")
+            if col.kind == "int" and text in _BEYOND_INT64:
+                reasons.append(f"data row {i + 1}, {col.name}: beyond INT64 {value!r}")
+            if col.kind == "id" and isinstance(value, str) and _SCI.fullmatch(text):
+                reasons.append(f"data row {i + 1}, {col.name}: scientific notation {value!r}")
+            if col.kind == "date":
+                day = parse_date(value)
+                if day is not None and (day.year <= 1900 or day.year >= 2099):
+                    reasons.append(f"data row {i + 1}, {col.name}: implausible date {day}")
+    return reasons
+
+
+def expected_rows(m: Mutated) -> int:
+    """Distinct keys among the data rows (identical repeats are kept once)."""
+    return len({key_of(m.slice.table, m.header, r) for r in m.rows if not _blank(r)})
+
+
+# --------------------------------------------------------------------------- the base
+
+
+@dataclass
+class Base:
+    """A warehouse holding every unmutated slice, and its fingerprint."""
+
+    folder: Path
+    warehouse: Path
+    slices: list[Slice]
+    fp: Fingerprint
+    log: list[LogEntry]
+    scratch: Path
+
+
+@pytest.fixture(scope="module")
+def base(sample_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Base:
+    """Slices of the sample's exports, loaded into a fresh warehouse (once per worker)."""
+    root = tmp_path_factory.mktemp("fuzz_base")
+    slices = take_slices(sample_dir)
+    exports = root / "exports"
+    exports.mkdir()
+    for sl in slices:
+        (exports / sl.name).write_bytes(render(sl))
+    warehouse = root / "w" / "warehouse.duckdb"
+    results = ingest_paths([exports / sl.name for sl in slices], warehouse)
+    assert [r.outcome for r in results] == ["loaded"] * len(slices), \
+        [r.message for r in results]
+    for sl, r in zip(slices, results, strict=True):
+        assert r.result is not None and r.result.rows == len(sl.rows), (sl.name, r.message)
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        log = log_entries(con)
+        assert not invariant_breaches(con)
+    finally:
+        con.close()
+    scratch = root / "scratch"
+    scratch.mkdir()
+    return Base(root, warehouse, slices, fingerprint(warehouse), log, scratch)
+
+
+def invariant_breaches(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Stored values the contract never allows: non-finite numbers, dates in years ≤ 1900 or
+    ≥ 2099, IDs in scientific notation."""
+    out = []
+    for tbl in TABLES.values():
+        conds = []
+        for col in tbl.columns:
+            q = f'"{col.name}"'
+            if col.kind in ("float", "share"):
+                conds.append((col.name, f"NOT isfinite({q})"))
+            elif col.kind == "date":
+                conds.append((col.name, f"year({q}) <= 1900 OR year({q}) >= 2099"))
+            elif col.kind == "id":
+                conds.append((col.name, f"regexp_full_match({q}, '[0-9.]+[eE][+]?[0-9]+')"))
+        sql = ", ".join(f"count(*) FILTER (WHERE {c})" for _, c in conds)
+        counts = con.execute(f'SELECT {sql} FROM "{tbl.name}"').fetchall()[0]
+        for (name, _), n in zip(conds, counts, strict=True):
+            if n:
+                out.append(f"{tbl.name}.{name}: {n} stored value(s) the contract refuses")
+    return out
+
+
+# --------------------------------------------------------------------------- the judge
+
+
+def _show(data: bytes) -> str:
+    return repr(data if len(data) <= 3000 else data[:1500] + b"..." + data[-500:])
+
+
+def judge(base: Base, batch: Sequence[Mutated]) -> None:
+    """Ingest a batch of mutated files into a copy of the base warehouse and judge each."""
+    work = Path(tempfile.mkdtemp(dir=base.scratch))
+    try:
+        folder = work / "w"
+        shutil.copytree(base.warehouse.parent, folder)
+        warehouse = folder / base.warehouse.name
+        inbox = work / "in"
+        inbox.mkdir()
+        paths = []
+        for m in batch:
+            path = inbox / m.slice.name
+            path.write_bytes(m.data)
+            paths.append(path)
+            note(f"{m.slice.name} ({len(m.data)} bytes, exact={m.exact}) ops={m.ops!r}")
+            note(f"{m.slice.name} bytes: {_show(m.data)}")
+        results = ingest_paths(paths, warehouse)  # any exception here fails the test
+        assert len(results) == len(paths), f"{len(results)} results for {len(paths)} files"
+        for m, path, r in zip(batch, paths, results, strict=True):
+            note(f"{m.slice.name}: {r.outcome}: {r.message[:600]}")
+            assert r.file == path
+            assert r.outcome in ("loaded", "skipped", "failed"), r.outcome
+        _judge_results(base, warehouse, batch, paths, results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _judge_results(base: Base, warehouse: Path, batch: Sequence[Mutated], paths: list[Path],
+                   results: list[IngestResult]) -> None:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        log = log_entries(con)
+        old_ids = {e.id for e in base.log}
+        assert [e for e in log if e.id in old_ids] == base.log, "old ingest-log entries changed"
+        new_entries = [e for e in log if e.id not in old_ids]
+        hashes = table_hashes(con)
+        by_id = {(t, i): n for t in TABLES for i, n in con.execute(
+            f'SELECT _ingest_id, count(*) FROM "{t}" WHERE _ingest_id > ? GROUP BY ALL',
+            [max(old_ids, default=0)]).fetchall()}
+        breaches = invariant_breaches(con)
+    finally:
+        con.close()
+    counts = {t: hashes[t][0] for t in TABLES}
+    after = Fingerprint(hashes, raw_files(warehouse))
+    touched: set[str] = set()
+    new_raw: set[str] = set()
+    used: set[int] = set()
+    raw_root = raw_dir_for(warehouse)
+    for m, path, r in zip(batch, paths, results, strict=True):
+        digest = sha256(path)
+        name = m.slice.name
+        if r.outcome == "failed":
+            msg = r.message
+            assert msg.strip(), f"{name}: refused with an empty message"
+            assert name in msg, f"{name}: the refusal does not name the file: {msg[:300]!r}"
+            assert "\n\n" not in msg.strip(), f"{name}: message of several paragraphs: {msg!r}"
+            assert not re.search(r"Traceback|Exception\b|_csv\.Error", msg), \
+                f"{name}: an internal error leaks into the message: {msg[:600]!r}"
+            assert len(msg) <= MESSAGE_LIMIT, \
+                f"{name}: a {len(msg):,}-character message (limit {MESSAGE_LIMIT:,}): " \
+                f"{msg[:300]!r}…"
+            continue
+        if r.outcome == "skipped":
+            assert any(e.content_hash == digest and e.table_name == r.table for e in base.log), \
+                f"{name}: skipped but its SHA-256 is not in the log for {r.table}"
+            continue
+        # loaded
+        assert r.result is not None and r.table is not None
+        entry = next((e for e in new_entries if e.content_hash == digest
+                      and e.file_name == name and e.id not in used), None)
+        assert entry is not None, f"{name}: loaded but no new ingest-log entry with its SHA-256"
+        used.add(entry.id)
+        res = r.result
+        assert entry.table_name == r.table
+        assert (entry.rows, entry.rows_new, entry.rows_replaced, entry.rows_unchanged) == \
+            (res.rows, res.new, res.replaced, res.unchanged), f"{name}: log {entry} vs {res}"
+        assert res.rows == res.new + res.replaced + res.unchanged, f"{name}: {res}"
+        assert by_id.get((r.table, entry.id), 0) == res.new + res.replaced, \
+            f"{name}: {by_id.get((r.table, entry.id), 0)} rows carry ingest #{entry.id}, " \
+            f"expected new + replaced = {res.new + res.replaced}"
+        touched.add(r.table)
+        kept = resolve_raw(warehouse, entry.raw_path)
+        assert kept is not None and kept.is_file(), f"{name}: raw copy {entry.raw_path} missing"
+        assert sha256(kept) == digest, f"{name}: raw copy's SHA-256 differs from the log"
+        assert kept.stat().st_mode & 0o777 == file_mode(), \
+            f"{name}: raw copy has mode {oct(kept.stat().st_mode & 0o777)}, " \
+            f"expected {oct(file_mode())}"
+        new_raw.add(str(kept.resolve().relative_to(raw_root.resolve())))
+        if m.exact:
+            reasons = must_refuse(m)
+            assert not reasons, f"{name}: loaded, but must be refused: {reasons[:3]}"
+            want = expected_rows(m)
+            assert res.rows == want, \
+                f"{name}: {res.rows} rows stored, the file has {want} distinct keys"
+    assert len(used) == len(new_entries), \
+        f"ingest-log entries for files not loaded: {[e for e in new_entries if e.id not in used]}"
+    for table in TABLES:
+        grew = sum(r.result.new for r in results if r.outcome == "loaded" and r.table == table
+                   and r.result is not None)
+        assert counts[table] == base.fp.tables[table][0] + grew, \
+            f"{table}: {counts[table]} rows, expected {base.fp.tables[table][0]} + {grew} new"
+        if table not in touched:
+            assert after.tables[table] == base.fp.tables[table], \
+                f"{table}: changed though no file of the batch loaded into it"
+    assert set(after.raw) == set(base.fp.raw) | new_raw, \
+        f"raw folder: unexpected files {sorted(set(after.raw) - set(base.fp.raw) - new_raw)}"
+    for rel, digest in base.fp.raw.items():
+        assert after.raw[rel] == digest, f"raw copy {rel} changed"
+    if not touched:
+        assert not after.differences(base.fp), after.differences(base.fp)
+    assert not breaches, breaches
+
+
+# --------------------------------------------------------------------------- the properties
+
+
+def _batches(ops: st.SearchStrategy[list[tuple]], *,
+             encoding: st.SearchStrategy[str] = KEEP, newline: st.SearchStrategy[str] = KEEP,
+             ) -> Callable[[Base], st.SearchStrategy[list[Mutated]]]:
+    """Batches of mutated slices of distinct tables."""
+
+    def build(b: Base) -> st.SearchStrategy[list[Mutated]]:
+        pool = b.slices
+
+        @st.composite
+        def batch(draw: st.DrawFn) -> list[Mutated]:
+            tables = sorted({s.table for s in pool})
+            chosen = draw(st.lists(st.sampled_from(tables), min_size=FILES_PER_EXAMPLE,
+                                   max_size=FILES_PER_EXAMPLE, unique=True))
+            out = []
+            for table in chosen:
+                sl = draw(st.sampled_from([s for s in pool if s.table == table]))
+                out.append(apply(sl, draw(ops), draw(encoding), draw(newline)))
+            return out
+
+        return batch()
+
+    return build
+
+
+_CELL_OPS = st.lists(st.one_of(cell_op, copy_op), min_size=1, max_size=3)
+_XLSX_CELL_OPS = st.lists(st.one_of(cell_op, typed_op, copy_op), min_size=1, max_size=3)
+_ROW_OPS = st.lists(st.one_of(row_op, cell_op, blank_op), min_size=1, max_size=4)
+_HEADER_OPS = st.lists(st.one_of(header_op, cell_op), min_size=1, max_size=3)
+_BYTE_OPS = st.lists(byte_op, min_size=0, max_size=3)
+_ANY_OPS = st.lists(st.one_of(cell_op, typed_op, row_op, blank_op, header_op, byte_op),
+                    min_size=1, max_size=5)
+
+
+def _run(base: Base, data: st.DataObject,
+         build: Callable[[Base], st.SearchStrategy[list[Mutated]]]) -> None:
+    batch = data.draw(build(base), label="batch")
+    assume(batch)
+    judge(base, batch)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_cells(base: Base, data: st.DataObject) -> None:
+    """Edge values in cells (CSV and XLSX, typed cells included)."""
+    _run(base, data, _batches(_XLSX_CELL_OPS))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_rows(base: Base, data: st.DataObject) -> None:
+    """Duplicated, dropped, swapped, blank and ragged rows, with edge cells."""
+    _run(base, data, _batches(_ROW_OPS))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_headers(base: Base, data: st.DataObject) -> None:
+    """Duplicated, swapped, renamed (aliases), deleted and blank headers."""
+    _run(base, data, _batches(_HEADER_OPS))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_bytes(base: Base, data: st.DataObject) -> None:
+    """Flipped, inserted, deleted and truncated bytes; other encodings and line ends."""
+    _run(base, data, _batches(_BYTE_OPS, encoding=encodings, newline=newlines))
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzz_mixed(base: Base, data: st.DataObject) -> None:
+    """Every kind of mutation at once."""
+    _run(base, data, _batches(_ANY_OPS, encoding=encodings, newline=newlines))
+
+
+# --------------------------------------------------------------------------- the oracle's own checks
+
+
+def test_slices_cover_every_kind(base: Base) -> None:
+    """The slices hold every table, both formats, and GBK, UTF-8-BOM and plain UTF-8 CSV."""
+    assert {s.table for s in base.slices} == set(TABLES)
+    assert {s.kind for s in base.slices} == {"csv", "xlsx"}
+    assert {s.encoding for s in base.slices if s.kind == "csv"} == \
+        {"gb18030", "utf-8-sig", "utf-8"}
+    assert any(s.preamble for s in base.slices)
+
+
+def test_render_round_trips_the_sample(sample_dir: Path, base: Base) -> None:
+    """An unmutated CSV slice is byte for byte the first lines of the real export."""
+    for sl in base.slices:
+        if sl.kind != "csv":
+            continue
+        original = (sample_dir / sl.name).read_bytes()
+        assert original.startswith(render(sl)), sl.name
+
+
+def test_oracle_knows_bad_files(base: Base) -> None:
+    """The independent checks flag what they should (so a pass means something)."""
+    kw = next(s for s in base.slices if s.name == "kw_2024Q4.csv")
+    assert not must_refuse(apply(kw, []))
+    assert expected_rows(apply(kw, [])) == len(kw.rows)
+    assert expected_rows(apply(kw, [("dup", 3)])) == len(kw.rows)
+    assert must_refuse(apply(kw, [("cell", 0, 3, "inf")]))        # 搜索人气
+    assert must_refuse(apply(kw, [("cell", 0, 8, "1e19")]))       # 在线商品数
+    assert must_refuse(apply(kw, [("cell", 0, 0, "2099-12-31")]))
+    assert must_refuse(apply(kw, [("extra", 0, 1)]))
+    assert not must_refuse(apply(kw, [("hdup", 3, 4)]))           # headers: not exact
+    items = next(s for s in base.slices if s.name == "items_2026-11-15.csv")
+    assert must_refuse(apply(items, [("cell", 0, 1, "7.1E+12")]))
