@@ -69,9 +69,11 @@ from research.config import default_warehouse, file_mode, raw_dir_for
 from research.faults import Fault, UsageFault, environment_fault
 from research.sources.parse_sql import build_clean, create_macros
 from research.sources.readers import (
+    MAX_CELL_CHARS,
     SUPPORTED_SUFFIXES,
     ExportError,
     RawExport,
+    column_letter,
     file_hash,
     read_export,
 )
@@ -101,8 +103,6 @@ IngestError = ExportError
 _MAX_LISTED = 8
 _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
 
-#: the longest cell accepted, in characters: Excel's own limit for a cell
-MAX_CELL_CHARS = 32_767
 #: the largest whole number accepted in a count column (2**53 - 1): beyond it a number read
 #: from text loses digits (2**53 + 1 reads as 2**53), and no count of visitors, units or
 #: listings comes near it
@@ -177,16 +177,6 @@ def _map_headers(tbl: Table, headers: Sequence[str]) -> dict[str, int]:
     return {name: pos for name, (_, pos) in best.items()}
 
 
-def _letter(index: int) -> str:
-    """Excel's letter for a 0-based column position (0 → A, 26 → AA)."""
-    text = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        text = chr(65 + rest) + text
-    return text
-
-
 def _clashes(tbl: Table, headers: Sequence[str]) -> list[str]:
     """Columns of ``tbl`` that two or more headers supply (the preferred price aside)."""
     index = _alias_index(tbl)
@@ -202,7 +192,7 @@ def _clashes(tbl: Table, headers: Sequence[str]) -> list[str]:
         preferred = [p for p in positions if _PREFERRED.get(name) == headers[p].strip()]
         if len(positions) < 2 or len(preferred) == 1:
             continue
-        named = " and ".join(f"{headers[p]} (column {_letter(p)})" for p in positions)
+        named = " and ".join(f"{headers[p]} (column {column_letter(p)})" for p in positions)
         lines.append(f"{named} both give {name}; expected one column per field — delete or "
                      f"rename all but one")
     return lines
@@ -456,7 +446,10 @@ def _header_fields(raw: RawExport) -> int:
     assert raw.csv_path is not None
     with open(raw.csv_path, encoding="utf-8-sig", newline="") as handle:
         line = next(itertools.islice(handle, raw.header_row - 1, None), "")
-    fields = next(csv.reader([line], delimiter=raw.delimiter), [])
+    try:
+        fields = next(csv.reader([line], delimiter=raw.delimiter), [])
+    except csv.Error:  # the reader parsed this line already; keep its headers
+        return len(raw.headers)
     return max(len(raw.headers), len(fields))
 
 
@@ -546,7 +539,7 @@ def _long_cells(con: duckdb.DuckDBPyConnection, headers: Sequence[str], row_expr
             con, f"SELECT count(*), list({row_expr} ORDER BY rowid)[:{_MAX_LISTED}], "
                  f"max(length(c{j})) FROM _raw WHERE {cond}")
         if n:
-            name = headers[j] or f"(no header, column {_letter(j)})"
+            name = headers[j] or f"(no header, column {column_letter(j)})"
             lines.append(f"column {name}, {_rows_text(list(rows), n)}: expected at most "
                          f"{MAX_CELL_CHARS:,} characters in a cell (Excel's limit), found up "
                          f"to {longest:,}")
