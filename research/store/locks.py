@@ -36,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import sqlite3
@@ -52,7 +53,7 @@ from typing import Any, Literal
 from filelock import ReadWriteLock, Timeout
 
 from research.config import dir_mode, file_mode
-from research.faults import Busy, EnvironmentFault, environment_fault
+from research.faults import Busy, EnvironmentFault, UsageFault, environment_fault
 
 __all__ = ["Mode", "hold", "holders", "lock_path", "holders_dir", "busy_message",
            "holder_of_pid", "command_name", "make_private_dirs", "tell_waiting",
@@ -268,8 +269,9 @@ def tell_waiting(message: str) -> None:
 def waiting_message(warehouse: str | os.PathLike[str], wanted: str, wait: float,
                     held_by: list[dict[str, Any]] | None = None) -> str:
     """What a command prints when it starts waiting: the holder and how long it will wait."""
-    return (f"warehouse {warehouse} is held by {_who(warehouse, held_by)}; waiting up to "
-            f"{wait:g} s to {wanted} it …")
+    how_long = f"up to {wait:g} s" if math.isfinite(wait) else "for as long as it takes"
+    return (f"warehouse {warehouse} is held by {_who(warehouse, held_by)}; waiting {how_long} "
+            f"to {wanted} it …")
 
 
 # ---------------------------------------------------------------------------- holding
@@ -339,7 +341,8 @@ def _acquire(lock: ReadWriteLock, mode: Mode, warehouse: str | os.PathLike[str],
     # a waiting writer keeps new readers out (SQLite's pending lock): say so to them
     entry = _write_entry(Path(warehouse), mode, purpose, waiting=True)
     try:
-        take(timeout=max(wait - (time.monotonic() - started), 0.0), blocking=True)
+        take(timeout=-1 if math.isinf(wait) else max(wait - (time.monotonic() - started), 0.0),
+             blocking=True)
     except BaseException as exc:
         if entry is not None:
             try:
@@ -392,8 +395,8 @@ def hold(warehouse: str | os.PathLike[str], mode: Mode, *, wait: float = 0.0,
     """
     if mode not in ("shared", "exclusive"):
         raise ValueError(f"mode must be 'shared' or 'exclusive', not {mode!r}")
-    if not wait >= 0:
-        raise ValueError(f"wait must be 0 or more seconds, not {wait}")
+    if not wait >= 0:  # NaN too
+        raise UsageFault(f"--wait {wait}: expected a number of seconds, 0 or more")
     path = lock_path(warehouse)
     with _REGISTRY_LOCK:
         held = _enter(path, warehouse, mode, wait, purpose)

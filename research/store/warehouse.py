@@ -380,6 +380,8 @@ def open_read(path: str | os.PathLike[str] | None = None, *,
         When a writer holds the file past ``wait`` seconds.
     """
     started = time.monotonic()
+    if not wait >= 0:  # NaN too
+        raise UsageFault(f"--wait {wait}: expected a number of seconds, 0 or more")
     target = _target(path)
     if target.is_dir():
         raise _not_a_warehouse(target, "a folder")

@@ -396,3 +396,14 @@ def test_a_waiting_writer_goes_first_and_new_readers_are_told(warehouse: Path,
             writer.kill()
             writer.communicate()
     assert holders(warehouse) == []
+
+
+def test_wait_forever_and_a_bad_wait(warehouse: Path, start_holder,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    start_holder("connect", warehouse, 1.0)
+    with connect(warehouse, wait=float("inf")):
+        pass
+    assert "waiting for as long as it takes to write to it" in capsys.readouterr().err
+    with pytest.raises(UsageFault, match="--wait nan: expected a number of seconds, 0 or more"):
+        with connect(warehouse, wait=float("nan")):
+            pass
