@@ -246,7 +246,9 @@ def _read_csv(path: Path, tmp_dir: Path) -> RawExport:
     delimiter = "\t" if sample_line.count("\t") > sample_line.count(",") else ","
     rows = _head_rows(text, delimiter)
     idx = _header_index(rows)
-    _long_cell(path, rows[: idx + 1])
+    found = idx > 0 or sum(normalise_header(c) in _KNOWN_HEADERS for c in rows[0] if c) >= 2
+    _long_cell(path, rows[: idx + 1] if found else rows)  # no header seen: a long cell may
+    # have pushed it out of the lines searched, so every line read is checked
     headers = [h.strip() for h in rows[idx]] if idx < len(rows) else []
     while headers and not headers[-1]:
         headers.pop()
@@ -264,33 +266,38 @@ def _read_csv(path: Path, tmp_dir: Path) -> RawExport:
 
 
 def _read_workbook(path: Path) -> RawExport:
-    with open_first_sheet(path) as (first, rows):
+    with open_first_sheet(path) as (kind, first, rows):
         top = list(islice(rows, _PREAMBLE_ROWS))
         text_rows = [[c or "" for c in row] for row in top]
         idx = _header_index(text_rows)
-        if idx < len(top):
-            headers = [(c or "").strip() for c in top[idx]]
-        else:
-            headers = []
+        if idx < len(top) and not any(text_rows[idx]):  # no known header: the first filled row
+            idx = next((i for i, r in enumerate(text_rows) if any(r)), idx)
+        headers = [(c or "").strip() for c in top[idx]] if idx < len(top) else []
         while headers and not headers[-1]:
             headers.pop()
         width = len(headers)
         body: list[list[str | None]] = []
         numbers: list[int] = []
         number = idx + 1
+        filled = False
         for row in chain(top[idx + 1:], rows):
             number += 1
             if any(c is not None for c in row[:width]):
                 body.append(row[:width] + [None] * (width - len(row)))
                 numbers.append(number)
-    if not headers or (not body and not any(any(c is not None for c in r) for r in top)):
-        raise ExportError(f"{path.name}: the workbook is empty; expected a header row and data rows")
+            elif not width and not filled:
+                filled = any(c is not None for c in row)
+    if not headers:
+        if filled:
+            raise ExportError(f"{path.name}: no header row in the first {_PREAMBLE_ROWS} rows of "
+                              f"the first sheet; expected the export's header row at its top")
+        raise ExportError(f"{path.name}: the workbook is empty; expected a header row and data "
+                          f"rows")
     duplicate_headers(path, headers, idx + 1, first)
     frame = pd.DataFrame(body, columns=[f"c{j}" for j in range(width)], dtype=object)
     frame["_row"] = numbers
-    return RawExport(path, "xlsx", path.suffix.lower().lstrip(".").replace("xlsm", "xlsx"),
-                     headers, idx + 1, frame=frame, preamble=_preamble_facts(text_rows[:idx]),
-                     first_column=first)
+    return RawExport(path, "xlsx", kind, headers, idx + 1, frame=frame,
+                     preamble=_preamble_facts(text_rows[:idx]), first_column=first)
 
 
 def read_export(path: str | Path, tmp_dir: str | Path) -> RawExport:

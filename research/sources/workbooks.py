@@ -47,6 +47,7 @@ __all__ = [
     "column_letter",
     "cell_text",
     "open_first_sheet",
+    "workbook_kind",
 ]
 
 # --------------------------------------------------------------------------- limits
@@ -351,6 +352,12 @@ def _check_area(path: Path, rows: int, cols: int, cells: int) -> None:
 def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
     """Check an .xlsx before calamine unpacks it; return the exact text of cells a float
     would change (row → column → text, 0-based)."""
+    size = path.stat().st_size
+    if size > MAX_UNCOMPRESSED_BYTES:
+        raise ExportError(
+            f"{path.name}: {_size(size)}, more than the {_size(MAX_UNCOMPRESSED_BYTES)} a "
+            f"workbook may unpack to (MAX_UNCOMPRESSED_BYTES); export it as CSV, or split it "
+            f"into smaller files")
     try:
         with zipfile.ZipFile(path) as zf:
             _check_zip(path, zf)
@@ -506,20 +513,51 @@ def _precheck_xls(path: Path) -> None:
 
 # --------------------------------------------------------------------------- reading
 
+def workbook_kind(path: str | Path) -> str:
+    """Return ``"xlsx"`` (a zip) or ``"xls"`` (an OLE2 file) from the file's first bytes,
+    whatever its name says (platforms name one as the other).
+
+    Raises
+    ------
+    ExportError
+        Neither: a web page or a text table saved under a workbook's name, with the fix.
+    """
+    path = Path(path)
+    with open(path, "rb") as handle:
+        head = handle.read(512)
+    if head.startswith(_OLE_MAGIC):
+        return "xls"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "xlsx"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<html", b"<!doctype", b"<table", b"<?xml", b"<meta")):
+        what, fix = ("a web page (HTML), not an Excel workbook",
+                     "open it in Excel and save it as .xlsx, or export the data as CSV")
+    elif head and b"\x00" not in head:
+        what, fix = ("text, not an Excel workbook",
+                     f"if it is a table of text, rename it to {path.stem}.csv (or .tsv when "
+                     f"tab-separated) and load it again")
+    else:
+        what, fix = ("neither an .xlsx nor an .xls workbook",
+                     "download the export again, or export it as CSV")
+    raise ExportError(f"{path.name}: the file is {what}; {fix}")
+
+
 @contextmanager
-def open_first_sheet(path: str | Path) -> Iterator[tuple[int, Iterator[list[str | None]]]]:
+def open_first_sheet(path: str | Path) -> Iterator[tuple[str, int, Iterator[list[str | None]]]]:
     """Open a workbook's first sheet within the limits above.
 
     Parameters
     ----------
     path : path-like
-        An ``.xlsx``, ``.xlsm`` or ``.xls`` file.
+        An ``.xlsx``, ``.xlsm`` or ``.xls`` file (told apart by content, not by name).
 
     Yields
     ------
-    (int, iterator of list)
-        The 0-based column of each row's first cell, and the rows from Excel row 1 on, as
-        text cells (``None`` when empty); row ``i`` of the iterator is Excel row ``i + 1``.
+    (str, int, iterator of list)
+        The kind (``"xlsx"`` or ``"xls"``), the 0-based column of each row's first cell, and
+        the rows from Excel row 1 on, as text cells (``None`` when empty); row ``i`` of the
+        iterator is Excel row ``i + 1``.
 
     Raises
     ------
@@ -528,12 +566,17 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[int, Iterator[list[str 
     """
     path = Path(path)
     exact: dict[int, dict[int, str]] = {}
-    if path.suffix.lower() == ".xls":
+    kind = workbook_kind(path)
+    if kind == "xls":
         _precheck_xls(path)
     else:
         exact = _precheck_xlsx(path)
     try:
-        book = python_calamine.CalamineWorkbook.from_path(str(path))
+        if (kind == "xls") == (path.suffix.lower() == ".xls"):
+            book = python_calamine.CalamineWorkbook.from_path(str(path))
+        else:  # calamine picks its reader by name from a path; by content from a file object
+            with open(path, "rb") as handle:
+                book = python_calamine.CalamineWorkbook.from_filelike(handle)
     except _CAL_ERRORS as exc:
         raise _corrupt(path, exc) from None
     except python_calamine.PasswordError:
@@ -551,7 +594,7 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[int, Iterator[list[str 
             raise _too_many(path, f"its values span {sheet.height:,} rows × "
                                   f"{sheet.width:,} columns")
         first = sheet.start[1] if sheet.start is not None else 0
-        yield first, _rows(path, sheet, first, exact)
+        yield kind, first, _rows(path, sheet, first, exact)
     finally:
         book.close()
 
