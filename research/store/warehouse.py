@@ -39,6 +39,7 @@ from research.store.locks import (
     busy_message,
     hold,
     holder_of_pid,
+    holders,
     make_private_dirs,
     tell_waiting,
     waiting_message,
@@ -286,6 +287,8 @@ def _open_duckdb(target: Path, *, read_only: bool, wait: float,
         except duckdb.SerializationException as exc:
             raise _not_a_warehouse(target, f"a DuckDB file this version cannot read ({exc})") \
                 from None
+        except duckdb.Error as exc:  # any other refusal to open it
+            raise _not_a_warehouse(target, f"a file DuckDB cannot open ({exc})") from None
 
 
 def _make_private(target: Path, *, created: bool) -> None:
@@ -389,6 +392,13 @@ def open_read(path: str | os.PathLike[str] | None = None, *,
         raise WarehouseMissing(
             f"warehouse {target} does not exist: load exports with `research ingest PATH` "
             f"(or `make demo` for the sample market)")
+    try:
+        _check_file(target)
+    except UsageFault:
+        # a warehouse being created this instant is still short: that is a writer at work
+        if not any(h.get("mode") == "exclusive" and not h.get("waiting")
+                   for h in holders(target)):
+            raise
     con = _open_duckdb(target, read_only=True, wait=wait, started=started)
     try:
         yield con

@@ -244,6 +244,7 @@ def _truncated_duckdb(path: Path) -> None:
     ("csv", lambda p: p.write_text("日期,搜索人气\n2026-11-02,100\n", encoding="utf-8"),
      "it reads as text: a CSV or another export?"),
     ("empty", lambda p: p.write_bytes(b""), "found an empty file"),
+    ("short", lambda p: p.write_bytes(b"a,b\n"), "it reads as text"),
     ("binary", lambda p: p.write_bytes(bytes(range(256)) * 40), "found a file of another kind"),
     ("truncated", _truncated_duckdb, "a damaged or truncated DuckDB file"),
 ])
