@@ -41,6 +41,7 @@ __all__ = [
     "MIN_FILL",
     "MAX_CELL_CHARS",
     "MAX_TEXT_RUN_BYTES",
+    "MAX_TEXT_CHARS",
     "MAX_XLS_BYTES",
     "WORKBOOK_SUFFIXES",
     "ExportError",
@@ -65,6 +66,9 @@ SPARSE_AREA = 1_000_000
 MIN_FILL = 0.05
 #: Characters in one cell: Excel's own limit, so no real export exceeds it (CSV uses it too).
 MAX_CELL_CHARS = 32_767
+#: Characters in all cells read: one shared string repeated in every cell cannot multiply
+#: a small file into gigabytes of text (a 20-million-cell table of 13-character cells fits).
+MAX_TEXT_CHARS = 256 * 2**20
 #: Bytes of XML text between two tags: a cell of MAX_CELL_CHARS, each written as ``&#x10FFFF;``.
 MAX_TEXT_RUN_BYTES = MAX_CELL_CHARS * 10
 #: A legacy .xls is not compressed; its size bounds what is read (65,536 × 256 cells at most).
@@ -601,6 +605,7 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[str, int, Iterator[list
 
 def _rows(path: Path, sheet: python_calamine.CalamineSheet, first: int,
           exact: dict[int, dict[int, str]]) -> Iterator[list[str | None]]:
+    total = 0
     for i, values in enumerate(sheet.iter_rows()):
         fix = exact.get(i)
         if not fix and values.count("") == len(values):  # an empty row: no cell to convert
@@ -611,7 +616,15 @@ def _rows(path: Path, sheet: python_calamine.CalamineSheet, first: int,
             for col, exact_text in fix.items():
                 if 0 <= col - first < len(cells):
                     cells[col - first] = exact_text
-        if max(map(len, filter(None, cells)), default=0) <= MAX_CELL_CHARS:
+        lengths = list(map(len, filter(None, cells)))
+        total += sum(lengths)
+        if total > MAX_TEXT_CHARS:
+            raise ExportError(
+                f"{path.name}: the cells up to row {i + 1} hold more than "
+                f"{MAX_TEXT_CHARS:,} characters of text (MAX_TEXT_CHARS; the same long text "
+                f"repeated in many cells?); export the data as CSV, or split it into smaller "
+                f"files")
+        if max(lengths, default=0) <= MAX_CELL_CHARS:
             yield cells
             continue
         for j, text in enumerate(cells):

@@ -480,3 +480,33 @@ def test_empty_and_headerless_workbooks(tmp_path: Path) -> None:
     rows = sheet_rows([["名称", "数值"], ["a", 1]], first_row=3)  # unknown headers: first filled row
     raw = read_export(write_xlsx(tmp_path / "other.xlsx", rows), tmp_path)
     assert raw.headers == ["名称", "数值"] and raw.header_row == 3
+
+
+def test_repeated_shared_string_cannot_multiply_text(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """One 30,000-character shared string in every cell: small on disk, 60 million characters
+    once read; the total of text read is capped."""
+    path = write_xlsx(tmp_path / "repeat.xlsx",
+                      sheet_rows([KW_HEADER]) + "".join(
+                          f'<row r="{r}"><c r="A{r}" t="s"><v>0</v></c><c r="B{r}" t="s"><v>0</v>'
+                          f"</c></row>" for r in range(2, 1002)))
+    with zipfile.ZipFile(path, "a") as zf:  # the shared string and its relationship
+        zf.writestr("xl/sharedStrings.xml",
+                    f'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="{_MAIN}" count="1" '
+                    f'uniqueCount="1"><si><t>{"杯" * 30_000}</t></si></sst>')
+    rels = zipfile.ZipFile(path).read("xl/_rels/workbook.xml.rels").decode().replace(
+        "</Relationships>", f'<Relationship Id="rId9" Type="{_REL}/sharedStrings" '
+                            f'Target="sharedStrings.xml"/></Relationships>')
+    rebuilt = tmp_path / "rebuilt.xlsx"
+    with zipfile.ZipFile(path) as src, zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = rels.encode() if info.filename == "xl/_rels/workbook.xml.rels" \
+                else src.read(info)
+            dst.writestr(info.filename, data)
+    raw = read_export(rebuilt, tmp_path)  # within the real cap: read, every cell the string
+    assert raw.frame is not None and len(raw.frame) == 1000
+    assert raw.frame["c0"].str.len().tolist() == [30_000] * 1000
+    monkeypatch.setattr(workbooks, "MAX_TEXT_CHARS", 10_000_000)
+    with pytest.raises(ExportError, match=r"^rebuilt.xlsx: the cells up to row 168 hold more "
+                                          r"than 10,000,000 characters of text \(MAX_TEXT_CHARS"):
+        read_export(rebuilt, tmp_path)
