@@ -990,4 +990,5 @@ def results_frame(results: Sequence[IngestResult]) -> pd.DataFrame:
 def as_json(results: Sequence[IngestResult]) -> str:
     """Serialise results for ``--json`` output."""
     return json.dumps([{"file": str(r.file), "outcome": r.outcome, "table": r.table,
-                        "message": r.message} for r in results], ensure_ascii=False, indent=2)
+                        "code": r.code, "message": r.message} for r in results],
+                      ensure_ascii=False, indent=2)

@@ -273,8 +273,10 @@ def test_a_path_holding_no_export_is_a_usage_fault_creating_nothing(tmp_path: Pa
         assert not wh.exists() and not raw_dir_for(wh).exists()
 
 
+@pytest.mark.parametrize(("number", "said"), [(errno.ENOSPC, "the disk is full"),
+                                              (errno.EACCES, "permission denied")])
 def test_a_full_disk_while_copying_is_one_message_and_the_batch_goes_on(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, number: int, said: str) -> None:
     real = exports._write_copy
     calls = []
 
@@ -282,7 +284,7 @@ def test_a_full_disk_while_copying_is_one_message_and_the_batch_goes_on(
         calls.append(source)
         if len(calls) == 1:
             handle.write(b"half")  # type: ignore[attr-defined]
-            raise OSError(errno.ENOSPC, "No space left on device", str(source))
+            raise OSError(number, os.strerror(number), str(source))
         return real(source, handle)
 
     monkeypatch.setattr(exports, "_write_copy", full)
@@ -293,7 +295,7 @@ def test_a_full_disk_while_copying_is_one_message_and_the_batch_goes_on(
     assert [r.outcome for r in results] == ["failed", "loaded"], [r.message for r in results]
     assert results[0].code == 4
     assert results[0].message.startswith("a.csv: copying the export into ")
-    assert "the disk is full" in results[0].message and "unchanged" in results[0].message
+    assert said in results[0].message and "unchanged" in results[0].message
     assert read("ingest_log", wh)["file_name"].tolist() == ["b.csv"]
     assert len(read("keywords", wh)) == 2
     raw = raw_dir_for(wh)
