@@ -7,8 +7,10 @@ one at ``XFD1048576`` make 17 billion cells. Before calamine sees an ``.xlsx``, 
 directory is checked (unpacked size, compression ratio per member) and the sheet's XML is
 streamed once, in bounded memory, to count the cells, find the rectangle they span and look
 for over-long text; a file beyond a limit is refused with a message naming the file, the
-limit and the fix. The declared ``<dimension>`` of a sheet is ignored by calamine (measured:
-a 5 KB file declaring ``A1:XFD1048576`` reads in milliseconds), so only the cells count.
+limit and the fix. An ``.xls`` gets the same rectangle from its BIFF cell records. The
+declared ``<dimension>`` of a sheet is ignored by calamine (measured: a 5 KB file declaring
+``A1:XFD1048576`` reads in milliseconds), so only the cells count. The limits are module
+constants, each with its reason.
 
 Cells come back as text the way the ingest expects (:func:`cell_text`): numbers without a
 trailing ``.0`` when whole, dates as ``2026-11-01``. Calamine gives every number as a float;
@@ -52,13 +54,13 @@ __all__ = [
 ]
 
 # --------------------------------------------------------------------------- limits
-#: The whole workbook unpacked: ten times the largest export seen, far below the machine.
+#: The whole workbook unpacked: ~10 million cells as the sample writes them (51 bytes each).
 MAX_UNCOMPRESSED_BYTES = 512 * 2**20
 #: Unpacked ÷ packed size of one member: Apache POI's zip-bomb threshold (real sheets: 8–12×).
 MAX_COMPRESSION_RATIO = 100
 #: Members smaller than this unpacked are not ratio-checked (tiny XML parts compress well).
 RATIO_GRACE_BYTES = 2**20
-#: Rows × columns of the rectangle read (calamine holds it densely, about 32 bytes a cell).
+#: Rows × columns of the rectangle read (calamine holds it densely: ~30 bytes a cell, measured).
 MAX_CELLS = 20_000_000
 #: Above this many cells the area must be MIN_FILL full: a stray far cell spans it emptily.
 SPARSE_AREA = 1_000_000
