@@ -102,13 +102,19 @@ def log_entries(con: duckdb.DuckDBPyConnection) -> list[LogEntry]:
     return [LogEntry(*r) for r in rows]
 
 
-def resolve_raw(warehouse: Path, raw_path: str | None) -> Path | None:
+def resolve_raw(warehouse: Path, raw_path: str | None,
+                moved_from: Path | None = None) -> Path | None:
     """Where a log entry's raw copy lies: absolute as written, else relative to the raw
-    folder or to the warehouse's folder (whichever exists; the raw folder when neither)."""
+    folder or to the warehouse's folder (whichever exists; the raw folder when neither).
+
+    ``moved_from``: the warehouse this one was copied from; an absolute path under its raw
+    folder is read under this warehouse's raw folder instead."""
     if raw_path is None:
         return None
     path = Path(raw_path)
     if path.is_absolute():
+        if moved_from is not None and path.is_relative_to(raw_dir_for(moved_from)):
+            return raw_dir_for(warehouse) / path.relative_to(raw_dir_for(moved_from))
         return path
     for base in (raw_dir_for(warehouse), warehouse.parent):
         if (base / path).exists():
