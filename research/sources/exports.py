@@ -606,7 +606,17 @@ def _place_copy(source: Path, kept: Path, digest: str, incoming: Path) -> None:
         os.close(folder)
 
 
-def _mend_copies(con: duckdb.DuckDBPyConnection, path: Path, digest: str,
+def _logged_copy(text: str, raw_dir: Path) -> Path:
+    """Where the copy the log names as ``text`` lies: there, or — when the warehouse and its
+    raw folder were moved together — at the same ``<table>/<name>`` in the raw folder."""
+    logged = Path(text)
+    if logged.exists():
+        return logged
+    moved = raw_dir / logged.parent.name / logged.name
+    return moved if moved.exists() else logged
+
+
+def _mend_copies(con: duckdb.DuckDBPyConnection, path: Path, digest: str, raw_dir: Path,
                  incoming: Path) -> list[str]:
     """Restore from ``path`` every kept copy of the same content that is missing or damaged,
     recording each repair in ``raw_repairs``; return one note per repair."""
@@ -615,7 +625,7 @@ def _mend_copies(con: duckdb.DuckDBPyConnection, path: Path, digest: str,
         "SELECT DISTINCT raw_path FROM ingest_log WHERE content_hash = ? AND raw_path IS NOT "
         "NULL ORDER BY 1", [digest]).fetchall()]
     for text in kept_paths:
-        kept = Path(text)
+        kept = _logged_copy(text, raw_dir)
         state = _copy_state(kept, digest)
         if state == "ok":
             continue
@@ -638,15 +648,17 @@ def verify_raw_copies(warehouse: str | os.PathLike[str] | None = None,
         How many copies were checked, and one line per copy that is missing or whose bytes
         differ (its size and hash found), naming the export it keeps and the fix.
     """
-    with open_read(warehouse) as con:
+    target = Path(warehouse) if warehouse is not None else default_warehouse()
+    with open_read(target) as con:
         kept = con.execute("""SELECT raw_path, content_hash, string_agg(DISTINCT file_name, ', ')
             FROM ingest_log WHERE raw_path IS NOT NULL GROUP BY ALL ORDER BY 1""").fetchall()
     problems = []
     for text, digest, names in kept:
-        state = _copy_state(Path(text), digest)
+        copy = _logged_copy(text, raw_dir_for(target))
+        state = _copy_state(copy, digest)
         if state != "ok":
             problems.append(
-                f"{text}: {state}, expected the bytes of {names} (SHA-256 {digest[:16]}…); "
+                f"{copy}: {state}, expected the bytes of {names} (SHA-256 {digest[:16]}…); "
                 f"run `research ingest` on that export again (add --force to reload it), "
                 f"or restore the copy from a backup")
     return len(kept), problems
@@ -771,7 +783,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
     seen = _already_loaded(con, digest, tbl.name)
     if seen and not force:
         try:
-            restored = _mend_copies(con, path, digest, tmp_dir)
+            restored = _mend_copies(con, path, digest, raw_dir, tmp_dir)
         except (OSError, duckdb.Error) as exc:
             raise _Stage("restoring its raw copy") from exc
         return IngestResult(path, "skipped", tbl.name, None,
@@ -810,7 +822,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
     mended: list[str] = []
     if seen:  # --force on content loaded before: its kept copies are checked first
         try:
-            mended = _mend_copies(con, path, digest, tmp_dir)
+            mended = _mend_copies(con, path, digest, raw_dir, tmp_dir)
         except (OSError, duckdb.Error) as exc:
             raise _Stage("restoring its raw copy") from exc
     kept = raw_dir / tbl.name / f"{digest[:16]}_{path.name}"

@@ -409,3 +409,18 @@ def test_status_verify_names_each_damaged_copy_and_the_fix(loaded: Path, tmp_pat
     kept.unlink()
     out = runner.invoke(main, ["status", "-w", str(loaded), "--verify"])
     assert out.exit_code == 1 and f"✗ {kept}: missing" in out.output
+
+
+def test_a_warehouse_moved_with_its_raw_folder_still_verifies(loaded: Path,
+                                                             tmp_path: Path) -> None:
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    loaded.rename(moved / loaded.name)
+    raw_dir_for(loaded).rename(moved / raw_dir_for(loaded).name)
+    assert verify_raw_copies(moved / loaded.name) == (1, [])
+    [kept] = raw_dir_for(moved / loaded.name).rglob("*good.csv")
+    kept.write_bytes(b"cut")
+    assert verify_raw_copies(moved / loaded.name)[1][0].startswith(f"{kept}: damaged (3 bytes")
+    [res] = ingest_paths([tmp_path / "good.csv"], moved / loaded.name)
+    assert res.outcome == "skipped" and "restored" in res.message, res.message
+    assert sha(kept) == sha(tmp_path / "good.csv")
