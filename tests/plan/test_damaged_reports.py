@@ -219,6 +219,8 @@ def test_approve_refuses_at_once_when_busy_and_waits_with_wait(reports: tuple[Pa
         assert res.exit_code == 3, res.output
         assert time.monotonic() - t0 < 3.0
         assert str(wh) in res.output and "Traceback" not in res.output
+        res = _cli("plan", "status", "--warehouse", str(wh), "--reports", str(root))
+        assert res.exit_code == 3 and "busy" in res.output and "Traceback" not in res.output
         with pytest.raises(Busy):
             approvals.record(wh, root / "保温杯" / "2026-W46", "director", "reject", "王总监",
                              "x")
