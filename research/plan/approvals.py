@@ -56,7 +56,7 @@ from research.faults import Refused, UsageFault
 from research.pages.results import write_text_atomic
 from research.store.warehouse import connect, has_table, open_read
 
-__all__ = ["ApprovalError", "DamagedReport", "read_manifest", "damaged_weeks",
+__all__ = ["ApprovalError", "DamagedReport", "DAMAGED_LABEL", "read_manifest", "damaged_weeks",
            "approval_problem", "PlanStatus", "bundle_hash", "bundle_files", "record", "status",
            "status_html", "draft_status", "write_status", "resolve_report", "list_plans",
            "latest_approved", "parse_role", "ROLES", "STATUS_LABELS", "STATUS_START",
