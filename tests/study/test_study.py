@@ -668,3 +668,41 @@ def test_an_import_during_a_run_waits_and_the_manifest_lists_what_the_pages_read
                            "FROM ingest_log").fetchall() == \
             [([1, 2, 3], ["keywords_export.csv", "items_export.csv", "late_keywords.csv"])]
         assert con.execute("SELECT count(*) FROM keywords").fetchall() == [(74,)]
+
+
+@pytest.mark.slow
+def test_a_killed_run_leaves_the_warehouse_free(tmp_path: Path) -> None:
+    """``kill -9`` of ``research run`` in the middle of a page: the next import gets in at
+    once (the kernel drops a dead process's locks; the page's own kernel reads nothing then)."""
+    import signal
+    import subprocess
+    import time
+
+    from research.store.locks import holders
+
+    warehouse = make_tiny_warehouse(tmp_path / "w.duckdb")
+    path = write_study(tmp_path, [{"name": "first", "path": str(NB / "provenance_page.ipynb"),
+                                   "parameters": {"label": "first", "pause": 5.0}}])
+    reports = tmp_path / "reports"
+    run = subprocess.Popen(
+        [sys.executable, "-c", "from research.cli import main; main()", "run", str(path),
+         "--warehouse", str(warehouse), "--reports", str(reports), "--no-progress"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=PROJECT_ROOT)
+    try:
+        deadline = time.monotonic() + 300
+        while not list((reports / "保温杯").glob(".2026-W47.building-*/seen_first.json")):
+            assert run.poll() is None, run.communicate()[0]
+            assert time.monotonic() < deadline, "the page never read"
+            time.sleep(0.05)
+        assert [h["pid"] for h in holders(warehouse)] == [run.pid]
+        os.kill(run.pid, signal.SIGKILL)
+        run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+    t0 = time.monotonic()
+    with connect(warehouse) as con:
+        con.execute("SELECT count(*) FROM keywords").fetchall()
+    assert time.monotonic() - t0 < 2.0
+    assert holders(warehouse) == []
