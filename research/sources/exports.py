@@ -455,9 +455,12 @@ def _header_fields(raw: RawExport) -> int:
 
 def _ragged(con: duckdb.DuckDBPyConnection, name: str, width: int) -> list[str]:
     """The rows DuckDB rejected while reading (``_rejects``), one line per kind of fault."""
+    # one fault per line: a broken quote also trips DuckDB's encoding check on its line
     found = con.execute("""SELECT error_type, list(DISTINCT line ORDER BY line), count(DISTINCT
         line), max(CASE WHEN error_type = 'TOO MANY COLUMNS' THEN column_idx END),
-        min(column_idx), any_value(error_message) FROM _rejects
+        min(column_idx), any_value(error_message) FROM (
+            SELECT * FROM _rejects QUALIFY rank() OVER (PARTITION BY line ORDER BY
+                error_type = 'INVALID ENCODING') = 1)
         GROUP BY ALL ORDER BY min(line)""").fetchall()
     lines = []
     for kind, rows, n, most, fewest, text in found:

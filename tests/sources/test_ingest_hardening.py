@@ -197,6 +197,14 @@ def test_ragged_rows_are_refused_with_their_rows(tmp_path: Path) -> None:
     assert "row 40002: expected 7 fields" in message and "row 40008: expected 7" in message
 
 
+def test_a_broken_quote_is_named_once_by_its_row(tmp_path: Path) -> None:
+    rows = [f"2026/11/01,保温杯,词{i},{i},1%,1%,{i}" for i in range(40)]
+    rows[29] = '2026/11/01,保温杯,"词"坏,5,1%,1%,1'
+    message = refuse(kw_file(tmp_path, "quote.csv", rows), tmp_path / "w.duckdb")
+    assert message.startswith("quote.csv: 1 problem(s), nothing was loaded"), message
+    assert "row 31: cannot be read as CSV (unquoted value" in message
+
+
 def test_a_trailing_empty_header_holds_its_rows_to_the_header(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "trail.csv", [KW_HEADER + ",", KW_ROWS[0] + ",", KW_ROWS[2] + ","])
     [res] = ingest_paths([path], tmp_path / "w.duckdb")
