@@ -13,6 +13,17 @@ written beside it, one small file per process in ``<warehouse>.holders/``, so th
 can say "held by `research ingest` (pid 1234, exclusive) since 15:02:07"; entries of processes
 that have ended are ignored and removed.
 
+:class:`filelock.SoftReadWriteLock` was not taken: it is made for network file systems,
+where a SIGKILLed holder's record stays until its heartbeat goes stale (90 s by default) and
+a holder that pauses longer (a laptop asleep) can be evicted; the warehouse lives on a local
+disk, where the kernel's locks are exact.
+
+A writer that waits keeps new shared holds out (SQLite's pending lock), so a stream of studies
+cannot starve an import; such a writer is listed as waiting in ``<warehouse>.holders/`` and
+named to the studies it keeps waiting. ``wait`` is the longest a command waits for a
+conflicting hold (``--wait SECONDS`` on the command line); 0 refuses at once, ``inf`` waits
+for as long as it takes; a command that waits says so on stderr, once.
+
 Holds nest within one process: a process holding the exclusive hold may take either hold
 again (the outer one covers it); a process holding the shared hold may take it again. A
 process holding only the shared hold cannot take the exclusive one (it would wait for itself):

@@ -1,7 +1,12 @@
 """The local warehouse: one DuckDB file holding the canonical tables and the ingest log.
 
 Writers (``research ingest``, ``research import-public``, approvals) open it read-write one at
-a time; the study's notebooks open it read-only, several at once.
+a time, each under the warehouse's exclusive hold (:mod:`research.store.locks`); a study holds
+it shared for its whole run and its notebooks open it read-only, several at once. A holder
+that outlasts ``wait`` is a :class:`research.faults.Busy` naming it; a path that is not a
+DuckDB warehouse (a folder, a CSV, a truncated file) is a :class:`research.faults.UsageFault`
+naming it. A warehouse this module creates, and its folder, get
+:func:`research.config.file_mode` / :func:`research.config.dir_mode` (0600/0700 by default).
 
 Examples
 --------
