@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from research.faults import Fault
+from research.config import default_reports
+from research.faults import Fault, environment_fault, exit_code
 from research.store.locks import hold
 from research.store.warehouse import check_warehouse
 from research.study.definition import (
@@ -91,8 +92,19 @@ def run_command(definition: Path, category: str | None, week: str | None, shop: 
                    f"({scope.competitor_rule})", err=True)
         for warning in scope.warnings:
             click.echo(f"  注意 · note: {warning}", err=True)
-        manifest = run_study(run, reports, jobs=1 if sequential else jobs,
-                             progress=False if no_progress else None, wait=wait)
+        try:
+            manifest = run_study(run, reports, jobs=1 if sequential else jobs,
+                                 progress=False if no_progress else None, wait=wait)
+        except Fault as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(exc.code)
+        except OSError as exc:
+            if exit_code(exc) != 4:  # not the disk or a permission: a bug, shown as one
+                raise
+            root = reports or default_reports()
+            click.echo(str(environment_fault(exc, f"writing the report under {root}")),
+                       err=True)
+            sys.exit(4)
     for page in manifest["pages"]:
         mark = "ok    " if page["status"] == "ok" else "FAILED"
         line = f"  {mark} {page['name']}"

@@ -706,3 +706,25 @@ def test_a_killed_run_leaves_the_warehouse_free(tmp_path: Path) -> None:
         con.execute("SELECT count(*) FROM keywords").fetchall()
     assert time.monotonic() - t0 < 2.0
     assert holders(warehouse) == []
+
+
+def test_a_full_disk_while_writing_the_report_exits_4_with_one_message(
+        tmp_path: Path, tiny_warehouse: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+
+    from click.testing import CliRunner
+
+    from research.study import cli as study_cli
+
+    def full(*args: object, **kwargs: object) -> dict:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "r" / "x.html"))
+
+    monkeypatch.setattr(study_cli, "run_study", full)
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    result = CliRunner().invoke(run_command, [str(path), "--warehouse", str(tiny_warehouse),
+                                              "--reports", str(tmp_path / "r")])
+    assert result.exit_code == 4, result.output
+    assert (f"writing the report under {tmp_path / 'r'}: the disk is full "
+            f"({tmp_path / 'r' / 'x.html'}); free some space and run the same command again"
+            ) in result.output
+    assert "Traceback" not in result.output
