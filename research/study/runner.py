@@ -22,9 +22,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from research.config import PROJECT_ROOT, default_reports
+from research.config import PROJECT_ROOT, default_reports, dir_mode
 from research.pages import report
-from research.store.locks import hold
+from research.store.locks import hold, make_private_dirs
 from research.store.warehouse import ingest_log
 from research.study.definition import StudyRun
 from research.study.kernels import engine_kwargs
@@ -117,11 +117,12 @@ def _run_held(run: StudyRun, reports: str | os.PathLike[str] | None, jobs: int,
     scope = run.scope
     root = Path(reports) if reports is not None else default_reports()
     week_dir = root / scope.category / scope.week
-    week_dir.parent.mkdir(parents=True, exist_ok=True)
+    make_private_dirs(week_dir.parent)  # business data: dir_mode() (0700) where it is new
     _remove_stale_builds(week_dir)
     build = week_dir.parent / f".{scope.week}.building-{os.getpid()}"
     shutil.rmtree(build, ignore_errors=True)
     build.mkdir()
+    os.chmod(build, dir_mode())  # becomes the week folder: its pages are readable by no other
     started = datetime.now().astimezone()
     t0 = time.perf_counter()
     context = {

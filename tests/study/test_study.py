@@ -728,3 +728,28 @@ def test_a_full_disk_while_writing_the_report_exits_4_with_one_message(
             f"({tmp_path / 'r' / 'x.html'}); free some space and run the same command again"
             ) in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_new_week_folder_is_private_under_umask_022(tmp_path: Path, tiny_warehouse: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    import stat
+
+    path = write_study(tmp_path, [{"name": "ok_page"}])
+    run = st.validate(st.apply_overrides(st.load_study(path),
+                                          {"warehouse": str(tiny_warehouse)}))
+
+    def one_page(run, build, context, jobs, progress):
+        (build / "ok_page.html").write_text("<p>ok</p>")
+        return [{"name": "ok_page", "title": "ok", "status": "ok", "html": "ok_page.html",
+                 "notebook": None, "summary": None, "error": None, "timings": {}}]
+
+    monkeypatch.setattr(runner, "_execute_all", one_page)
+    reports = tmp_path / "reports"
+    old = os.umask(0o022)
+    try:
+        runner.run_study(run, reports, jobs=1, progress=False)
+    finally:
+        os.umask(old)
+    week = reports / "保温杯" / "2026-W47"
+    assert {p.name: stat.S_IMODE(p.stat().st_mode) for p in (reports, week.parent, week)} == \
+        {"reports": 0o700, "保温杯": 0o700, "2026-W47": 0o700}
