@@ -206,6 +206,13 @@ def holders(warehouse: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 pass
             continue
         out.append(info)
+    for tmp in folder.glob(".*.tmp"):  # an entry half-written by a process killed meanwhile
+        pid_text = tmp.name.split(".")[1]
+        if pid_text.isdigit() and not _alive(int(pid_text), None):
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
     return sorted(out, key=lambda h: str(h.get("since", "")))
 
 

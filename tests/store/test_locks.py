@@ -195,8 +195,10 @@ def test_a_killed_holder_does_not_leave_the_warehouse_locked(warehouse: Path, st
     with connect(warehouse) as con:  # no wait: the kernel dropped the dead holder's locks
         con.execute("INSERT INTO marks VALUES (9)")
     assert time.monotonic() - t0 < 2.0
+    stray = holders_dir(warehouse) / f".{holder.pid}.12345.tmp"  # as if killed mid-write
+    stray.write_text("{")
     assert holders(warehouse) == []
-    assert not (holders_dir(warehouse) / f"{holder.pid}.json").exists()  # its entry removed
+    assert list(holders_dir(warehouse).iterdir()) == []  # its entry (and stray) removed
 
 
 # ------------------------------------------------------------------ within one process
