@@ -292,6 +292,8 @@ def _open_duckdb(target: Path, *, read_only: bool, wait: float,
         except duckdb.SerializationException as exc:
             raise _not_a_warehouse(target, f"a DuckDB file this version cannot read ({exc})") \
                 from None
+        except duckdb.ConnectionException:  # this process holds it open another way: a bug
+            raise
         except duckdb.Error as exc:  # any other refusal to open it
             raise _not_a_warehouse(target, f"a file DuckDB cannot open ({exc})") from None
 
