@@ -23,9 +23,13 @@ as missing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
+import sys
+import tempfile
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -220,9 +224,9 @@ def _first_sheet_part(zf: zipfile.ZipFile) -> list[str]:
 
 # A cell that holds something (not <c .../>), with its reference.
 _VALUED_CELL = re.compile(rb"<c(?:\s[^>]*)?(?<!/)>\s*<(?:v|is|f)[\s>/]")
-_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
+_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,9})([0-9]{1,12})"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
 _ROW_OPEN = re.compile(rb"<row[\s>]")
-_ROW_REF = re.compile(rb'<row\s[^>]*?\br="([0-9]{1,7})"')
+_ROW_REF = re.compile(rb'<row\s[^>]*?\br="([0-9]{1,12})"')
 _ROW_END = re.compile(rb"</row>|<row\s[^>]*/>")
 _LONG_RUN = re.compile(rb">[^<]{%d,}" % MAX_TEXT_RUN_BYTES)
 # numeric cells of 16+ digits (IDs beyond a float's exactness) and error cells, kept exactly
@@ -284,7 +288,7 @@ def _scan_block(block: bytes, scan: _Scan, carry: list[int]) -> None:
             if scan.n_exact >= _MAX_EXACT:
                 break
             kv = dict(_ATTR.findall(attrs))
-            ref = re.fullmatch(rb"([A-Z]{1,3})([0-9]{1,7})", kv.get(b"r", b""))
+            ref = re.fullmatch(rb"([A-Z]{1,9})([0-9]{1,12})", kv.get(b"r", b""))
             kind = kv.get(b"t", b"n")
             if ref is None or (value.startswith(b"#") != (kind == b"e")) or kind not in (b"n", b"e"):
                 continue
@@ -334,25 +338,45 @@ def _stream_part(path: Path, zf: zipfile.ZipFile, part: str, scan: _Scan | None)
                 return
 
 
-def _too_many(path: Path, what: str) -> ExportError:
+def _too_many(path: Path, what: str, which: str = "the first sheet") -> ExportError:
     return ExportError(
-        f"{path.name}: the first sheet is too large to read: {what}, and at most "
+        f"{path.name}: {which} is too large to read: {what}, and at most "
         f"{MAX_CELLS:,} cells (rows × columns of the area holding values, MAX_CELLS) are "
         f"read; export it as CSV, or split it into smaller files (a stray value far below or "
         f"right of the table also widens the area: delete it)")
 
 
-def _check_area(path: Path, rows: int, cols: int, cells: int) -> None:
+def _check_area(path: Path, rows: int, cols: int, cells: int,
+                which: str = "the first sheet") -> None:
     area = rows * cols
     if area > MAX_CELLS:
         raise _too_many(path, f"its values span {rows:,} rows × {cols:,} columns = {area:,} "
-                              f"cells")
+                              f"cells", which)
     if area > SPARSE_AREA and cells < MIN_FILL * area:
         raise ExportError(
-            f"{path.name}: the first sheet's {cells:,} values span {rows:,} rows × {cols:,} "
+            f"{path.name}: {which}'s {cells:,} values span {rows:,} rows × {cols:,} "
             f"columns = {area:,} cells, less than {MIN_FILL:.0%} of them filled (MIN_FILL, "
             f"above SPARSE_AREA = {SPARSE_AREA:,} cells): a stray value far below or right of "
             f"the table? Delete it, or export the data again")
+
+
+_SST_TAG = re.compile(rb"<(?:\w+:)?sst\b[^>]*>")
+_UNIQUE = re.compile(rb'\buniqueCount\s*=\s*"\s*([0-9]+)')
+
+
+def _check_shared_strings(path: Path, zf: zipfile.ZipFile) -> None:
+    """Calamine reserves room for the ``uniqueCount`` the table declares: a count no file of
+    its size can hold (each string takes 9 bytes at least) is refused, as are long texts."""
+    part = "xl/sharedStrings.xml"
+    size = zf.getinfo(part).file_size
+    with zf.open(part) as handle:
+        head = handle.read(4096)
+    tag = _SST_TAG.search(head)
+    unique = _UNIQUE.search(tag.group()) if tag else None
+    if unique and int(unique.group(1)) > size // 9 + 1:
+        raise _corrupt(path, f"{part} declares {int(unique.group(1)):,} strings in "
+                             f"{size:,} bytes")
+    _stream_part(path, zf, part, None)
 
 
 def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
@@ -371,11 +395,10 @@ def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
             sheets = _first_sheet_part(zf)
             for part in sheets:
                 _stream_part(path, zf, part, scan if len(sheets) == 1 else _Scan())
-            for part in ("xl/sharedStrings.xml",):
-                if part in zf.namelist():
-                    _stream_part(path, zf, part, None)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
-            NotImplementedError, RuntimeError) as exc:
+            if "xl/sharedStrings.xml" in zf.namelist():
+                _check_shared_strings(path, zf)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+            ValueError, NotImplementedError, RuntimeError) as exc:
         if isinstance(exc, ExportError):
             raise
         raise _corrupt(path, exc) from None
@@ -385,123 +408,161 @@ def _precheck_xlsx(path: Path) -> dict[int, dict[int, str]]:
 
 
 # --------------------------------------------------------------------------- xls checks
-# A legacy .xls is an OLE2 compound file holding a BIFF record stream. Calamine also spans
-# the first sheet's cells with one dense rectangle (65,536 × 256 cells, 1.1 GB measured, for a
-# 6 KB file with cells at A1 and IV65536), so the cell records are scanned for it first.
+# A legacy .xls is an OLE2 compound file holding a BIFF record stream. Calamine reads every
+# sheet of it when the workbook opens, spans each sheet's cells with one dense rectangle
+# (65,536 × 256 cells, 1.1 GB measured, for a 6 KB file with values at A1 and IV65536) and
+# reserves memory from counts the file declares (sectors, stream sizes, the shared-string
+# count, each sheet's DIMENSIONS): one wrong byte asked it for a terabyte and aborted the
+# process. So the file is walked first, and a count no file of its size can hold is refused.
 
 _OLE_MAGIC = bytes.fromhex("d0cf11e0a1b11ae1")
 _FREE, _END = 0xFFFFFFFF, 0xFFFFFFFE
 # NUMBER, RK, LABELSST, LABEL, BOOLERR, FORMULA, RSTRING (BIFF5/8; blanks hold no value)
 _CELL_RECORDS = {0x0203, 0x027E, 0x00FD, 0x0204, 0x0205, 0x0006, 0x00D6}
-_MULRK = 0x00BD
+_MULRK, _DIMENSIONS, _SST, _BOUNDSHEET, _EOF = 0x00BD, 0x0200, 0x00FC, 0x0085, 0x000A
+_BOFS = (0x0809, 0x0409, 0x0209, 0x0009)
+_XLS_ROWS, _XLS_COLS = 65_536, 256
 
 
 class _Corrupt(Exception):
     pass
 
 
+def _u16(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at:at + 2], "little")
+
+
+def _u32(data: bytes, at: int) -> int:
+    return int.from_bytes(data[at:at + 4], "little")
+
+
 def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes:
-    """The bytes of the first stream called one of ``names`` in an OLE2 compound file."""
-    if bytes(data[:8]) != _OLE_MAGIC or len(data) < 512:
+    """The bytes of the first stream called one of ``names`` in an OLE2 compound file,
+    after checking every count calamine sizes memory by against the file's length."""
+    if not data.startswith(_OLE_MAGIC) or len(data) < 512:
         raise _Corrupt("not an OLE2 compound file")
-    u16 = lambda o: int.from_bytes(data[o:o + 2], "little")  # noqa: E731
-    u32 = lambda o: int.from_bytes(data[o:o + 4], "little")  # noqa: E731
-    sector = 1 << u16(0x1E)
-    mini = 1 << u16(0x20)
+    sector = 1 << _u16(data, 0x1E)
+    mini = 1 << _u16(data, 0x20)
     if sector not in (512, 4096) or mini != 64:
         raise _Corrupt(f"sector sizes {sector}/{mini}")
-    n_sectors = (len(data) - sector) // sector + 1
+    n_sectors = max((len(data) - sector) // sector + (1 if len(data) % sector else 0), 0)
+    for name, field_at in (("directory", 0x28), ("FAT", 0x2C), ("mini FAT", 0x40),
+                           ("DIFAT", 0x48)):
+        if _u32(data, field_at) > n_sectors:
+            raise _Corrupt(f"the header declares {_u32(data, field_at):,} {name} sectors in a "
+                           f"file of {n_sectors:,}")
 
     def at(n: int) -> bytes:
         if n >= n_sectors:
             raise _Corrupt(f"sector {n} beyond the end of the file")
         return data[(n + 1) * sector:(n + 2) * sector]
 
-    difat = [u32(0x4C + 4 * i) for i in range(109)]
-    nxt, count = u32(0x44), u32(0x48)
-    for _ in range(min(count, n_sectors)):
-        if nxt in (_FREE, _END):
-            break
-        block = at(nxt)
-        difat += [int.from_bytes(block[i:i + 4], "little") for i in range(0, sector - 4, 4)]
-        nxt = int.from_bytes(block[sector - 4:], "little")
-    fat: list[int] = []
-    for n in difat[:u32(0x2C)]:
-        block = at(n)
-        fat += [int.from_bytes(block[i:i + 4], "little") for i in range(0, sector, 4)]
-
-    def chain(start: int, table: list[int], read: object, limit: int) -> bytes:
+    def chain(start: int, table: list[int], read: Callable[[int], bytes], limit: int) -> bytes:
         out, n, seen = [], start, 0
         while n not in (_FREE, _END):
             if n >= len(table) or seen > limit:
                 raise _Corrupt("a broken sector chain")
-            out.append(read(n))  # type: ignore[operator]
+            out.append(read(n))
             n, seen = table[n], seen + 1
         return b"".join(out)
 
-    directory = chain(u32(0x30), fat, at, n_sectors)
+    difat = [_u32(data, 0x4C + 4 * i) for i in range(109)]
+    nxt = _u32(data, 0x44)
+    for _ in range(_u32(data, 0x48)):
+        if nxt in (_FREE, _END):
+            break
+        block = at(nxt)
+        difat += [_u32(block, i) for i in range(0, sector - 4, 4)]
+        nxt = _u32(block, sector - 4)
+    fat: list[int] = []
+    for n in difat[:_u32(data, 0x2C)]:
+        block = at(n)
+        fat += [_u32(block, i) for i in range(0, sector, 4)]
+    directory = chain(_u32(data, 0x30), fat, at, n_sectors)
     entries = [directory[i:i + 128] for i in range(0, len(directory) - 127, 128)]
     if not entries:
         raise _Corrupt("no directory")
+    for entry in entries:
+        size = int.from_bytes(entry[120:128 if sector == 4096 else 124], "little")
+        if entry[66] in (2, 5) and size > len(data):
+            raise _Corrupt(f"a stream declares {size:,} bytes in a file of {len(data):,}")
     root = entries[0]
     for entry in entries:
-        length = int.from_bytes(entry[64:66], "little")
-        name = entry[:max(length - 2, 0)].decode("utf-16-le", "replace")
+        length = _u16(entry, 64)
+        name = entry[:max(min(length, 64) - 2, 0)].decode("utf-16-le", "replace")
         if entry[66] != 2 or name not in names:
             continue
-        start = int.from_bytes(entry[116:120], "little")
-        size = int.from_bytes(entry[120:124], "little")
-        if size >= u32(0x38):
+        start, size = _u32(entry, 116), _u32(entry, 120)
+        if size >= _u32(data, 0x38):
             return chain(start, fat, at, n_sectors)[:size]
-        ministream = chain(int.from_bytes(root[116:120], "little"), fat,
-                           at, n_sectors)
-        minifat_bytes = chain(u32(0x3C), fat, at, n_sectors)
-        minifat = [int.from_bytes(minifat_bytes[i:i + 4], "little")
-                   for i in range(0, len(minifat_bytes), 4)]
-        return chain(start, minifat, lambda n, s=ministream: s[n * mini:(n + 1) * mini],
-                     len(minifat))[:size]
+        ministream = chain(_u32(root, 116), fat, at, n_sectors)
+        minifat_bytes = chain(_u32(data, 0x3C), fat, at, n_sectors)
+        minifat = [_u32(minifat_bytes, i) for i in range(0, len(minifat_bytes), 4)]
+
+        def mini_at(n: int, stream: bytes = ministream) -> bytes:
+            return stream[n * mini:(n + 1) * mini]
+
+        return chain(start, minifat, mini_at, len(minifat))[:size]
     raise _Corrupt("no Workbook stream")
 
 
-def _biff_first_sheet_area(stream: bytes) -> tuple[int, int, int]:
-    """Rows, columns spanned by the cells of the first sheet in a BIFF stream, and cells."""
-    pos, sheets, first_bof = 0, [], True
+@dataclass
+class _Sheet:
+    rows: int = 0
+    cols: int = 0
+    cells: int = 0
+
+
+def _biff_sheets(stream: bytes) -> list[_Sheet]:
+    """Each sheet's rectangle of cells, in the BIFF stream's order, after checking the
+    counts calamine reserves memory by (the shared strings, each sheet's DIMENSIONS)."""
     n = len(stream)
-    while pos + 4 <= n:  # workbook globals: BOUNDSHEET records give each sheet's offset
-        kind = int.from_bytes(stream[pos:pos + 2], "little")
-        size = int.from_bytes(stream[pos + 2:pos + 4], "little")
-        if kind == 0x0085 and size >= 4:
-            sheets.append(int.from_bytes(stream[pos + 4:pos + 8], "little"))
-        if kind == 0x000A and not first_bof:  # EOF of the globals
-            break
-        first_bof = False
-        pos += 4 + size
-    pos = sheets[0] if sheets else 0
-    rows: list[int] = []
-    cols: list[int] = []
-    cells = 0
-    started = False
-    while pos + 4 <= n:
-        kind = int.from_bytes(stream[pos:pos + 2], "little")
-        size = int.from_bytes(stream[pos + 2:pos + 4], "little")
+    pos, offsets = 0, []
+    while pos + 4 <= n:  # the workbook globals, up to their EOF
+        kind, size = _u16(stream, pos), _u16(stream, pos + 2)
         body = stream[pos + 4:pos + 4 + size]
-        if kind in (0x0809, 0x0409, 0x0209, 0x0009):  # BOF
-            if started:
-                break
-            started = True
-        elif kind == 0x000A:  # EOF of the sheet
+        if kind == _BOUNDSHEET and size >= 4:
+            offsets.append(_u32(body, 0))
+        elif kind == _SST and size >= 8:
+            unique = int.from_bytes(body[4:8], "little", signed=True)
+            if not 0 <= unique <= n // 3:  # a string takes 3 bytes at least
+                raise _Corrupt(f"the shared-string table declares {unique:,} strings in a "
+                               f"stream of {n:,} bytes")
+        elif kind == _EOF:
             break
-        elif (kind in _CELL_RECORDS or kind == _MULRK) and len(body) >= 4:
-            row = int.from_bytes(body[0:2], "little")
-            col = int.from_bytes(body[2:4], "little")
-            last = int.from_bytes(body[-2:], "little") if kind == _MULRK else col
-            rows.append(row)
-            cols += (col, last)
-            cells += max(last - col + 1, 1)
         pos += 4 + size
-    if not rows:
-        return 0, 0, 0
-    return max(rows) - min(rows) + 1, max(cols) - min(cols) + 1, cells
+    sheets = []
+    for offset in offsets or [0]:
+        sheet, rows, cols = _Sheet(), [], []  # type: tuple[_Sheet, list[int], list[int]]
+        pos, started = offset, False
+        while pos + 4 <= n:
+            kind, size = _u16(stream, pos), _u16(stream, pos + 2)
+            body = stream[pos + 4:pos + 4 + size]
+            if kind in _BOFS:
+                if started:
+                    break
+                started = True
+            elif kind == _EOF:
+                break
+            elif kind == _DIMENSIONS and size in (10, 14):
+                wide = size == 14
+                rf, rl = (_u32(body, 0), _u32(body, 4)) if wide else (_u16(body, 0), _u16(body, 2))
+                cf, cl = (_u16(body, 8), _u16(body, 10)) if wide else (_u16(body, 4), _u16(body, 6))
+                if rl >= 1 and cl >= 1:  # calamine reserves (rl - rf) × (cl - cf) cells, in u32
+                    span = ((rl - 1 - rf) % 2**32 + 1) % 2**32 * ((cl - 1 - cf) % 2**32 + 1) % 2**32
+                    if span > _XLS_ROWS * _XLS_COLS:
+                        raise _Corrupt(f"a sheet declares rows {rf}–{rl} and columns {cf}–{cl}")
+            elif (kind in _CELL_RECORDS or kind == _MULRK) and size >= 4:
+                row, col = _u16(body, 0), _u16(body, 2)
+                last = _u16(body, size - 2) if kind == _MULRK else col
+                rows.append(row)
+                cols += (col, last)
+                sheet.cells += max(last - col + 1, 1)
+            pos += 4 + size
+        if rows:
+            sheet.rows, sheet.cols = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
+        sheets.append(sheet)
+    return sheets
 
 
 def _precheck_xls(path: Path) -> None:
@@ -511,10 +572,12 @@ def _precheck_xls(path: Path) -> None:
             f"{path.name}: {_size(size)}, more than the {_size(MAX_XLS_BYTES)} a legacy .xls "
             f"may have (MAX_XLS_BYTES); export it as CSV or .xlsx")
     try:
-        stream = _ole_stream(path.read_bytes(), ("Workbook", "Book"))  # ≤ MAX_XLS_BYTES
+        sheets = _biff_sheets(_ole_stream(path.read_bytes(), ("Workbook", "Book")))
     except (_Corrupt, OSError, ValueError, IndexError) as exc:
         raise _corrupt(path, exc) from None
-    _check_area(path, *_biff_first_sheet_area(stream))
+    for i, sheet in enumerate(sheets):  # calamine reads every sheet of an .xls
+        _check_area(path, sheet.rows, sheet.cols, sheet.cells,
+                    "the first sheet" if i == 0 else f"sheet {i + 1} (read with the first)")
 
 
 # --------------------------------------------------------------------------- reading
@@ -577,25 +640,18 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[str, int, Iterator[list
         _precheck_xls(path)
     else:
         exact = _precheck_xlsx(path)
-    try:
+    with _calamine_faults(path, quiet=True):
         if (kind == "xls") == (path.suffix.lower() == ".xls"):
             book = python_calamine.CalamineWorkbook.from_path(str(path))
         else:  # calamine picks its reader by name from a path; by content from a file object
             with open(path, "rb") as handle:
                 book = python_calamine.CalamineWorkbook.from_filelike(handle)
-    except _CAL_ERRORS as exc:
-        raise _corrupt(path, exc) from None
-    except python_calamine.PasswordError:
-        raise ExportError(f"{path.name}: the workbook is protected by a password; save it "
-                          f"without one, or export it as CSV") from None
     try:
         if not book.sheet_names:
             raise ExportError(f"{path.name}: the workbook has no sheet; expected a header row "
                               f"and data rows")
-        try:
+        with _calamine_faults(path, quiet=True):
             sheet = book.get_sheet_by_index(0)
-        except _CAL_ERRORS as exc:
-            raise _corrupt(path, exc) from None
         if sheet.height * sheet.width > MAX_CELLS:  # .xls: bounded by the format, checked late
             raise _too_many(path, f"its values span {sheet.height:,} rows × "
                                   f"{sheet.width:,} columns")
@@ -605,10 +661,59 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[str, int, Iterator[list
         book.close()
 
 
+@contextmanager
+def _panic_reports_dropped() -> Iterator[None]:
+    """Keep Rust's panic report (printed straight to file descriptor 2) off the user's
+    screen: the panic becomes the one message below. Anything else written is passed on."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError):  # no stderr to protect
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            text = caught.read(1 << 16)
+            if text and b"panicked at" not in text:
+                os.write(2, text)
+
+
+@contextmanager
+def _calamine_faults(path: Path, quiet: bool = False) -> Iterator[None]:
+    """Turn calamine's errors, and its panics on malformed files, into one message."""
+    try:
+        if quiet:
+            with _panic_reports_dropped():
+                yield
+        else:
+            yield
+    except python_calamine.PasswordError:
+        raise ExportError(f"{path.name}: the workbook is protected by a password; save it "
+                          f"without one, or export it as CSV") from None
+    except _CAL_ERRORS as exc:
+        raise _corrupt(path, exc) from None
+    except BaseException as exc:  # a Rust panic is pyo3's PanicException, a BaseException
+        if type(exc).__name__ != "PanicException":
+            raise
+        raise _corrupt(path, str(exc).splitlines()[0] if str(exc) else "malformed") from None
+
+
 def _rows(path: Path, sheet: python_calamine.CalamineSheet, first: int,
           exact: dict[int, dict[int, str]]) -> Iterator[list[str | None]]:
+    with _calamine_faults(path):
+        yield from _text_rows(path, sheet.iter_rows(), first, exact)
+
+
+def _text_rows(path: Path, rows: Iterator[Sequence[object]], first: int,
+               exact: dict[int, dict[int, str]]) -> Iterator[list[str | None]]:
     total = 0
-    for i, values in enumerate(sheet.iter_rows()):
+    for i, values in enumerate(rows):
         fix = exact.get(i)
         if not fix and values.count("") == len(values):  # an empty row: no cell to convert
             yield [None] * len(values)

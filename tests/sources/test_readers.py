@@ -510,3 +510,74 @@ def test_repeated_shared_string_cannot_multiply_text(tmp_path: Path,
     with pytest.raises(ExportError, match=r"^rebuilt.xlsx: the cells up to row 168 hold more "
                                           r"than 10,000,000 characters of text \(MAX_TEXT_CHARS"):
         read_export(rebuilt, tmp_path)
+
+
+def test_declared_counts_calamine_would_reserve_are_checked(kw_files: dict[str, Path],
+                                                            tmp_path: Path) -> None:
+    """Calamine reserves memory from counts a file declares; one wrong number made it ask
+    for 96 GB (an .xlsx's uniqueCount) or a terabyte (an .xls's DIMENSIONS) and abort."""
+    sst = write_xlsx(tmp_path / "sst.xlsx", sheet_rows([KW_HEADER]) +
+                     '<row r="2"><c r="A2" t="s"><v>0</v></c></row>')
+    with zipfile.ZipFile(sst, "a") as zf:
+        zf.writestr("xl/sharedStrings.xml", f'<sst xmlns="{_MAIN}" count="1" '
+                    f'uniqueCount="4000000000"><si><t>2026-11-01</t></si></sst>')
+    out = read_in_child(sst, tmp_path)
+    assert out["outcome"] == "refused", out
+    assert "sst.xlsx: not a readable workbook (truncated or corrupt: xl/sharedStrings.xml " \
+           "declares 4,000,000,000 strings" in out["message"]
+    data = bytearray(kw_files["xls"].read_bytes())
+    at = data.index(bytes.fromhex("00020e00"))  # DIMENSIONS, 14 bytes: first row, last row…
+    data[at + 4:at + 8] = (0x00560000).to_bytes(4, "little")  # first row after the last
+    bad = tmp_path / "dims.xls"
+    bad.write_bytes(bytes(data))
+    out = read_in_child(bad, tmp_path)
+    assert out["outcome"] == "refused", out
+    assert out["message"].startswith("dims.xls: not a readable workbook (truncated or corrupt: "
+                                     "a sheet declares rows 5636096–"), out
+    data = bytearray(kw_files["xls"].read_bytes())
+    at = data.index(b"\xfc\x00")  # SST: total count, unique count
+    data[at + 8:at + 12] = (0x7FFFFFFF).to_bytes(4, "little")
+    bad = tmp_path / "sst.xls"
+    bad.write_bytes(bytes(data))
+    out = read_in_child(bad, tmp_path)
+    assert out["outcome"] == "refused" and "shared-string table declares" in out["message"], out
+
+
+_MUTATE = r"""
+import json, random, sys
+from pathlib import Path
+from research.sources.readers import ExportError, read_export
+sources = [Path(p).read_bytes() for p in sys.argv[2:]]
+rng, tmp, seen = random.Random(15), Path(sys.argv[1]), {"read": 0, "refused": 0}
+for i in range(int(300)):
+    k = rng.randrange(len(sources))
+    data = bytearray(sources[k])
+    for _ in range(rng.choice([1, 2, 5, 20])):
+        pos, op = rng.randrange(len(data)), rng.random()
+        if op < 0.6:
+            data[pos] = rng.randrange(256)
+        elif op < 0.8:
+            del data[pos:pos + rng.randrange(1, 200)]
+        else:
+            data[pos:pos] = rng.randbytes(rng.randrange(1, 50))
+    path = tmp / f"m{i}{Path(sys.argv[2 + k]).suffix}"
+    path.write_bytes(bytes(data))
+    try:
+        read_export(path, tmp)
+        seen["read"] += 1
+    except ExportError:
+        seen["refused"] += 1
+print(json.dumps(seen))
+"""
+
+
+def test_mutated_workbooks_are_read_or_refused(kw_files: dict[str, Path], tmp_path: Path) -> None:
+    """300 byte-mutated .xlsx and .xls files: each is read or refused with a message; no
+    traceback, no abort, no Rust panic report on stderr (calamine panics on some of them)."""
+    done = subprocess.run([sys.executable, "-c", _MUTATE, str(tmp_path), str(kw_files["xlsx"]),
+                           str(kw_files["xls"])], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "panicked" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["read"] + seen["refused"] == 300 and seen["refused"] > 100, seen
