@@ -348,6 +348,10 @@ def connect(path: str | os.PathLike[str] | None = None, *,
         _check_file(target)  # plainly not a warehouse: refused before anything is made
     try:
         make_private_dirs(target.parent)
+    except (NotADirectoryError, FileExistsError):
+        raise UsageFault(f"{target}: expected a warehouse file in a folder, but a file stands "
+                         f"where a folder of its path should be; give --warehouse a path in a "
+                         f"folder") from None
     except OSError as exc:
         raise environment_fault(exc, f"creating the folder of the warehouse {target}") from exc
     with hold(target, "exclusive", wait=wait):

@@ -410,3 +410,14 @@ def test_wait_forever_and_a_bad_wait(warehouse: Path, start_holder,
     with pytest.raises(UsageFault, match="--wait nan: expected a number of seconds, 0 or more"):
         with connect(warehouse, wait=float("nan")):
             pass
+
+
+@pytest.mark.parametrize("below", ["w.duckdb", "deeper/w.duckdb"])
+def test_a_warehouse_path_through_a_file_is_a_usage_fault(tmp_path: Path, below: str) -> None:
+    blocker = tmp_path / "export.csv"
+    blocker.write_text("a,b\n")
+    with pytest.raises(UsageFault, match="expected a warehouse file in a folder") as refused:
+        with connect(blocker / below):
+            pass
+    assert str(refused.value).startswith(f"{blocker / below}: ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export.csv"]
