@@ -432,3 +432,42 @@ def test_a_warehouse_moved_with_its_raw_folder_still_verifies(loaded: Path,
     [res] = ingest_paths([tmp_path / "good.csv"], moved / loaded.name)
     assert res.outcome == "skipped" and "restored" in res.message, res.message
     assert sha(kept) == sha(tmp_path / "good.csv")
+
+
+_KILLED_MID_COPY = """
+import sys, time
+from pathlib import Path
+from research.sources import exports
+
+def half(source, handle):
+    data = Path(source).read_bytes()
+    handle.write(data[: len(data) // 2])
+    handle.flush()
+    print("half", flush=True)
+    time.sleep(60)
+
+exports._write_copy = half
+exports.ingest_paths([sys.argv[1]], sys.argv[2])
+"""
+
+
+def test_an_ingest_killed_mid_copy_leaves_nothing_the_next_one_trusts(tmp_path: Path) -> None:
+    wh = tmp_path / "w.duckdb"
+    gbk = write_csv(tmp_path / "gbk.csv", [KW_HEADER, *KW_ROWS], encoding="gbk")
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_MID_COPY, str(gbk), str(wh)],
+                             stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[2])
+    assert child.stdout is not None and child.stdout.readline().strip() == "half"
+    child.kill()  # SIGKILL, in the middle of the raw copy, inside the transaction
+    child.wait()
+    incoming = raw_dir_for(wh) / ".incoming"
+    left = [p for p in incoming.rglob("*") if p.is_file()]
+    assert left, "the killed ingest left its half copy and its transcoded copy"
+    assert not list(raw_dir_for(wh).glob("keywords/*"))  # nothing renamed into place
+    [res] = ingest_paths([gbk], wh)
+    assert res.outcome == "loaded", res.message  # not "skipped": nothing was committed
+    assert not incoming.exists()  # the dead process's leftovers swept, ours removed
+    [kept] = raw_dir_for(wh).glob("keywords/*")
+    assert sha(kept) == sha(gbk)
+    assert verify_raw_copies(wh) == (1, [])
+    assert len(read("keywords", wh)) == 3
