@@ -241,12 +241,15 @@ def _read_csv(path: Path, tmp_dir: Path) -> RawExport:
     if not data.strip():
         raise ExportError(f"{path.name}: the file is empty; expected a header row and data rows")
     text, encoding = _decode(path, data)
+    if not text.strip(" \t\r\n,\ufeff"):
+        raise ExportError(f"{path.name}: the file is empty; expected a header row and data rows")
     head = text[:_HEAD_CHARS].splitlines()[: _PREAMBLE_ROWS + 1]
     sample_line = next((ln for ln in head if ln.strip()), "")
     delimiter = "\t" if sample_line.count("\t") > sample_line.count(",") else ","
     rows = _head_rows(text, delimiter)
     idx = _header_index(rows)
-    found = idx > 0 or sum(normalise_header(c) in _KNOWN_HEADERS for c in rows[0] if c) >= 2
+    found = idx > 0 or (bool(rows) and sum(normalise_header(c) in _KNOWN_HEADERS
+                                            for c in rows[0] if c) >= 2)
     _long_cell(path, rows[: idx + 1] if found else rows)  # no header seen: a long cell may
     # have pushed it out of the lines searched, so every line read is checked
     headers = [h.strip() for h in rows[idx]] if idx < len(rows) else []

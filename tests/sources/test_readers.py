@@ -581,3 +581,11 @@ def test_mutated_workbooks_are_read_or_refused(kw_files: dict[str, Path], tmp_pa
     assert "panicked" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
     seen = json.loads(done.stdout.strip().splitlines()[-1])
     assert seen["read"] + seen["refused"] == 300 and seen["refused"] > 100, seen
+
+
+@pytest.mark.parametrize("data", [b"\xef\xbb\xbf", b"\xef\xbb\xbf\r\n\r\n", b",,,\n,,\n"])
+def test_blank_csv_is_empty(data: bytes, tmp_path: Path) -> None:
+    path = tmp_path / "blank.csv"
+    path.write_bytes(data)
+    with pytest.raises(ExportError, match=r"^blank.csv: the file is empty"):
+        read_export(path, tmp_path)
