@@ -420,6 +420,105 @@ def key_of(table: str, header: Sequence[Any], row: Sequence[Any]) -> tuple:
     return tuple(out)
 
 
+_SKIP = object()  # a cell this oracle does not read with confidence
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_TRUE = {"是", "true", "1", "y", "yes", "天猫", "tmall", "√"}
+_FALSE = {"否", "false", "0", "n", "no", "淘宝", "c店", "集市", "×"}
+
+
+def _number(text: str) -> float | object:
+    if not _NUMBER.fullmatch(text):
+        return _SKIP
+    value = float(text)
+    return value if math.isfinite(value) else _SKIP
+
+
+def parse_value(col: Column, value: Any) -> Any:
+    """A cell's value as the contract reads it, None for a missing cell, or ``_SKIP`` when
+    this oracle cannot tell (the ingest may then refuse or read it its own way)."""
+    if isinstance(value, bool):
+        return _SKIP
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if col.kind in ("float", "int", "share") and math.isfinite(value):
+            return float(value)
+        return _SKIP
+    if isinstance(value, dt.date):
+        return parse_date(value) if col.kind == "date" else _SKIP
+    raw = _text(value)
+    norm = raw.translate(_FULL).strip()
+    if norm in _MISSING:
+        return None
+    if col.kind in ("float", "int"):
+        text = norm
+        for ch in (",", " ", "¥", "￥", "元"):
+            text = text.replace(ch, "")
+        scale = 10_000 if "万" in text else 1
+        number = _number(text.rstrip("+万"))
+        return number if number is _SKIP else number * scale  # type: ignore[operator]
+    if col.kind == "share":
+        text = norm.replace(",", "").replace(" ", "")
+        if text.endswith("%"):
+            number = _number(text[:-1])
+            return number if number is _SKIP else number / 100  # type: ignore[operator]
+        return _number(text)
+    if col.kind == "date":
+        return parse_date(norm) or _SKIP
+    if col.kind == "id":
+        return re.sub(r"^(\d+)\.0+$", r"\1", norm)
+    if col.kind == "bool":
+        low = norm.lower()
+        return True if low in _TRUE else False if low in _FALSE else _SKIP
+    return " ".join(raw.replace("\u3000", " ").split()) or None
+
+
+def _same(col: Column, stored: Any, expected: Any) -> bool:
+    if expected is None or stored is None:
+        return expected is None and stored is None
+    if col.kind in ("float", "int", "share"):
+        return math.isclose(float(stored), float(expected), rel_tol=1e-9, abs_tol=1e-12)
+    if col.kind == "text":
+        return " ".join(str(stored).split()) == expected
+    return bool(stored == expected)
+
+
+def stored_mismatches(con: duckdb.DuckDBPyConnection, m: Mutated) -> list[str]:
+    """Cells of an exactly-known loaded file whose stored value is not the cell's value."""
+    tbl = TABLES[m.slice.table]
+    cols = [column_of(tbl.name, str(h)) for h in m.header]
+    present = {c.name for c in cols if c is not None}
+    names = tbl.names
+    stored: dict[tuple, dict[str, Any]] = {}
+    for values in con.execute(f'SELECT {", ".join(chr(34) + n + chr(34) for n in names)} '
+                              f'FROM "{tbl.name}"').fetchall():
+        row = dict(zip(names, values, strict=True))
+        key = tuple(row[k] if tbl.column(k).kind == "date"
+                    else " ".join(str(row[k] or "").split()) for k in tbl.key)
+        stored[key] = row
+    out = []
+    for i, cells in enumerate(m.rows):
+        if _blank(cells):
+            continue
+        key = key_of(tbl.name, m.header, cells)
+        found = stored.get(key)
+        if found is None:
+            out.append(f"data row {i + 1}: key {key} not stored")
+            continue
+        row = found
+        for j, col in enumerate(cols):
+            if col is None or col.name in tbl.key or col.name in ("channel", "dimension") \
+                    or j >= len(cells):
+                continue
+            if sum(1 for c in cols if c is not None and c.name == col.name) > 1:
+                continue  # which of two headers wins is the refusal's business
+            want = parse_value(col, cells[j])
+            if want is _SKIP or col.name not in present:
+                continue
+            if not _same(col, row[col.name], want):
+                out.append(f"data row {i + 1}, {m.header[j]}: cell {_text(cells[j])[:40]!r}, "
+                           f"stored {str(row[col.name])[:40]!r}")
+    return out
+
+
 def _blank(row: Sequence[Any]) -> bool:
     return all(_text(c).strip(" \t\r") == "" for c in row)
 
@@ -569,6 +668,9 @@ def _judge_results(base: Base, warehouse: Path, batch: Sequence[Mutated], paths:
         assert [e for e in log if e.id in old_ids] == base.log, "old ingest-log entries changed"
         new_entries = [e for e in log if e.id not in old_ids]
         hashes = table_hashes(con)
+        mismatches = {m.slice.name: stored_mismatches(con, m) for m, r in zip(
+            batch, results, strict=True) if r.outcome == "loaded" and m.exact
+            and r.table == m.slice.table and not must_refuse(m)}
         by_id = {(t, i): n for t in TABLES for i, n in con.execute(
             f'SELECT _ingest_id, count(*) FROM "{t}" WHERE _ingest_id > ? GROUP BY ALL',
             [max(old_ids, default=0)]).fetchall()}
@@ -591,6 +693,8 @@ def _judge_results(base: Base, warehouse: Path, batch: Sequence[Mutated], paths:
             assert "\n\n" not in msg.strip(), f"{name}: message of several paragraphs: {msg!r}"
             assert not re.search(r"Traceback|Exception\b|_csv\.Error", msg), \
                 f"{name}: an internal error leaks into the message: {msg[:600]!r}"
+            # the ingest's catch-all for its own bugs: a crash, reported politely
+            assert "unexpected error" not in msg, f"{name}: a crash in the ingest: {msg[:600]!r}"
             assert len(msg) <= MESSAGE_LIMIT, \
                 f"{name}: a {len(msg):,}-character message (limit {MESSAGE_LIMIT:,}): " \
                 f"{msg[:300]!r}…"
@@ -627,6 +731,9 @@ def _judge_results(base: Base, warehouse: Path, batch: Sequence[Mutated], paths:
             want = expected_rows(m)
             assert res.rows == want, \
                 f"{name}: {res.rows} rows stored, the file has {want} distinct keys"
+            wrong = mismatches.get(name, [])
+            assert not wrong, f"{name}: loaded, but stored values differ from the file: " \
+                f"{wrong[:4]}"
     assert len(used) == len(new_entries), \
         f"ingest-log entries for files not loaded: {[e for e in new_entries if e.id not in used]}"
     for table in TABLES:
@@ -758,3 +865,10 @@ def test_oracle_knows_bad_files(base: Base) -> None:
     assert not must_refuse(apply(kw, [("hdup", 3, 4)]))           # headers: not exact
     items = next(s for s in base.slices if s.name == "items_2026-11-15.csv")
     assert must_refuse(apply(items, [("cell", 0, 1, "7.1E+12")]))
+    con = duckdb.connect(str(base.warehouse), read_only=True)
+    try:
+        for sl in base.slices:  # the independent parse reads the real sample as stored
+            assert stored_mismatches(con, apply(sl, [])) == [], sl.name
+        assert stored_mismatches(con, apply(kw, [("cell", 0, 3, "7")]))
+    finally:
+        con.close()
