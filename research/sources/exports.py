@@ -894,6 +894,9 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
                     f"exported")
             files.extend(found)
         elif p.is_file():
+            if p.suffix.lower() not in suffixes:
+                raise UsageFault(f"{p}: not an export (expected {', '.join(suffixes)}); "
+                                 f"nothing was loaded — give the files the platform exported")
             files.append(p)
         else:
             raise UsageFault(f"{p}: no such file or folder; nothing was loaded — check the "

@@ -262,6 +262,16 @@ def test_an_unexpected_error_in_one_file_does_not_abort_the_batch(
     assert not list(raw_dir_for(wh).glob("items/*"))
 
 
+def test_a_file_that_is_no_export_is_a_usage_fault(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.docx"
+    notes.write_bytes(b"PK\x03\x04")
+    good = kw_file(tmp_path, "good.csv", KW_ROWS)
+    wh = tmp_path / "w.duckdb"
+    out = CliRunner().invoke(main, ["ingest", str(good), str(notes), "-w", str(wh)])
+    assert out.exit_code == 2 and "notes.docx: not an export" in out.output, out.output
+    assert not wh.exists() and not raw_dir_for(wh).exists()
+
+
 @pytest.mark.parametrize("make", ["empty", "docx", "missing"])
 def test_a_path_holding_no_export_is_a_usage_fault_creating_nothing(tmp_path: Path,
                                                                      make: str) -> None:
