@@ -29,7 +29,7 @@ import sys
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -224,9 +224,13 @@ def _first_sheet_part(zf: zipfile.ZipFile) -> list[str]:
 
 # A cell that holds something (not <c .../>), with its reference.
 _VALUED_CELL = re.compile(rb"<c(?:\s[^>]*)?(?<!/)>\s*<(?:v|is|f)[\s>/]")
-_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]{1,9})([0-9]{1,12})"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
+_CELL_REF = re.compile(rb'<c\s[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*(?<!/)>\s*<(?:v|is|f)[\s>/]')
+# the usual cell: r="…" first; no "/" before ">" (a self-closing cell holds nothing)
+_FAST_COL = re.compile(rb'<c r="([A-Z]+)[0-9]+"[^>/]*+>')
+_FAST_ROW = re.compile(rb'<c r="[A-Z]+([0-9]+)"[^>/]*+>')
+_EMPTY_CELL = re.compile(rb"<c\b[^>/]*+/>")
 _ROW_OPEN = re.compile(rb"<row[\s>]")
-_ROW_REF = re.compile(rb'<row\s[^>]*?\br="([0-9]{1,12})"')
+_ROW_REF = re.compile(rb'<row\s[^>]*?\br="([0-9]+)"')
 _ROW_END = re.compile(rb"</row>|<row\s[^>]*/>")
 _LONG_RUN = re.compile(rb">[^<]{%d,}" % MAX_TEXT_RUN_BYTES)
 # numeric cells of 16+ digits (IDs beyond a float's exactness) and error cells, kept exactly
@@ -258,26 +262,36 @@ class _Scan:
         return self.max_row - self.min_row + 1, self.max_col - self.min_col + 1
 
 
-def _scan_block(block: bytes, scan: _Scan, carry: list[int]) -> None:
-    valued = len(_VALUED_CELL.findall(block))
-    scan.cells += valued
-    refs = _CELL_REF.findall(block)
-    if refs:
-        cols = {c for c, _ in refs}
-        rows = [int(r) for r in {r for _, r in refs}]
-        scan.min_row, scan.max_row = min(scan.min_row, min(rows) - 1), max(scan.max_row, max(rows) - 1)
-        idx = [_column_index(c) for c in cols]
+def _extend(scan: _Scan, cols: Iterable[bytes], rows: Iterable[bytes]) -> None:
+    col_set, row_set = set(cols), set(rows)
+    if col_set:
+        idx = [_column_index(c) for c in col_set]
         scan.min_col, scan.max_col = min(scan.min_col, min(idx)), max(scan.max_col, max(idx))
-    if valued != len(refs):
-        scan.unreferenced = True
-    rows_open = len(_ROW_OPEN.findall(block))
-    row_refs = _ROW_REF.findall(block)
-    if rows_open != len(row_refs):
-        scan.unreferenced = True
+    if row_set:
+        nums = [int(r) - 1 for r in row_set]
+        scan.min_row, scan.max_row = min(scan.min_row, min(nums)), max(scan.max_row, max(nums))
+
+
+def _scan_block(block: bytes, scan: _Scan, carry: list[int]) -> None:
+    tags = block.count(b"<c ") + block.count(b"<c>")
+    empty = sum(1 for _ in _EMPTY_CELL.finditer(block))
+    cols = _FAST_COL.findall(block)
+    if len(cols) == tags - empty:  # the usual writer: r="…" first, every valued cell matched
+        scan.cells += len(cols)
+        _extend(scan, cols, _FAST_ROW.findall(block))
+    else:
+        valued = len(_VALUED_CELL.findall(block))
+        scan.cells += valued
+        refs = _CELL_REF.findall(block)
+        _extend(scan, (c for c, _ in refs), (r for _, r in refs))
+        if valued != len(refs):
+            scan.unreferenced = True
+    if scan.unreferenced:  # positions come from counting: rows without r="…" count too
+        rows_open = len(_ROW_OPEN.findall(block))
+        row_refs = _ROW_REF.findall(block)
         scan.rows_without_ref += rows_open - len(row_refs)
-    if row_refs:
-        scan.max_row = max(scan.max_row, max(int(r) for r in row_refs) - 1)
-    if scan.unreferenced:
+        if row_refs:
+            scan.max_row = max(scan.max_row, max(int(r) for r in row_refs) - 1)
         pieces = _ROW_END.split(block)
         counts = [len(_VALUED_CELL.findall(p)) for p in pieces]
         counts[0] += carry[0]
@@ -288,7 +302,7 @@ def _scan_block(block: bytes, scan: _Scan, carry: list[int]) -> None:
             if scan.n_exact >= _MAX_EXACT:
                 break
             kv = dict(_ATTR.findall(attrs))
-            ref = re.fullmatch(rb"([A-Z]{1,9})([0-9]{1,12})", kv.get(b"r", b""))
+            ref = re.fullmatch(rb"([A-Z]{1,3})([0-9]{1,7})", kv.get(b"r", b""))
             kind = kv.get(b"t", b"n")
             if ref is None or (value.startswith(b"#") != (kind == b"e")) or kind not in (b"n", b"e"):
                 continue
