@@ -56,6 +56,7 @@ import openpyxl
 import pytest
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from research.config import file_mode, raw_dir_for
@@ -177,9 +178,20 @@ def _csv_text(preamble: Sequence[str], header: Sequence[Any], rows: Sequence[Seq
 def _xlsx_bytes(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> bytes:
     book = openpyxl.Workbook(write_only=True)
     sheet = book.create_sheet()
-    sheet.append(list(header))
+
+    def cells(values: Sequence[Any]) -> list[Any]:
+        out: list[Any] = []
+        for v in values:
+            if isinstance(v, str) and v.startswith("="):
+                cell = WriteOnlyCell(sheet, value=v)
+                cell.data_type = "s"  # text that looks like a formula, as an export holds it
+                v = cell
+            out.append(v)
+        return out
+
+    sheet.append(cells(header))
     for row in rows:
-        sheet.append(list(row))
+        sheet.append(cells(row))
     buf = io.BytesIO()
     book.save(buf)
     return buf.getvalue()
@@ -286,6 +298,8 @@ def apply(sl: Slice, ops: Sequence[tuple], encoding: str = "keep", newline: str 
                 if rows[op[3] % len(rows)] else ""
             if sl.kind == "xlsx" and isinstance(value, str):
                 value = ILLEGAL_CHARACTERS_RE.sub("", value)  # a workbook cannot hold them
+            elif sl.kind == "csv" and value is not None:
+                value = str(value)  # what the CSV will say
             r[op[2] % len(r)] = value
             if kind == "cell" and isinstance(value, str) and "\x00" in value:
                 exact = False
@@ -368,14 +382,18 @@ def column_of(table: str, header: str) -> Column | None:
 
 
 def _text(value: Any) -> str:
+    """A cell as text: CSV cells are text already; a workbook's typed cells as a workbook
+    reader writes them (whole floats without ``.0``, booleans as true/false)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
-        return value.date().isoformat()
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(" ")
     if isinstance(value, dt.date):
         return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
-        return repr(value)
+        return str(int(value)) if value.is_integer() and abs(value) < 2**53 else repr(value)
     return str(value)
 
 
