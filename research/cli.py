@@ -3,17 +3,23 @@
 ``research ingest``, ``status`` and ``sample`` live here; the commands of other wings
 (``run``, ``import-public``, ``approve``/``reject``/``plan``) are defined beside the code they
 drive and added at the bottom, so this file stays a thin index.
+
+Every command ends a foreseeable fault (:mod:`research.faults`) with one line and its exit
+code — 0 ok, 1 data refused, 2 usage, 3 busy, 4 environment — and creates what it writes under
+the umask of :func:`research.config.private_umask` (files 0600, folders 0700 by default).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
-from research.config import default_warehouse
-from research.faults import Fault
+from research.config import default_warehouse, private_umask
+from research.faults import Fault, UsageFault, environment_fault, exit_code
 from research.plan.cli import approve_command, plan_group, reject_command
 from research.sample.market import generate_sample
 from research.sources.exports import (
@@ -33,10 +39,36 @@ WAREHOUSE_OPTION = click.option(
     help="DuckDB warehouse file (default: $RESEARCH_WAREHOUSE or data/warehouse.duckdb).")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Workbench(click.Group):
+    """The command group: a foreseeable fault ends as one line and its exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Fault as exc:
+            click.echo(f"✗ {exc}", err=True)
+            ctx.exit(exc.code)
+        except OSError as exc:
+            if exit_code(exc) != 4:
+                raise  # not foreseeable (a bug or a broken machine): keep the traceback
+            click.echo(f"✗ {environment_fault(exc, ctx.invoked_subcommand or 'research')}",
+                       err=True)
+            ctx.exit(4)
+
+
+@click.group(cls=_Workbench, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="research")
 def main() -> None:
-    """Market and competitor research workbench: import exports, study, plan, approve."""
+    """Market and competitor research workbench: import exports, study, plan, approve.
+
+    Exit codes: 0 ok, 1 data refused (a file, or damage found), 2 usage, 3 the warehouse is
+    busy (give --wait SECONDS), 4 the disk is full or a permission is missing. Files and
+    folders are created readable by their owner only ($RESEARCH_FILE_MODE, default 600).
+    """
+    try:
+        os.umask(private_umask())
+    except ValueError as exc:
+        raise UsageFault(str(exc)) from None
 
 
 @main.command()
@@ -97,10 +129,7 @@ def ingest(paths: tuple[Path, ...], warehouse: Path | None, table: str | None,
 def status(warehouse: Path | None, verify: bool) -> None:
     """Print what the warehouse holds: tables, rows, dates, categories, shops, last imports."""
     target = warehouse or default_warehouse()
-    try:
-        info = summary(target)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from None
+    info = summary(target)  # a missing or foreign warehouse is a UsageFault (exit 2)
     click.echo(f"Warehouse {target}")
     for name, t in info["tables"].items():
         line = f"  {name:<13}{t['rows']:>12,} rows"

@@ -881,7 +881,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
 def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """The export files under ``paths``; a path holding none is a usage fault."""
     files: list[Path] = []
-    suffixes = (*SUPPORTED_SUFFIXES, ".xls")
+    suffixes = SUPPORTED_SUFFIXES
     for p in map(Path, paths):
         if p.is_dir():
             found = sorted(f for f in p.rglob("*") if f.is_file()

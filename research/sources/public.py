@@ -32,6 +32,7 @@ import duckdb
 import pandas as pd
 
 from research.config import default_warehouse
+from research.faults import Fault
 from research.sources import (
     amazon_in,
     amazon_uk,
@@ -154,7 +155,7 @@ def _next_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 def import_public(name: str, path: str | os.PathLike[str],
-                  warehouse: str | os.PathLike[str] | None = None,
+                  warehouse: str | os.PathLike[str] | None = None, *, wait: float = 0.0,
                   **options: object) -> list[StoreResult]:
     """Load a public dataset into the warehouse, whole or not at all.
 
@@ -166,6 +167,9 @@ def import_public(name: str, path: str | os.PathLike[str],
         The dataset's folder (only read).
     warehouse : path-like, optional
         The DuckDB file; default :func:`research.config.default_warehouse`.
+    wait : float
+        Seconds to wait for another process holding the warehouse (``research.faults.Busy``
+        when it stays held).
     **options
         Passed to the adapter's ``read`` (e.g. ``our_seller`` for Olist, ``snapshot_date``
         for the listing snapshots).
@@ -192,7 +196,7 @@ def import_public(name: str, path: str | os.PathLike[str],
     frames = read_public(name, source, **options)
     digest = dataset_hash(source)
     results: list[StoreResult] = []
-    with connect(target) as con:
+    with connect(target, wait=wait) as con:
         con.execute("BEGIN")
         try:
             for table_name, frame in frames.items():
@@ -202,7 +206,10 @@ def import_public(name: str, path: str | os.PathLike[str],
                            raw_path=None, source=f"public:{name}", ingest_id=ingest_id)
                 results.append(result)
         except BaseException:
-            con.execute("ROLLBACK")
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass  # a failed COMMIT-less write (full disk) already ended it; keep its error
             raise
         if any(r.new or r.replaced for r in results):
             con.execute("COMMIT")
@@ -233,8 +240,11 @@ def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
               "the date the listing was taken (default: the upstream commit date).")
 @click.option("--option", "extra", multiple=True, metavar="KEY=VALUE",
               help="Any other adapter option, e.g. --option snapshot_date=2023-06-30.")
+@click.option("--wait", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              metavar="SECONDS",
+              help="Wait this long for another process holding the warehouse (0: refuse).")
 def import_command(name: str, path: Path, warehouse: Path | None, our_seller: str | None,
-                   snapshot_date: str | None, extra: tuple[str, ...]) -> None:
+                   snapshot_date: str | None, extra: tuple[str, ...], wait: float) -> None:
     """Load a real public dataset (NAME = its folder name) into the warehouse.
 
     The mapping of each dataset onto the canonical tables is documented in the docstring of
@@ -248,7 +258,9 @@ def import_command(name: str, path: Path, warehouse: Path | None, our_seller: st
         options["snapshot_date"] = snapshot_date
     target = warehouse or default_warehouse()
     try:
-        results = import_public(name, path, target, **options)
+        results = import_public(name, path, target, wait=wait, **options)
+    except Fault:
+        raise  # the command line shows it with its exit code
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     changed = any(r.new or r.replaced for r in results)
