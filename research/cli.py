@@ -22,13 +22,9 @@ from research.config import default_warehouse, private_umask
 from research.faults import Fault, UsageFault, environment_fault, exit_code
 from research.plan.cli import approve_command, plan_group, reject_command
 from research.sample.market import generate_sample
-from research.sources.exports import (
-    DATE_RANGE_ENV,
-    date_range,
-    ingest_paths,
-    verify_raw_copies,
-)
+from research.sources.exports import DATE_RANGE_ENV, date_range, ingest_paths
 from research.sources.public import import_command
+from research.sources.raw_copies import verify_raw_copies
 from research.store.warehouse import summary
 from research.study.cli import run_command
 

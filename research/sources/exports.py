@@ -26,8 +26,8 @@ Whatever happens to one file, the others of the batch are still tried, and every
 an outcome. The original is copied into the raw folder under a temporary name in
 ``<raw>/.incoming/<pid>-…/``, flushed, checked against the export's SHA-256 and only then
 renamed into place; a kept copy found damaged or missing when its export comes again is
-restored and the repair recorded in the ``raw_repairs`` table. :func:`verify_raw_copies`
-checks every kept copy against the log.
+restored and the repair recorded in the ``raw_repairs`` table
+(:mod:`research.sources.raw_copies`).
 
 Examples
 --------
@@ -50,24 +50,26 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import errno
-import hashlib
 import itertools
 import json
 import os
-import re
-import secrets
-import shutil
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
-from research.config import default_warehouse, file_mode, raw_dir_for
+from research.config import default_warehouse, raw_dir_for
 from research.faults import Fault, UsageFault, environment_fault
 from research.sources.parse_sql import build_clean, create_macros
+from research.sources.raw_copies import (
+    copy_state,
+    incoming_folder,
+    mend_copies,
+    place_copy,
+    record_repair,
+)
 from research.sources.readers import (
     MAX_CELL_CHARS,
     SUPPORTED_SUFFIXES,
@@ -77,7 +79,6 @@ from research.sources.readers import (
     file_hash,
     read_export,
 )
-from research.store.locks import make_private_dirs
 from research.store.schema import (
     AUDIENCE_DIMENSIONS,
     TABLES,
@@ -91,12 +92,11 @@ from research.store.warehouse import (
     fetch_one,
     log_ingest,
     next_ingest_id,
-    open_read,
     store,
 )
 
 __all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "ExportError",
-           "IngestError", "date_range", "verify_raw_copies", "MAX_CELL_CHARS", "MAX_WHOLE",
+           "IngestError", "date_range", "MAX_CELL_CHARS", "MAX_WHOLE",
            "DATE_RANGE_ENV"]
 
 IngestError = ExportError
@@ -112,15 +112,6 @@ DATE_RANGE_ENV = "RESEARCH_DATE_RANGE"
 #: the first plausible date of an export's row: the platform and public datasets this
 #: workbench reads start in 2004 and later, so a year 1900 or 0001 is a typing or export error
 _EARLIEST = dt.date(2000, 1, 1)
-_INCOMING = ".incoming"
-_REPAIRS_DDL = """CREATE TABLE IF NOT EXISTS raw_repairs (
-    repaired_at  TIMESTAMP NOT NULL DEFAULT current_timestamp,
-    raw_path     VARCHAR NOT NULL,
-    content_hash VARCHAR NOT NULL,
-    found        VARCHAR NOT NULL,
-    restored_from VARCHAR NOT NULL
-)"""
-
 
 @dataclass(frozen=True)
 class IngestResult:
@@ -554,119 +545,6 @@ def _already_loaded(con: duckdb.DuckDBPyConnection, digest: str, table: str) -> 
                        "AND table_name = ? ORDER BY id LIMIT 1", [digest, table]).fetchone()
 
 
-# --------------------------------------------------------------------------- raw copies
-
-def _copy_state(kept: Path, digest: str) -> str:
-    """``ok``, ``missing`` or what is wrong with a kept copy (its size and hash)."""
-    if not kept.is_file():
-        return "missing"
-    found = file_hash(kept)
-    if found == digest:
-        return "ok"
-    return f"damaged ({kept.stat().st_size:,} bytes, SHA-256 {found[:16]}…)"
-
-
-def _write_copy(source: Path, handle: object) -> str:
-    """Copy ``source``'s bytes into the open binary ``handle``; return their SHA-256."""
-    digest = hashlib.sha256()
-    with open(source, "rb") as src:
-        for chunk in iter(lambda: src.read(1 << 20), b""):
-            digest.update(chunk)
-            handle.write(chunk)  # type: ignore[attr-defined]
-    return digest.hexdigest()
-
-
-def _place_copy(source: Path, kept: Path, digest: str, incoming: Path) -> None:
-    """Copy ``source`` to ``kept`` all or nothing: into a temporary file in ``incoming``
-    (the same file system), flushed and synced, its SHA-256 checked against ``digest``,
-    then renamed over ``kept``. The copy gets :func:`research.config.file_mode`, never the
-    source's mode."""
-    make_private_dirs(kept.parent)
-    temporary = incoming / f"{secrets.token_hex(4)}_{kept.name}"
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, file_mode())
-        with os.fdopen(fd, "wb") as handle:
-            written = _write_copy(source, handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(temporary, file_mode())  # exactly the mode, whatever the umask
-        if written != digest:
-            raise ExportError(f"{source.name}: the file changed while it was being loaded "
-                              f"(its SHA-256 is no longer the one read first); nothing was "
-                              f"loaded — load it again once it is complete")
-        os.replace(temporary, kept)
-    finally:
-        temporary.unlink(missing_ok=True)
-    try:
-        folder = os.open(kept.parent, os.O_RDONLY)
-    except OSError:  # pragma: no cover - a folder that cannot be opened: the rename stands
-        return
-    try:
-        os.fsync(folder)
-    except OSError:  # pragma: no cover - some file systems refuse fsync on folders
-        pass
-    finally:
-        os.close(folder)
-
-
-def _logged_copy(text: str, raw_dir: Path) -> Path:
-    """Where the copy the log names as ``text`` lies: there, or — when the warehouse and its
-    raw folder were moved together — at the same ``<table>/<name>`` in the raw folder."""
-    logged = Path(text)
-    if logged.exists():
-        return logged
-    moved = raw_dir / logged.parent.name / logged.name
-    return moved if moved.exists() else logged
-
-
-def _mend_copies(con: duckdb.DuckDBPyConnection, path: Path, digest: str, raw_dir: Path,
-                 incoming: Path) -> list[str]:
-    """Restore from ``path`` every kept copy of the same content that is missing or damaged,
-    recording each repair in ``raw_repairs``; return one note per repair."""
-    notes = []
-    kept_paths = [r[0] for r in con.execute(
-        "SELECT DISTINCT raw_path FROM ingest_log WHERE content_hash = ? AND raw_path IS NOT "
-        "NULL ORDER BY 1", [digest]).fetchall()]
-    for text in kept_paths:
-        kept = _logged_copy(text, raw_dir)
-        state = _copy_state(kept, digest)
-        if state == "ok":
-            continue
-        _place_copy(path, kept, digest, incoming)
-        con.execute(_REPAIRS_DDL)
-        con.execute("INSERT INTO raw_repairs (raw_path, content_hash, found, restored_from) "
-                    "VALUES (?, ?, ?, ?)", [str(kept), digest, state, str(path)])
-        notes.append(f"raw copy {kept.name} was {state.split(' (')[0]} ({state}); restored "
-                     f"from this file")
-    return notes
-
-
-def verify_raw_copies(warehouse: str | os.PathLike[str] | None = None,
-                      ) -> tuple[int, list[str]]:
-    """Check every raw copy the ingest log names against the SHA-256 it records.
-
-    Returns
-    -------
-    (int, list of str)
-        How many copies were checked, and one line per copy that is missing or whose bytes
-        differ (its size and hash found), naming the export it keeps and the fix.
-    """
-    target = Path(warehouse) if warehouse is not None else default_warehouse()
-    with open_read(target) as con:
-        kept = con.execute("""SELECT raw_path, content_hash, string_agg(DISTINCT file_name, ', ')
-            FROM ingest_log WHERE raw_path IS NOT NULL GROUP BY ALL ORDER BY 1""").fetchall()
-    problems = []
-    for text, digest, names in kept:
-        copy = _logged_copy(text, raw_dir_for(target))
-        state = _copy_state(copy, digest)
-        if state != "ok":
-            problems.append(
-                f"{copy}: {state}, expected the bytes of {names} (SHA-256 {digest[:16]}…); "
-                f"run `research ingest` on that export again (add --force to reload it), "
-                f"or restore the copy from a backup")
-    return len(kept), problems
-
-
 # --------------------------------------------------------------------------- faults
 
 _ENVIRONMENT_TEXTS = (("No space left", errno.ENOSPC), ("Disk quota exceeded", errno.EDQUOT),
@@ -786,7 +664,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
     seen = _already_loaded(con, digest, tbl.name)
     if seen and not force:
         try:
-            restored = _mend_copies(con, path, digest, raw_dir, tmp_dir)
+            restored = mend_copies(con, path, digest, raw_dir, tmp_dir)
         except (OSError, duckdb.Error) as exc:
             raise _Stage("restoring its raw copy") from exc
         return IngestResult(path, "skipped", tbl.name, None,
@@ -825,7 +703,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
     mended: list[str] = []
     if seen:  # --force on content loaded before: its kept copies are checked first
         try:
-            mended = _mend_copies(con, path, digest, raw_dir, tmp_dir)
+            mended = mend_copies(con, path, digest, raw_dir, tmp_dir)
         except (OSError, duckdb.Error) as exc:
             raise _Stage("restoring its raw copy") from exc
     kept = raw_dir / tbl.name / f"{digest[:16]}_{path.name}"
@@ -836,15 +714,12 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
         ingest_id = next_ingest_id(con)
         result = store(con, tbl.name, source, ingest_id)
         doing = f"copying the export into {kept.parent}"
-        state = _copy_state(kept, digest)
+        state = copy_state(kept, digest)
         if state != "ok":
-            _place_copy(path, kept, digest, tmp_dir)
+            place_copy(path, kept, digest, tmp_dir)
             placed = state
             if state != "missing":
-                con.execute(_REPAIRS_DDL)
-                con.execute("INSERT INTO raw_repairs (raw_path, content_hash, found, "
-                            "restored_from) VALUES (?, ?, ?, ?)",
-                            [str(kept), digest, state, str(path)])
+                record_repair(con, kept, digest, state, path)
                 mended.append(f"raw copy {kept.name} was {state}; replaced")
         doing = "writing the warehouse"
         log_ingest(con, file_name=path.name, content_hash=digest, result=result,
@@ -906,42 +781,6 @@ def _expand(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     return files
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-@contextmanager
-def _incoming(raw_dir: Path) -> Iterator[Path]:
-    """A private working folder ``<raw>/.incoming/<pid>-<token>`` for transcoded copies and
-    raw-copy temporaries, removed at the end; leftovers of killed ingests (their pid no
-    longer alive) are swept first. Folders made here and left empty are removed too."""
-    made = [d for d in (raw_dir, raw_dir / _INCOMING) if not d.exists()]
-    folder = raw_dir / _INCOMING / f"{os.getpid()}-{secrets.token_hex(4)}"
-    try:
-        make_private_dirs(folder)
-    except OSError as exc:
-        raise environment_fault(exc, f"preparing {raw_dir}") from None
-    for old in (raw_dir / _INCOMING).iterdir():
-        match = re.match(r"(\d+)-", old.name)
-        if match and int(match.group(1)) != os.getpid() and not _pid_alive(int(match.group(1))):
-            shutil.rmtree(old, ignore_errors=True)
-    try:
-        yield folder
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-        for d in (raw_dir / _INCOMING, *reversed(made)):
-            try:
-                d.rmdir()  # only when empty
-            except OSError:
-                pass
-
-
 def ingest_paths(paths: Iterable[str | os.PathLike[str]],
                  warehouse: str | os.PathLike[str] | None = None, *, table: str | None = None,
                  defaults: dict[str, str] | None = None, force: bool = False,
@@ -987,7 +826,7 @@ def ingest_paths(paths: Iterable[str | os.PathLike[str]],
     bounds = dates if dates is not None else date_range(os.environ.get(DATE_RANGE_ENV))
     raw_dir = raw_dir_for(target)
     results: list[IngestResult] = []
-    with connect(target, wait=wait) as con, _incoming(raw_dir) as tmp:
+    with connect(target, wait=wait) as con, incoming_folder(raw_dir) as tmp:
         for f in files:
             results.append(ingest_file(con, f, raw_dir, table=table, defaults=defaults,
                                        force=force, tmp_dir=tmp, dates=bounds))

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from research.cli import main
 from research.config import file_mode, raw_dir_for
 from research.faults import Refused, UsageFault
-from research.sources import exports
+from research.sources import exports, raw_copies
 from research.sources.exports import (
     MAX_CELL_CHARS,
     MAX_WHOLE,
@@ -27,8 +27,8 @@ from research.sources.exports import (
     date_range,
     ingest_file,
     ingest_paths,
-    verify_raw_copies,
 )
+from research.sources.raw_copies import verify_raw_copies
 from research.store.warehouse import connect, read
 from tests.sources.test_exports import KW_HEADER, KW_ROWS, fingerprint, write_csv
 
@@ -295,7 +295,7 @@ def test_a_path_holding_no_export_is_a_usage_fault_creating_nothing(tmp_path: Pa
                                               (errno.EACCES, "permission denied")])
 def test_a_full_disk_while_copying_is_one_message_and_the_batch_goes_on(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, number: int, said: str) -> None:
-    real = exports._write_copy
+    real = raw_copies.write_copy
     calls = []
 
     def full(source: Path, handle: object) -> str:
@@ -305,7 +305,7 @@ def test_a_full_disk_while_copying_is_one_message_and_the_batch_goes_on(
             raise OSError(number, os.strerror(number), str(source))
         return real(source, handle)
 
-    monkeypatch.setattr(exports, "_write_copy", full)
+    monkeypatch.setattr(raw_copies, "write_copy", full)
     wh = tmp_path / "w.duckdb"
     a = kw_file(tmp_path, "a.csv", KW_ROWS[:1])
     b = kw_file(tmp_path, "b.csv", KW_ROWS[1:])
@@ -447,7 +447,7 @@ def test_a_warehouse_moved_with_its_raw_folder_still_verifies(loaded: Path,
 _KILLED_MID_COPY = """
 import sys, time
 from pathlib import Path
-from research.sources import exports
+from research.sources import exports, raw_copies
 
 def half(source, handle):
     data = Path(source).read_bytes()
@@ -456,7 +456,7 @@ def half(source, handle):
     print("half", flush=True)
     time.sleep(60)
 
-exports._write_copy = half
+raw_copies.write_copy = half
 exports.ingest_paths([sys.argv[1]], sys.argv[2])
 """
 
