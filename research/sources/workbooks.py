@@ -520,11 +520,16 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes:
     raise _Corrupt("no Workbook stream")
 
 
+_ERRORS = {0x00: "#NULL!", 0x07: "#DIV/0!", 0x0F: "#VALUE!", 0x17: "#REF!", 0x1D: "#NAME?",
+           0x24: "#NUM!", 0x2A: "#N/A", 0x2B: "#GETTING_DATA"}
+
+
 @dataclass
 class _Sheet:
     rows: int = 0
     cols: int = 0
     cells: int = 0
+    errors: dict[int, dict[int, str]] = field(default_factory=dict)  # calamine reads them as ""
 
 
 def _biff_sheets(stream: bytes) -> list[_Sheet]:
@@ -545,7 +550,7 @@ def _biff_sheets(stream: bytes) -> list[_Sheet]:
         elif kind == _EOF:
             break
         pos += 4 + size
-    sheets = []
+    sheets: list[_Sheet] = []
     for offset in offsets or [0]:
         sheet, rows, cols = _Sheet(), [], []  # type: tuple[_Sheet, list[int], list[int]]
         pos, started = offset, False
@@ -572,6 +577,13 @@ def _biff_sheets(stream: bytes) -> list[_Sheet]:
                 rows.append(row)
                 cols += (col, last)
                 sheet.cells += max(last - col + 1, 1)
+                error = None
+                if kind == 0x0205 and size >= 8 and body[7] == 1:  # BOOLERR holding an error
+                    error = body[6]
+                elif kind == 0x0006 and size >= 14 and body[12:14] == b"\xff\xff" and body[6] == 2:
+                    error = body[8]  # a formula whose cached result is an error
+                if error is not None and len(sheets) == 0:
+                    sheet.errors.setdefault(row, {})[col] = _ERRORS.get(error, "#VALUE!")
             pos += 4 + size
         if rows:
             sheet.rows, sheet.cols = max(rows) - min(rows) + 1, max(cols) - min(cols) + 1
@@ -579,7 +591,9 @@ def _biff_sheets(stream: bytes) -> list[_Sheet]:
     return sheets
 
 
-def _precheck_xls(path: Path) -> None:
+def _precheck_xls(path: Path) -> dict[int, dict[int, str]]:
+    """Check an .xls before calamine reads it; return the first sheet's error cells
+    (row → column → ``#N/A`` …, 0-based), which calamine gives as empty."""
     size = path.stat().st_size
     if size > MAX_XLS_BYTES:
         raise ExportError(
@@ -592,6 +606,7 @@ def _precheck_xls(path: Path) -> None:
     for i, sheet in enumerate(sheets):  # calamine reads every sheet of an .xls
         _check_area(path, sheet.rows, sheet.cols, sheet.cells,
                     "the first sheet" if i == 0 else f"sheet {i + 1} (read with the first)")
+    return sheets[0].errors if sheets else {}
 
 
 # --------------------------------------------------------------------------- reading
@@ -651,7 +666,7 @@ def open_first_sheet(path: str | Path) -> Iterator[tuple[str, int, Iterator[list
     exact: dict[int, dict[int, str]] = {}
     kind = workbook_kind(path)
     if kind == "xls":
-        _precheck_xls(path)
+        exact = _precheck_xls(path)
     else:
         exact = _precheck_xlsx(path)
     with _calamine_faults(path, quiet=True):

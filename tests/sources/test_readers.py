@@ -137,16 +137,21 @@ def kw_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     corner.active.append(KW_HEADER)
     corner.active["IV65536"] = "x"
     corner.save(folder / "corner.xlsx")
+    errors = openpyxl.Workbook()  # LibreOffice computes the formulas: error results in the .xls
+    errors.active.append(KW_HEADER[:4])
+    errors.active.append(["2026-11-01", "保温杯", "杯", "=1/0"])
+    errors.active.append(["2026-11-02", "保温杯", "杯", "=NA()"])
+    errors.save(folder / "errors.xlsx")
     soffice = shutil.which("soffice")
     if soffice is None:
         unavailable("LibreOffice (soffice), to write the .xls fixture",
                     "make browser installs libreoffice-calc-nogui")
     subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{folder}/profile",
                     "--convert-to", "xls", "--outdir", str(folder / "xls"),
-                    str(files["xlsx"]), str(folder / "corner.xlsx")],
+                    str(files["xlsx"]), str(folder / "corner.xlsx"), str(folder / "errors.xlsx")],
                    check=True, capture_output=True, timeout=180)
     files["xls"] = folder / "xls" / "kw.xls"
-    for xls in (files["xls"], folder / "xls" / "corner.xls"):
+    for xls in (files["xls"], folder / "xls" / "corner.xls", folder / "xls" / "errors.xls"):
         assert xls.read_bytes()[:8] == bytes.fromhex("d0cf11e0a1b11ae1")  # OLE2: a real .xls
     return files
 
@@ -589,3 +594,11 @@ def test_blank_csv_is_empty(data: bytes, tmp_path: Path) -> None:
     path.write_bytes(data)
     with pytest.raises(ExportError, match=r"^blank.csv: the file is empty"):
         read_export(path, tmp_path)
+
+
+def test_xls_error_cells_keep_their_text(kw_files: dict[str, Path], tmp_path: Path) -> None:
+    """Calamine gives an .xls error cell as empty (a missing value); the BIFF records say
+    which error it is, so a number column refuses it as Excel shows it."""
+    raw = read_export(kw_files["xls"].parent / "errors.xls", tmp_path)
+    assert raw.frame is not None
+    assert raw.frame["c3"].tolist() == ["#DIV/0!", "#N/A"]
