@@ -168,7 +168,7 @@ def _map_headers(tbl: Table, headers: Sequence[str]) -> dict[str, int]:
     return {name: pos for name, (_, pos) in best.items()}
 
 
-def _clashes(tbl: Table, headers: Sequence[str]) -> list[str]:
+def _clashes(tbl: Table, headers: Sequence[str], first_column: int = 0) -> list[str]:
     """Columns of ``tbl`` that two or more headers supply (the preferred price aside)."""
     index = _alias_index(tbl)
     givers: dict[str, list[int]] = {}
@@ -183,14 +183,16 @@ def _clashes(tbl: Table, headers: Sequence[str]) -> list[str]:
         preferred = [p for p in positions if _PREFERRED.get(name) == headers[p].strip()]
         if len(positions) < 2 or len(preferred) == 1:
             continue
-        named = " and ".join(f"{headers[p]} (column {column_letter(p)})" for p in positions)
+        named = " and ".join(f"{headers[p]} (column {column_letter(first_column + p)})"
+                             for p in positions)
         lines.append(f"{named} both give {name}; expected one column per field — delete or "
                      f"rename all but one")
     return lines
 
 
 def detect_table(headers: Sequence[str], table: str | None = None,
-                 defaults: dict[str, str] | None = None) -> tuple[Table, dict[str, int]]:
+                 defaults: dict[str, str] | None = None, *,
+                 first_column: int = 0) -> tuple[Table, dict[str, int]]:
     """Recognise which canonical table a header row belongs to.
 
     Parameters
@@ -202,6 +204,9 @@ def detect_table(headers: Sequence[str], table: str | None = None,
     defaults : dict, optional
         Constant values for columns the file lacks (``{"category": "保温杯"}``), which then
         count as present.
+    first_column : int
+        0-based sheet column of ``headers[0]`` (a workbook's table may start right of column
+        A), so that messages name the columns as the sheet shows them.
 
     Returns
     -------
@@ -237,7 +242,7 @@ def detect_table(headers: Sequence[str], table: str | None = None,
                     f"looks like a {other.name} export (it has "
                     f"{', '.join(headers[other_map[c]] for c in stray)}) but lacks {want}. "
                     f"Headers found: {shown}")
-        clashes = _clashes(chosen, headers)
+        clashes = _clashes(chosen, headers, first_column)
         if clashes:
             raise ExportError(f"{chosen.name} headers: " + "; ".join(clashes))
         return chosen, mapping
@@ -656,7 +661,7 @@ def _load(con: duckdb.DuckDBPyConnection, path: Path, raw: RawExport, raw_dir: P
           dates: tuple[dt.date, dt.date]) -> IngestResult:
     facts = {**raw.preamble, **(defaults or {})}
     try:
-        tbl, mapping = detect_table(raw.headers, table, facts)
+        tbl, mapping = detect_table(raw.headers, table, facts, first_column=raw.first_column)
     except ExportError as exc:
         raise ExportError(f"{path.name}: {exc}") from None
     used_defaults = {k: v for k, v in facts.items() if k in tbl.names and k not in mapping}

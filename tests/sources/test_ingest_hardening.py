@@ -183,6 +183,19 @@ def test_two_headers_giving_one_column_are_refused(tmp_path: Path) -> None:
     assert read("items", tmp_path / "w.duckdb")["price"].tolist() == [49.0]
 
 
+def test_clashing_headers_of_a_workbook_are_named_as_the_sheet_shows_them(
+        tmp_path: Path) -> None:
+    import openpyxl  # only this test writes a workbook
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append([None, None, "日期", "类目", "搜索词", "搜索人气", "popularity"])
+    sheet.append([None, None, "2026-11-01", "保温杯", "保温杯", 10, 20])
+    book.save(tmp_path / "dup.xlsx")
+    message = refuse(tmp_path / "dup.xlsx", tmp_path / "w.duckdb")
+    assert "搜索人气 (column F) and popularity (column G) both give search_popularity" in message
+
+
 def test_ragged_rows_are_refused_with_their_rows(tmp_path: Path) -> None:
     small = kw_file(tmp_path, "small.csv", [KW_ROWS[0], KW_ROWS[1] + ",extra", KW_ROWS[2],
                                             "2026/11/03,保温杯,焖烧杯"])
