@@ -53,6 +53,7 @@ import os
 import re
 import shutil
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -188,6 +189,7 @@ def _xlsx_bytes(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> bytes:
     def cells(values: Sequence[Any]) -> list[Any]:
         out: list[Any] = []
         for v in values:
+            v = _marker(v)
             if isinstance(v, str) and v.startswith("="):
                 cell = WriteOnlyCell(sheet, value=v)
                 cell.data_type = "s"  # text that looks like a formula, as an export holds it
@@ -200,7 +202,28 @@ def _xlsx_bytes(header: Sequence[Any], rows: Sequence[Sequence[Any]]) -> bytes:
         sheet.append(cells(row))
     buf = io.BytesIO()
     book.save(buf)
-    return buf.getvalue()
+    if not any(isinstance(v, float) and not math.isfinite(v) for r in rows for v in r):
+        return buf.getvalue()
+    # openpyxl writes an empty <v/> for inf and NaN; a hand-made workbook can say them
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename.startswith("xl/worksheets/"):
+                for marker, text in _NONFINITE_MARKERS.items():
+                    data = data.replace(f"<v>{marker!r}</v>".encode(), f"<v>{text}</v>".encode())
+            dst.writestr(info, data)
+    return out.getvalue()
+
+
+#: stand-ins written for non-finite floats, replaced by these texts in the sheet's XML
+_NONFINITE_MARKERS = {8.8888e-300: "inf", -8.8888e-300: "-inf", 7.7777e-300: "NaN"}
+
+
+def _marker(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return 7.7777e-300 if math.isnan(value) else math.copysign(8.8888e-300, value)
+    return value
 
 
 def render(sl: Slice, header: Sequence[Any] | None = None,
@@ -571,6 +594,9 @@ def must_refuse(m: Mutated) -> list[str]:
             text = _text(value).translate(_FULL).strip().lower().lstrip("+")
             if isinstance(value, float) and math.isinf(value):
                 text = "inf"
+            if col.required and not (isinstance(value, float) and math.isinf(value)) \
+                    and _text(value).translate(_FULL).strip() in _MISSING:
+                reasons.append(f"data row {i + 1}, {col.name}: required, found {value!r}")
             if col.kind in ("float", "int", "share") and text in _NONFINITE:
                 reasons.append(f"data row {i + 1}, {col.name}: non-finite {value!r}")
             if col.kind == "int" and text in _BEYOND_INT64:
