@@ -25,7 +25,7 @@ Examples
 >>> summary = pd.DataFrame({"item": ["计划周期"], "value": ["2026-W48"]})
 >>> with tempfile.TemporaryDirectory() as folder:
 ...     path = write_plan_xlsx(Path(folder) / "plan.xlsx", summary, daily, weekly, monthly, "计划")
-...     list(pd.read_excel(path, sheet_name=None))
+...     list(pd.read_excel(path, sheet_name=None, engine="calamine"))
 ['概况', '日计划', '周计划', '月计划']
 """
 
