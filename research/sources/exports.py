@@ -343,9 +343,15 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
     checks: list[_Check] = []
     lo, hi = dates
     for col in tbl.columns:
-        if col.name not in mapping or col.name == "channel":
+        if col.name not in mapping:
             continue
         header = headers[mapping[col.name]]
+        if col.name == "channel":  # mapped to its code later; only a missing source is wrong
+            label = f"{header} (channel)" if normalise_header(header) != "channel" else header
+            checks.append(_Check('"r_channel" IS NULL OR _absent("r_channel")', label,
+                                 f"a value ({col.expectation()}: the traffic source)",
+                                 '"r_channel"', "_clean"))
+            continue
         label = f"{header} ({col.name})" if normalise_header(header) != col.name else header
         raw, clean = f'"r_{col.name}"', f'"{col.name}"'
         expect = col.expectation()

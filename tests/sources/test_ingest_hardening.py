@@ -494,3 +494,12 @@ def test_an_ingest_killed_mid_copy_leaves_nothing_the_next_one_trusts(tmp_path: 
     assert sha(kept) == sha(gbk)
     assert verify_raw_copies(wh) == (1, [])
     assert len(read("keywords", wh)) == 3
+
+
+def test_a_traffic_row_without_its_source_is_refused(tmp_path: Path) -> None:
+    header = "日期,店铺名称,商品ID,流量来源,访客数,支付买家数,支付金额"
+    path = write_csv(tmp_path / "traffic.csv", [
+        header, "2024-09-02,暖杯记旗舰店,,,50,0,0.00", "2024-09-02,暖杯记旗舰店,,-,60,1,9.00",
+        "2024-09-02,暖杯记旗舰店,,直通车,60,1,9.00"])
+    message = refuse(path, tmp_path / "w.duckdb")
+    assert "column 流量来源 (channel), rows 2, 3: expected a value" in message
