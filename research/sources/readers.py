@@ -30,6 +30,7 @@ from research.sources.workbooks import (
     MAX_CELL_CHARS,
     WORKBOOK_SUFFIXES,
     ExportError,
+    cell_too_long,
     column_letter,
     open_first_sheet,
 )
@@ -199,12 +200,8 @@ def _long_cell(path: Path, rows: list[list[str]], first_column: int = 0) -> None
     for i, row in enumerate(rows):
         for j, cell in enumerate(row):
             if cell is not None and len(cell) > MAX_CELL_CHARS:
-                raise ExportError(
-                    f"{path.name}: row {i + 1}, column {column_letter(first_column + j)}: a "
-                    f"cell of {'at least ' if len(cell) >= _HEAD_CHARS - 1 else ''}"
-                    f"{len(cell):,} characters, more than the {MAX_CELL_CHARS:,} a cell may "
-                    f"hold (Excel's limit, MAX_CELL_CHARS); expected an export as the platform "
-                    f"writes it — shorten that cell or export the data again")
+                raise cell_too_long(path, i + 1, first_column + j, len(cell),
+                                    at_least=len(cell) >= _HEAD_CHARS - 1)
 
 
 def _head_rows(text: str, delimiter: str) -> list[list[str]]:

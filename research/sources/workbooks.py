@@ -52,6 +52,7 @@ __all__ = [
     "WORKBOOK_SUFFIXES",
     "ExportError",
     "column_letter",
+    "cell_too_long",
     "cell_text",
     "open_first_sheet",
     "workbook_kind",
@@ -107,6 +108,24 @@ def column_letter(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
+
+
+
+def cell_too_long(path: Path, row: int, column: int, length: int, *,
+                  at_least: bool = False) -> ExportError:
+    """The refusal of a cell longer than :data:`MAX_CELL_CHARS` at ``row`` (1-based, as Excel
+    numbers it) and ``column`` (0-based); ``at_least`` when only a prefix was measured.
+
+    Examples
+    --------
+    >>> str(cell_too_long(Path("kw.csv"), 2, 1, 40_000)).split(";")[0]
+    "kw.csv: row 2, column B: a cell of 40,000 characters, more than the 32,767 a cell may hold (Excel's limit, MAX_CELL_CHARS)"
+    """
+    return ExportError(
+        f"{path.name}: row {row}, column {column_letter(column)}: a cell of "
+        f"{'at least ' if at_least else ''}{length:,} characters, more than the "
+        f"{MAX_CELL_CHARS:,} a cell may hold (Excel's limit, MAX_CELL_CHARS); expected an export "
+        f"as the platform writes it — shorten that cell or export the data again")
 
 
 def _column_index(letters: bytes) -> int:
@@ -765,8 +784,4 @@ def _text_rows(path: Path, rows: Iterator[Sequence[object]], first: int,
             continue
         for j, text in enumerate(cells):
             if text is not None and len(text) > MAX_CELL_CHARS:
-                raise ExportError(
-                    f"{path.name}: row {i + 1}, column {column_letter(first + j)}: a cell of "
-                    f"{len(text):,} characters, more than the {MAX_CELL_CHARS:,} Excel lets a "
-                    f"cell hold (MAX_CELL_CHARS); expected an export as the platform writes "
-                    f"it — shorten that cell or export the data again")
+                raise cell_too_long(path, i + 1, first + j, len(text))
