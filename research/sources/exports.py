@@ -102,6 +102,7 @@ __all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "Expor
 IngestError = ExportError
 _MAX_LISTED = 8
 _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
+_LEAF_HEADER = "叶子类目"
 
 #: the largest whole number accepted in a count column (2**53 - 1): beyond it a number read
 #: from text loses digits (2**53 + 1 reads as 2**53), and no count of visitors, units or
@@ -165,7 +166,15 @@ def _map_headers(tbl: Table, headers: Sequence[str]) -> dict[str, int]:
             if col.name not in best or rank < best[col.name][0]:
                 best[col.name] = (rank, pos)
             break  # one header supplies one column of a table
-    return {name: pos for name, (_, pos) in best.items()}
+    mapped = {name: pos for name, (_, pos) in best.items()}
+    if "category" in tbl.names and "category" not in mapped:
+        # the data contract: an export of one leaf category that carries only 叶子类目 names
+        # its category there (with 类目 beside it, 类目 is the category and 叶子类目 the leaf)
+        leaf = next((pos for pos, h in enumerate(headers)
+                     if normalise_header(h) == normalise_header(_LEAF_HEADER)), None)
+        if leaf is not None:
+            mapped["category"] = leaf
+    return mapped
 
 
 def _clashes(tbl: Table, headers: Sequence[str], first_column: int = 0) -> list[str]:
@@ -188,6 +197,14 @@ def _clashes(tbl: Table, headers: Sequence[str], first_column: int = 0) -> list[
         lines.append(f"{named} both give {name}; expected one column per field — delete or "
                      f"rename all but one")
     return lines
+
+
+def _category_hint(missing: Sequence[str]) -> str:
+    """How to give a category the file lacks (empty when it does not lack one)."""
+    if "category" not in missing:
+        return ""
+    return (" A file without a category column can name it: research ingest FILE --default "
+            "category=NAME (or a line 类目：NAME above the header).")
 
 
 def detect_table(headers: Sequence[str], table: str | None = None,
@@ -241,7 +258,7 @@ def detect_table(headers: Sequence[str], table: str | None = None,
                 raise ExportError(
                     f"looks like a {other.name} export (it has "
                     f"{', '.join(headers[other_map[c]] for c in stray)}) but lacks {want}. "
-                    f"Headers found: {shown}")
+                    f"Headers found: {shown}.{_category_hint(missing)}")
         clashes = _clashes(chosen, headers, first_column)
         if clashes:
             raise ExportError(f"{chosen.name} headers: " + "; ".join(clashes))
@@ -257,7 +274,8 @@ def detect_table(headers: Sequence[str], table: str | None = None,
         return f"{tbl.name} lacks {want}"
 
     closest = "; ".join(lacks(s) for s in scored[: 3 if not table else 1])
-    raise ExportError(f"headers match no table (closest: {closest}). Headers found: {shown}")
+    raise ExportError(f"headers match no table (closest: {closest}). Headers found: "
+                      f"{shown}.{_category_hint(scored[0][4])}")
 
 
 # --------------------------------------------------------------------------- validation

@@ -260,3 +260,31 @@ def test_a_bad_file_among_good_ones_loads_the_good_ones(tmp_path: Path) -> None:
     assert [r.outcome for r in results] == ["loaded", "failed"]
     assert bad.name in results[1].message
     assert len(read("keywords", wh)) == 3
+
+
+def test_a_leaf_category_alone_is_the_category(tmp_path: Path) -> None:
+    """The data contract: an export of one leaf category often carries only 叶子类目."""
+    leaf_only = write_csv(tmp_path / "items_leaf.csv", [
+        "日期,店铺,商品ID,商品标题,叶子类目,价格,月销量",
+        "2026-11-01,甲店,1001,儿童吸管杯,儿童水杯,39,12"])
+    both = write_csv(tmp_path / "items_both.csv", [
+        "日期,店铺,商品ID,商品标题,类目,叶子类目,价格,月销量",
+        "2026-11-01,乙店,2002,316 保温杯,水具,保温杯,59,30"])
+    keywords = write_csv(tmp_path / "kw_leaf.csv", [
+        "日期,叶子类目,搜索词,搜索人气", "2026-11-01,儿童水杯,吸管杯,321"])
+    wh = tmp_path / "w.duckdb"
+    assert [r.outcome for r in ingest_paths([leaf_only, both, keywords], wh)] == ["loaded"] * 3
+    items = read("items", wh).set_index("item_id")
+    assert items.loc["1001", ["category", "leaf_category"]].tolist() == ["儿童水杯", "儿童水杯"]
+    assert items.loc["2002", ["category", "leaf_category"]].tolist() == ["水具", "保温杯"]
+    assert read("keywords", wh)["category"].tolist() == ["儿童水杯"]
+
+
+def test_a_missing_category_says_how_to_give_it(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "items.csv", ["日期,店铺,商品ID,商品标题,价格,月销量",
+                                              "2026-11-01,甲店,1001,杯,59,3"])
+    [res] = ingest_paths([path], tmp_path / "w.duckdb")
+    assert res.outcome == "failed"
+    assert "--default category=NAME" in res.message and "类目：NAME" in res.message
+    [res] = ingest_paths([path], tmp_path / "w.duckdb", defaults={"category": "保温杯"})
+    assert res.outcome == "loaded", res.message
