@@ -103,6 +103,9 @@ IngestError = ExportError
 _MAX_LISTED = 8
 _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
 _LEAF_HEADER = "叶子类目"
+#: tables whose rows may lie in the future (a planned promotion); every other table records
+#: what has happened
+_MAY_PLAN_AHEAD = ("events",)
 
 #: the largest whole number accepted in a count column (2**53 - 1): beyond it a number read
 #: from text loses digits (2**53 + 1 reads as 2**53), and no count of visitors, units or
@@ -399,6 +402,14 @@ def _validate(con: duckdb.DuckDBPyConnection, tbl: Table, mapping: dict[str, int
             add(f"{clean} NOT BETWEEN DATE '{lo}' AND DATE '{hi}'",
                 f"a date from {lo} to {hi} (a plausible date; widen the range with --dates "
                 f"FROM..TO or ${DATE_RANGE_ENV} if the data really lies outside)")
+            if tbl.name not in _MAY_PLAN_AHEAD and hi == date_range()[1]:
+                # unless a range's end was given (--dates, $RESEARCH_DATE_RANGE): it states
+                # where the data really ends
+                latest = dt.date.today() + dt.timedelta(days=1)  # Beijing is ahead of UTC
+                add(f"{clean} > DATE '{latest}' AND {clean} <= DATE '{hi}'",
+                    f"a date no later than {latest}: an export records what has happened, "
+                    f"so a row dated in the future is an export or typing error (only events "
+                    f"may lie ahead)")
         if col.minimum is not None:
             op = "<=" if col.exclusive_min else "<"
             add(f"{clean} {op} {col.minimum}", expect)

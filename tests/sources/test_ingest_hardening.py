@@ -503,3 +503,15 @@ def test_a_traffic_row_without_its_source_is_refused(tmp_path: Path) -> None:
         "2024-09-02,暖杯记旗舰店,,直通车,60,1,9.00"])
     message = refuse(path, tmp_path / "w.duckdb")
     assert "column 流量来源 (channel), rows 2, 3: expected a value" in message
+
+
+def test_facts_dated_in_the_future_are_refused_but_planned_events_are_not(
+        tmp_path: Path) -> None:
+    ahead = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    kw = kw_file(tmp_path, "kw.csv", [KW_ROWS[0], KW_ROWS[1].replace("2026/11/01", ahead)])
+    message = refuse(kw, tmp_path / "w.duckdb")
+    assert "row 3: expected a date no later than" in message, message
+    events = write_csv(tmp_path / "events.csv", ["日期,活动名称,类型",
+                                                 f"{ahead},年货节,promotion"])
+    [res] = ingest_paths([events], tmp_path / "w.duckdb")
+    assert res.outcome == "loaded", res.message
