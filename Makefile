@@ -10,7 +10,7 @@ WAREHOUSE ?= data/warehouse.duckdb
 STUDY ?= templates/weekly.yaml
 
 .DEFAULT_GOAL := help
-.PHONY: help install demo sample ingest study test test-fast nbval lab bench lint browser clean
+.PHONY: help install demo sample ingest study test test-fast test-markets nbval lab bench lint browser clean
 
 help: ## List the targets and what they do
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sort | \
@@ -60,6 +60,14 @@ test: install browser ## Install and run every test (what CI runs): import contr
 test-fast: install ## Run the import contracts and the tests that take seconds (no notebooks, no real data)
 	$(BIN)/lint-imports --no-logo --no-cache
 	$(BIN)/pytest -q -m "not slow and not realdata and not browser" --basetemp=.pytest_tmp
+
+# Every analysis on N fresh random markets (research sample --profile random): the share of
+# markets where each planted signal was found and each false flag raised, the failing seeds
+# to replay (python -m tests.markets.report --seeds S). Targets: found ≥ 95 %, raised ≤ 2 %.
+N ?= 50
+JOBS ?= 2
+test-markets: install ## Every analysis on N fresh random markets (N=50): detection and false-flag rates
+	$(PY) -m tests.markets.report --n $(N) --jobs $(JOBS)
 
 # Every notebook with its default parameters (as JupyterLab runs it) against a sample warehouse
 # built in a temporary folder; RESEARCH_REPORTS sends their scratch output there too, so nothing

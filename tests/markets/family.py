@@ -1,0 +1,339 @@
+"""Every analysis on a generated market, checked against the market's planted truth.
+
+A *market* is what ``research sample --profile NAME --seed N`` writes: platform exports and
+``truth.json``. :func:`build_market` generates one and ingests it into its own warehouse;
+:func:`check_market` runs each page as the weekly study does (its entry point with the
+page's default parameters, for the scope ``research run`` would resolve) and compares what
+the page shows with the truth. Each comparison is a :class:`Check`:
+
+- ``kind="signal"``: a planted signal the page must find (a rising term, the underserved
+  band, the affiliate start, the leading province, the promotion peak in the forecast …);
+- ``kind="false_flag"``: something the page must *not* claim (a purely seasonal term called
+  rising, a traffic move on a quiet channel, a term that was not planted called rising …).
+
+Both the suite (``tests/markets/test_family.py``: each named profile and fixed random seeds)
+and ``make test-markets N=50`` (``python -m tests.markets.report``: fresh random seeds, the
+share of markets where each check held) use these functions, so they judge alike.
+
+Tolerances are stated beside each check: they are what a reader of the page would accept as
+"found" (a week, a day, a band that overlaps most of the planted one), never tuned to one
+market.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["Check", "Market", "build_market", "check_market", "CHECKERS"]
+
+#: a traffic move on a quiet (shop, channel) pair at most this often per year of data is noise
+QUIET_MOVES_PER_YEAR = 1.0
+#: the affiliate campaign's start and drop: found when a move of that kind is this close (days)
+AFFILIATE_DAYS = 2
+#: the paid-search shift (a 7-day ramp): found when a mix shift is this close to its middle
+SHIFT_DAYS = 7
+#: the breakout week: found when the page's week is this close (ISO weeks)
+BREAKOUT_WEEKS = 1
+#: the underserved band: found when the page's best band overlaps it by this share of the
+#: page band's width (and the page band is not more than twice as wide)
+BAND_OVERLAP = 0.5
+
+
+@dataclass(frozen=True)
+class Check:
+    """One comparison of a page's result with the planted truth."""
+
+    analysis: str
+    signal: str
+    kind: str          # "signal" (must be found) or "false_flag" (must not be raised)
+    ok: bool           # the page did right: the signal found, the false flag not raised
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        """``analysis/signal`` without the market-specific part after ``:``."""
+        return f"{self.analysis}/{self.signal.split(':')[0]}"
+
+
+@dataclass(frozen=True)
+class Market:
+    """A generated market: its folder of exports, its warehouse and its truth."""
+
+    profile: str
+    seed: int
+    folder: Path
+    warehouse: Path
+    truth: dict
+
+    @property
+    def replay(self) -> str:
+        """The command that writes this market again."""
+        return f"research sample --profile {self.profile} --seed {self.seed} --out DIR"
+
+
+def build_market(root: Path, profile: str, seed: int) -> Market:
+    """Generate the market ``profile``/``seed`` under ``root`` and ingest it.
+
+    Every export must load: a refused file is a failure of the generator or of ingest, and
+    is raised with the market's replay command.
+    """
+    from research.sample.market import generate_sample
+    from research.sources.exports import ingest_paths
+
+    folder = root / f"{profile}-{seed}"
+    warehouse = root / f"{profile}-{seed}.duckdb"
+    generate_sample(folder, seed=seed, profile=profile)
+    results = ingest_paths([folder], warehouse=warehouse)
+    refused = [r.message for r in results if r.outcome != "loaded"]
+    if refused:
+        raise AssertionError(f"market {profile} seed {seed}: files not loaded "
+                             f"(replay: research sample --profile {profile} --seed {seed}):\n"
+                             + "\n".join(refused))
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    return Market(profile, seed, folder, warehouse, truth)
+
+
+# ------------------------------------------------------------------------------ keywords
+
+def _iso_monday(week: str) -> pd.Timestamp:
+    year, num = week.split("-W")
+    return pd.Timestamp.fromisocalendar(int(year), int(num), 1)
+
+
+def check_keywords(market: Market, scope) -> Iterator[Check]:
+    """Rising, falling, breakout, seasonal-only and blue-ocean terms; modifiers found."""
+    from research.analyses.keywords import study
+
+    kw = market.truth["keywords"]
+    report = study(scope, market.warehouse)
+    m = report.metrics.set_index("keyword")
+    direction = m["direction"]
+    rising = set(direction[direction == "rising"].index)
+    falling = set(direction[direction == "falling"].index)
+    for term in kw["rising"]:
+        yield Check("keywords", f"rising:{term}", "signal", term in rising,
+                    f"{term}: direction {direction.get(term, 'absent')!r}")
+    for term in kw["falling"]:
+        yield Check("keywords", f"falling:{term}", "signal", term in falling,
+                    f"{term}: direction {direction.get(term, 'absent')!r}")
+    for term in kw["seasonal_only"]:
+        moved = direction.get(term, "") in ("rising", "falling")
+        yield Check("keywords", f"seasonal_called_moving:{term}", "false_flag", not moved,
+                    f"{term}: direction {direction.get(term, 'absent')!r}")
+    planted = set(kw["rising"]) | set(kw["falling"]) | {kw["breakout"]["term"]}
+    extra = sorted((rising | falling) - planted)
+    yield Check("keywords", "unplanted_term_called_moving", "false_flag", not extra,
+                f"not planted but called rising/falling: {extra[:8]}")
+    brk = kw["breakout"]
+    new = m[m["is_new"] & m["is_breakout"]] if "is_breakout" in m else m.iloc[:0]
+    found = brk["term"] in new.index
+    yield Check("keywords", "breakout", "signal", found,
+                f"{brk['term']}: {'flagged' if found else 'not flagged'} as a breakout")
+    if found:
+        week = str(new.loc[brk["term"], "breakout_week"])
+        gap = abs((_iso_monday(week) - _iso_monday(brk["breakout_week"])).days) // 7
+        yield Check("keywords", "breakout_week", "signal", gap <= BREAKOUT_WEEKS,
+                    f"{brk['term']}: page {week}, planted {brk['breakout_week']}")
+    core = report.core
+    shortlist = set(core.loc[core["role"] == "core", "keyword"])
+    for term in kw.get("blue_ocean", []):
+        yield Check("keywords", f"blue_ocean:{term}", "signal", term in shortlist,
+                    f"{term} {'in' if term in shortlist else 'not in'} the core shortlist "
+                    f"{sorted(shortlist)}")
+    yield Check("keywords", "modifiers", "signal", not report.style_terms.empty,
+                f"{len(report.style_terms)} modifier rows")
+
+
+# -------------------------------------------------------------------------------- prices
+
+def check_prices(market: Market, scope) -> Iterator[Check]:
+    """The underserved band found by the page's own edges; every trick listing excluded."""
+    from research.analyses.prices import study
+
+    truth = market.truth["prices"]
+    page = study(scope, market.warehouse)
+    lo, hi = (float(v) for v in truth["underserved_band"])
+    bands = page.bands
+    if "snapshot_date" in bands and len(bands):
+        bands = bands[bands["snapshot_date"] == bands["snapshot_date"].max()]
+    best = bands.sort_values("demand_per_listing", ascending=False).iloc[0]
+    b_lo, b_hi = float(best.price_lo), float(best.price_hi)
+    overlap = max(0.0, min(hi, b_hi) - max(lo, b_lo))
+    width = b_hi - b_lo
+    ok = width > 0 and overlap >= BAND_OVERLAP * width and width <= 2 * (hi - lo)
+    yield Check("prices", "underserved_band", "signal", ok,
+                f"page's best band ({b_lo:g}, {b_hi:g}] against planted ({lo:g}, {hi:g}]")
+    tricks = set(truth.get("trick_item_ids", []))
+    excluded = set(page.excluded["item_id"].astype(str)) if len(page.excluded) else set()
+    yield Check("prices", "trick_listings_excluded", "signal", tricks <= excluded,
+                f"not excluded: {sorted(tricks - excluded)}")
+    if "item_id" in page.excluded and tricks:
+        wrong = sorted(excluded - tricks)
+        yield Check("prices", "listing_wrongly_excluded", "false_flag", not wrong,
+                    f"excluded but not planted tricks: {wrong[:5]}")
+
+
+# --------------------------------------------------------------------------- competitors
+
+def check_competitors(market: Market, scope) -> Iterator[Check]:
+    """The affiliate start and drop, the paid-search shift, no moves on quiet channels, the
+    planted advantages."""
+    from research.analyses.competitors import study
+
+    traffic = market.truth["traffic"]
+    page = study(scope, market.warehouse)
+    ev = page.events
+    aff = traffic.get("affiliate")
+    if aff:
+        mine = ev[(ev["shop"] == aff["shop"]) & (ev["channel"] == aff["channel"])]
+        for kind in ("start", "drop"):
+            dates = pd.to_datetime(mine.loc[mine["kind"] == kind, "date"])
+            gap = (abs(dates - pd.Timestamp(aff[kind])).dt.days.min()
+                   if len(dates) else None)
+            yield Check("competitors", f"affiliate_{kind}", "signal",
+                        gap is not None and gap <= AFFILIATE_DAYS,
+                        f"{aff['shop']} {aff['channel']} {kind} planted {aff[kind]}, "
+                        f"nearest found {gap} days away")
+    shift = traffic.get("paid_shift")
+    shifts = ev[ev["kind"] == "mix shift"]
+    if shift:
+        mix = shifts[(shifts["shop"] == shift["shop"])
+                     & (shifts["from_channel"] == shift["from"])
+                     & (shifts["to_channel"] == shift["to"])]
+        gap = (abs(pd.to_datetime(mix["date"]) - pd.Timestamp(shift["date"])).dt.days.min()
+               if len(mix) else None)
+        yield Check("competitors", "paid_shift", "signal", gap is not None and gap <= SHIFT_DAYS,
+                    f"{shift['shop']} {shift['from']}→{shift['to']} planted {shift['date']}, "
+                    f"nearest found {gap} days away")
+        extra = len(shifts) - len(mix)
+        yield Check("competitors", "unplanted_mix_shift", "false_flag", extra == 0,
+                    f"{extra} mix shift(s) besides the planted one")
+    days = (pd.Timestamp(scope.week_end) - pd.Timestamp(page.start)).days
+    years = max(days / 365.25, 0.25)
+    for shop, channel in traffic.get("quiet", []):
+        n = int(((ev["shop"] == shop) & (ev["channel"] == channel)).sum())
+        yield Check("competitors", f"quiet_channel_moved:{shop}/{channel}", "false_flag",
+                    n <= max(1.0, QUIET_MOVES_PER_YEAR * years),
+                    f"{n} move(s) on a quiet channel over {years:.1f} years")
+    adv = page.advantages
+    top = set(zip(adv["attribute"].head(5), adv["value"].head(5), strict=True))
+    for a in market.truth.get("advantages", []):
+        yield Check("competitors", f"advantage:{a['attribute']}={a['value']}", "signal",
+                    (a["attribute"], a["value"]) in top, f"top 5 advantages: {sorted(top)}")
+
+
+# -------------------------------------------------------------------------------- market
+
+def check_market_page(market: Market, scope) -> Iterator[Check]:
+    """Peak hour, leading province and city, the rising leader."""
+    from research.analyses.market import study
+    from research.analyses.market.audience import peak_hour
+
+    truth = market.truth["market"]
+    page = study(scope, market.warehouse)
+    hour = peak_hour(page.peak_hours)
+    yield Check("market", "peak_hour", "signal", hour == int(truth["peak_hour"]),
+                f"page {hour}, planted {truth['peak_hour']}")
+    regions = page.regions
+    for level, key in (("province", "leading_province"), ("city", "leading_city")):
+        if not truth.get(key):
+            continue
+        top = regions[(regions["level"] == level) & (regions["rank"] == 1)]["segment"].tolist()
+        yield Check("market", key, "signal", top == [truth[key]],
+                    f"page {top}, planted {truth[key]}")
+    if truth.get("rising_leader"):
+        shop = page.rising["shop"] if page.rising else None
+        yield Check("market", "rising_leader", "signal", shop == truth["rising_leader"],
+                    f"page {shop}, planted {truth['rising_leader']}")
+
+
+# ------------------------------------------------------------------------------ forecast
+
+def _promotion_days(windows: list[dict]) -> set[pd.Timestamp]:
+    return {d for p in windows for d in pd.date_range(p["start"], p["end"])}
+
+
+def check_forecast(market: Market, scope) -> Iterator[Check]:
+    """A forecast made the week before the last big promotion with a year of history
+    before it puts its highest week on the promotion's peak week (when the data show the
+    peak: the premise is checked, not assumed)."""
+    from research.analyses.forecast import study
+    from research.store.scope import resolve_scope
+
+    truth = market.truth
+    start = pd.Timestamp(truth["start"])
+    end = pd.Timestamp(truth["end"])
+    windows = truth["promotions"]
+    promo = _promotion_days(windows)
+    cands = [p for p in windows
+             if (pd.Timestamp(p["start"]) - start).days >= 400
+             and pd.Timestamp(p["end"]) + pd.Timedelta(days=7) <= end]
+    if not cands:
+        return
+    best = max(cands, key=lambda p: (float(p.get("uplift", 0.0)), p["start"]))
+    first = pd.Timestamp(best["start"])
+    first_monday = first - pd.Timedelta(days=first.weekday())
+    cut = first_monday - pd.Timedelta(days=1)
+    iso = cut.isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    cut_scope = resolve_scope(market.warehouse, scope.category, week=week, shop=scope.shop,
+                              competitors=scope.competitors)
+    page = study(cut_scope, market.warehouse)
+    if page.outlook is None:
+        yield Check("forecast", "promotion_peak", "signal", False, "no outlook computed")
+        return
+    fc = page.outlook.forecast
+    fc = fc[fc["series"] == fc["series"].iloc[0]].set_index("date")["point"]
+    fc.index = pd.to_datetime(fc.index)
+    peak_day = pd.Timestamp(best.get("peak", best["end"]))
+    peak_week = peak_day - pd.Timedelta(days=peak_day.weekday())
+    hist = page.weekly["units"] if "units" in page.weekly else None
+    if hist is None or peak_week not in fc.index:
+        return
+    quiet = [w for w in fc.index
+             if not any(w + pd.Timedelta(days=k) in promo for k in range(7))]
+    ok = fc.idxmax() == peak_week and (not quiet or fc.loc[peak_week] > 1.3 * fc.loc[quiet].median())
+    yield Check("forecast", "promotion_peak", "signal", bool(ok),
+                f"{best['name']} peak week {peak_week:%Y-%m-%d}; forecast's highest week "
+                f"{fc.idxmax():%Y-%m-%d} ({fc.max():.0f} against quiet median "
+                f"{fc.loc[quiet].median() if quiet else float('nan'):.0f})")
+
+
+CHECKERS: dict[str, Callable[[Market, object], Iterator[Check]]] = {
+    "keywords": check_keywords, "prices": check_prices, "competitors": check_competitors,
+    "market": check_market_page, "forecast": check_forecast,
+}
+
+
+def check_market(market: Market, analyses: tuple[str, ...] = tuple(CHECKERS)) -> list[Check]:
+    """Run each page on ``market`` as the weekly study would and compare it with the truth.
+
+    A page that raises is recorded as one failed signal check carrying the error, so one
+    broken page does not hide the others.
+    """
+    scope = _scope(market)
+    out: list[Check] = []
+    for name in analyses:
+        try:
+            out.extend(CHECKERS[name](market, scope))
+        except Exception as exc:  # noqa: BLE001 - reported as a failed check with the error
+            out.append(Check(name, "page_runs", "signal", False,
+                             f"{type(exc).__name__}: {exc}"))
+    return out
+
+
+def _scope(market: Market):
+    """The scope ``research run`` resolves for the market's category with its defaults."""
+    from research.store.scope import resolve_scope
+
+    return resolve_scope(market.warehouse, market.truth["category"])
+
+
+def failures(checks: list[Check]) -> list[Check]:
+    """Signals not found and false flags raised."""
+    return [c for c in checks if not c.ok]
