@@ -24,11 +24,16 @@ from typing import Any
 import pandas as pd
 
 __all__ = ["table_html", "show_table", "note_html", "note", "fmt_share", "fmt_number",
-           "fmt_money", "PERCENT", "INTEGER", "MONEY"]
+           "fmt_money", "money", "money_formatter", "currency_symbol", "money_cells",
+           "CURRENCY_SYMBOLS", "PERCENT", "INTEGER"]
 
 PERCENT = "{:.1%}"
 INTEGER = "{:,.0f}"
-MONEY = "¥{:,.2f}"
+
+#: the symbol written before a money figure, by ISO 4217 code; any other code is written
+#: as the code and a space (``CHF 12.00``)
+CURRENCY_SYMBOLS = {"CNY": "¥", "BRL": "R$", "USD": "$", "GBP": "£", "INR": "₹", "IDR": "Rp",
+                    "EUR": "€"}
 
 
 def fmt_share(x: float | None, digits: int = 1) -> str:
@@ -41,11 +46,93 @@ def fmt_number(x: float | None, digits: int = 0) -> str:
     return "–" if x is None or pd.isna(x) else f"{x:,.{digits}f}"
 
 
-def fmt_money(x: float | None, currency: str = "CNY", digits: int = 2) -> str:
-    """Format money with its currency (¥ for CNY, the ISO code otherwise)."""
-    if x is None or pd.isna(x):
+def currency_symbol(currency: str) -> str:
+    """The prefix of a money figure in ``currency`` (an ISO 4217 code).
+
+    Known codes get their symbol (:data:`CURRENCY_SYMBOLS`); any other code is returned with
+    a space after it, so the figure still says its currency. An empty code is refused: every
+    money figure is in the scope's currency, which is never empty.
+
+    Examples
+    --------
+    >>> [currency_symbol(c) for c in ("CNY", "BRL", "usd", "CHF")]
+    ['¥', 'R$', '$', 'CHF ']
+    """
+    code = str(currency or "").strip().upper()
+    if not code:
+        raise ValueError("a money figure needs its currency (the scope's currency is empty)")
+    return CURRENCY_SYMBOLS.get(code, f"{code} ")
+
+
+def money(value: float | None, currency: str, decimals: int = 2) -> str:
+    """Format a money figure with its currency's symbol; missing as an en dash.
+
+    The one money format of every page, the plan summary and the plan's sentences (the
+    workbook uses the same symbols as Excel number formats: :func:`research.plan.xlsx`).
+
+    Examples
+    --------
+    >>> money(65.9, "BRL"), money(73, "CNY"), money(-1234.5, "USD", 0), money(5, "CHF")
+    ('R$65.90', '¥73.00', '-$1,234', 'CHF 5.00')
+    >>> money(float("nan"), "BRL")
+    '–'
+    """
+    if value is None or pd.isna(value):
         return "–"
-    return f"¥{x:,.{digits}f}" if currency == "CNY" else f"{currency} {x:,.{digits}f}"
+    sign = "-" if float(value) < 0 and round(abs(float(value)), decimals) > 0 else ""
+    return f"{sign}{currency_symbol(currency)}{abs(float(value)):,.{decimals}f}"
+
+
+def fmt_money(x: float | None, currency: str = "CNY", digits: int = 2) -> str:
+    """:func:`money` under its older name (same result)."""
+    return money(x, currency, digits)
+
+
+def money_formatter(currency: str, decimals: int = 2) -> Any:
+    """A table column format (for :func:`table_html`) writing money in ``currency``.
+
+    Examples
+    --------
+    >>> money_formatter("GBP", 0)(1234.4)
+    '£1,234'
+    """
+    currency_symbol(currency)  # refuse an empty currency now, not at the first cell
+
+    def fmt(x: float | None) -> str:
+        return money(x, currency, decimals)
+    return fmt
+
+
+def money_cells(frame: pd.DataFrame, key: str, columns: list[str], money_keys: set[str],
+                currency: str, decimals: int = 0) -> pd.DataFrame:
+    """A copy of a long table (one row per metric) whose money rows are written with the
+    currency and the other rows as plain numbers, for display.
+
+    Parameters
+    ----------
+    frame : DataFrame
+    key : str
+        The column naming each row's metric.
+    columns : list of str
+        The value columns to write.
+    money_keys : set of str
+        Values of ``key`` whose rows are money.
+    currency : str
+    decimals : int
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"metric": ["units", "revenue"], "total": [1200.0, 5000.0]})
+    >>> money_cells(t, "metric", ["total"], {"revenue"}, "BRL")["total"].tolist()
+    ['1,200', 'R$5,000']
+    """
+    out = frame.copy()
+    is_money = out[key].isin(money_keys)
+    for col in columns:
+        if col in out:
+            out[col] = [money(v, currency, decimals) if m else fmt_number(v, decimals)
+                        for v, m in zip(out[col], is_money, strict=True)]
+    return out
 
 
 def _default_format(series: pd.Series) -> str | None:

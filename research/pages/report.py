@@ -51,7 +51,7 @@ TEMPLATE = TEMPLATES_DIR / "report"
 CSP = ("default-src 'none'; img-src data:; style-src 'unsafe-inline'; font-src data:; "
        "base-uri 'none'; form-action 'none'")
 
-_NUMERIC = re.compile(r"^\s*[-−+]?\s*(?:¥|\$|€|£|₹|[A-Z]{3}\s)?\s*[-−+]?[\d,]*\.?\d+\s*"
+_NUMERIC = re.compile(r"^\s*[-−+]?\s*(?:R\$|Rp|¥|\$|€|£|₹|[A-Z]{3}\s)?\s*[-−+]?[\d,]*\.?\d+\s*"
                       r"(?:%|‰|pp|x|×|[万亿千百]|元|件|人|天|周)?\s*$|^\s*[–—-]?\s*$")
 _TD = re.compile(r'(<t[dh]\b[^>]*class=")([^"]*\bcol(\d+)\b[^"]*)("[^>]*>)(.*?)(</t[dh]>)',
                  re.S)
@@ -64,8 +64,8 @@ def _write_atomic(path: Path, text: str) -> None:
 def mark_numeric_columns(table_html: str) -> str:
     """Add the class ``num`` to cells and headers of all-numeric columns of a Styler table.
 
-    Columns whose data cells are all numbers (with separators, units, %, ¥ or – for missing)
-    are right-aligned by the report's CSS; text columns stay left-aligned.
+    Columns whose data cells are all numbers (with separators, units, %, a currency symbol
+    such as ¥ or R$, or – for missing) are right-aligned by the report's CSS; text columns stay left-aligned.
 
     Examples
     --------

@@ -27,9 +27,10 @@ import pandas as pd
 
 from research.calendar import promotion_calendar
 from research.config import default_reports
-from research.pages.display import fmt_money
+from research.pages.display import money
 from research.pages.results import read_result
 from research.plan.approvals import PlanStatus, damaged_weeks, draft_status, latest_approved
+from research.plan.gaps import data_gaps
 from research.plan.operating import OperatingPlan, build_plan, weekly_targets_from_forecast
 from research.plan.summary import (
     Section,
@@ -382,8 +383,8 @@ class PlanPage:
         if self.plan is not None:
             w = self.plan.weekly
             parts.append(f"plan {w['week'].iloc[0]}–{w['week'].iloc[-1]}: revenue "
-                         f"{fmt_money(w['revenue'].sum(), self.currency, 0)}, profit "
-                         f"{fmt_money(w['profit'].sum(), self.currency, 0)}")
+                         f"{money(w['revenue'].sum(), self.currency, 0)}, profit "
+                         f"{money(w['profit'].sum(), self.currency, 0)}")
         elif self.inputs.sales.empty:
             parts.append("no plan (none of our sales belong to the category)")
         else:
@@ -406,7 +407,7 @@ class PlanPage:
         if self.plan is None:
             return None
         return write_plan_xlsx(Path(output_dir) / "plan.xlsx", self.overview(), self.plan.daily,
-                               self.plan.weekly, self.plan.monthly, self.title)
+                               self.plan.weekly, self.plan.monthly, self.title, self.currency)
 
 
 def study(scope: Scope, warehouse: str | os.PathLike[str], output_dir: str | os.PathLike[str],
@@ -448,14 +449,18 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], output_dir: str | os.
     targets = targets_section(op, currency)
     if why:
         targets.missing = why
+    gaps = data_gaps(warehouse, scope, len(inputs.sales))
     sections = {
         "scope": scope_section(scope, len(inputs.sales)),
         "competitors": competitors_section(scope),
-        "advantages": advantages_section(output_dir),
-        "keywords": keywords_section(output_dir),
-        "price": price_section(output_dir, inputs.unit_cost, min_margin, currency),
-        "listings": listings_section(listings, list(leaf_categories), inputs.leaf_counts),
-        "outlook": outlook_section(output_dir, currency),
+        "advantages": advantages_section(output_dir,
+                                         gap=gaps.get("items") or gaps.get("competitors")),
+        "keywords": keywords_section(output_dir, gap=gaps.get("keywords")),
+        "price": price_section(output_dir, inputs.unit_cost, min_margin, currency,
+                               gap=gaps.get("items")),
+        "listings": listings_section(listings, list(leaf_categories), inputs.leaf_counts,
+                                     gap=gaps.get("items")),
+        "outlook": outlook_section(output_dir, currency, gap=gaps.get("sales")),
         "targets": targets,
     }
     root = reports_root_for(output_dir, scope.category, reports_root)

@@ -1,8 +1,12 @@
 """The plan summary's sections (计划摘要), read from the other pages' ``results/`` CSVs.
 
-Each section names the page it came from (a relative link in the report) and, when that
-page's result file is missing — the notebook failed or was not run — says which page it
-could not read instead of failing (Chinese first, then English). The first two sections
+Each section names the page it came from (a relative link in the report). A section that
+cannot be filled is never dropped: it says why in one sentence (Chinese first, then
+English) — which data the warehouse lacks (:func:`research.plan.gaps.data_gaps`: no keyword
+rows, no listing snapshot, no competitors, none of our sales in the category) when the page
+had nothing to work from, else which page left no result file (the notebook failed or was
+not run). Money is written in the scope's currency
+(:func:`research.pages.display.money`). The first two sections
 restate the study's scope: category, week, our shop, and the competitor set with its rule —
 the set every page names. The numbers are the other pages' numbers: this module
 selects and restates them (and recomputes the margin at our unit cost).
@@ -38,7 +42,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from research.pages.display import fmt_money, fmt_number, fmt_share, note, show_table
+from research.pages.display import (
+    fmt_number,
+    fmt_share,
+    money,
+    money_cells,
+    money_formatter,
+    note,
+    show_table,
+)
 from research.pages.results import read_result
 from research.plan.operating import OperatingPlan
 from research.store.scope import Scope
@@ -46,7 +58,7 @@ from research.store.scope import Scope
 __all__ = ["Section", "scope_section", "competitors_section", "advantages_section",
            "keywords_section", "price_section", "listings_section", "outlook_section",
            "targets_section", "our_unit_cost", "summary_frame", "show_section", "OUTLOOK_ROWS",
-           "PAGE_LABELS"]
+           "OUTLOOK_MONEY", "PAGE_LABELS", "Gap"]
 
 #: the pages the plan reads, with their Chinese names
 PAGE_LABELS = {"competitor_traffic.html": "竞品流量", "keyword_trends.html": "关键词趋势",
@@ -56,6 +68,8 @@ PAGE_LABELS = {"competitor_traffic.html": "竞品流量", "keyword_trends.html":
 #: rows of the two-month outlook shown in the summary, with their Chinese labels
 OUTLOOK_ROWS = {"units": "件数", "revenue": "支付金额", "cost": "商品成本", "ad_spend": "推广花费",
                 "profit": "利润"}
+#: the outlook rows that are money (written with the scope's currency)
+OUTLOOK_MONEY = ("revenue", "cost", "ad_spend", "profit")
 
 
 @dataclass
@@ -97,13 +111,30 @@ class Section:
         return not self.missing
 
 
-def _missing(key: str, title: str, page: str, result: str, what: str, what_zh: str
-             ) -> Section:
+#: a missing piece of data, Chinese then English (:func:`research.plan.gaps.data_gaps`)
+Gap = tuple[str, str] | None
+
+
+def _missing(key: str, title: str, page: str, result: str, what: str, what_zh: str,
+             gap: Gap = None) -> Section:
+    if gap:
+        zh, en = gap
+        text = f"{zh}：{what_zh}。 · {en[:1].upper()}{en[1:]}: {what}."
+        return Section(key, title, page, missing=text, brief=f"{zh}：{what_zh}")
     label = PAGE_LABELS.get(page, page)
     text = (f"{label}页（{page}）没有留下 results/{result}.csv（该页失败或未运行）：{what_zh}。"
             f" · {page} did not leave results/{result}.csv (the page failed or was not run): "
             f"{what}.")
     return Section(key, title, page, missing=text, brief=f"未能读取{label}页（{page}未运行或失败）")
+
+
+def _read(output_dir: str | os.PathLike[str], name: str) -> pd.DataFrame | None:
+    """A result table, ``None`` when the page left none; a file with no columns at all (a
+    page that had nothing to write) reads as an empty table."""
+    try:
+        return read_result(output_dir, name)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
 
 
 def scope_section(scope: Scope, sales_rows: int = -1) -> Section:
@@ -166,16 +197,18 @@ def competitors_section(scope: Scope) -> Section:
                    brief=f"{names}（{scope.competitor_rule}）")
 
 
-def advantages_section(output_dir: str | os.PathLike[str], needed: int = 3) -> Section:
+def advantages_section(output_dir: str | os.PathLike[str], needed: int = 3,
+                       gap: Gap = None) -> Section:
     """Our advantages: the top attribute values of ``advantages.csv`` with their evidence.
 
-    Fewer than ``needed`` qualifying values are reported as such — none is invented.
+    Fewer than ``needed`` qualifying values are reported as such — none is invented. ``gap``
+    (no listing snapshot, no competitors) explains a missing or empty result.
     """
     title, page = "我们的优势 · Our advantages", "competitor_traffic.html"
-    adv = read_result(output_dir, "advantages")
-    if adv is None:
+    adv = _read(output_dir, "advantages")
+    if adv is None or (adv.empty and gap):
         return _missing("advantages", title, page, "advantages", "no advantages to list",
-                        "没有可列的优势")
+                        "没有可列的优势", gap)
     adv = adv.sort_values("rank") if "rank" in adv else adv
     top = adv.head(max(needed, 3))
     cols = [c for c in ("rank", "attribute", "value", "evidence") if c in top]
@@ -191,12 +224,15 @@ def advantages_section(output_dir: str | os.PathLike[str], needed: int = 3) -> S
     return Section("advantages", title, page, lines, top[cols], {}, brief=brief)
 
 
-def keywords_section(output_dir: str | os.PathLike[str], n: int = 5) -> Section:
-    """The core keywords (role ``core``) of ``core_keywords.csv`` with the reasons."""
+def keywords_section(output_dir: str | os.PathLike[str], n: int = 5, gap: Gap = None
+                     ) -> Section:
+    """The core keywords (role ``core``) of ``core_keywords.csv`` with the reasons; ``gap``
+    (no keyword rows) explains a missing or empty result."""
     title, page = "核心关键词 · Core keywords", "keyword_trends.html"
-    core = read_result(output_dir, "core_keywords")
-    if core is None:
-        return _missing("keywords", title, page, "core_keywords", "no core keywords", "没有核心关键词")
+    core = _read(output_dir, "core_keywords")
+    if core is None or (core.empty and gap):
+        return _missing("keywords", title, page, "core_keywords", "no core keywords",
+                        "没有核心关键词", gap)
     if "role" in core:
         core = core[core["role"] == "core"]
     core = core.sort_values("rank").head(n) if "rank" in core else core.head(n)
@@ -232,14 +268,15 @@ def our_unit_cost(sales: pd.DataFrame, end: pd.Timestamp, weeks: int = 8) -> flo
 
 
 def price_section(output_dir: str | os.PathLike[str], unit_cost: float, min_margin: float,
-                  currency: str = "CNY") -> Section:
+                  currency: str = "CNY", gap: Gap = None) -> Section:
     """The recommended band and price of ``price_recommendation.csv``, with the margin at
-    ``unit_cost`` ((price − unit cost) ÷ price)."""
+    ``unit_cost`` ((price − unit cost) ÷ price), money in ``currency``; ``gap`` (no listing
+    snapshot) explains a missing or empty result."""
     title, page = "价格 · Price", "price_bands.html"
-    rec = read_result(output_dir, "price_recommendation")
-    if rec is None:
+    rec = _read(output_dir, "price_recommendation")
+    if rec is None or (rec.empty and gap):
         return _missing("price", title, page, "price_recommendation", "no price recommendation",
-                        "没有价格建议")
+                        "没有价格建议", gap)
     chosen = rec[rec["role"] == "recommended"] if "role" in rec else rec.head(1)
     if chosen.empty:
         reason = "; ".join(map(str, rec.get("reason", pd.Series(dtype=str)).head(3)))
@@ -249,14 +286,14 @@ def price_section(output_dir: str | os.PathLike[str], unit_cost: float, min_marg
     row = chosen.iloc[0]
     price = float(row["price_point"])
     margin = (price - unit_cost) / price if price > 0 and np.isfinite(unit_cost) else np.nan
-    band, shown = row.get("band_label", ""), fmt_money(price, currency)
+    band, shown = row.get("band_label", ""), money(price, currency)
     if np.isfinite(margin):
         ok = margin >= min_margin
-        lines = [f"推荐价格带 {band}，价格点 {shown}；按我店单件成本 {fmt_money(unit_cost, currency)}，"
+        lines = [f"推荐价格带 {band}，价格点 {shown}；按我店单件成本 {money(unit_cost, currency)}，"
                  f"毛利率 {fmt_share(margin)}（(价格 − 单件成本) ÷ 价格），"
                  + ("达到" if ok else "低于") + f"最低要求 {fmt_share(min_margin)}。 · Recommended "
                  f"band {band}, price point {shown}; at our unit cost "
-                 f"{fmt_money(unit_cost, currency)} the margin is {fmt_share(margin)} ((price − "
+                 f"{money(unit_cost, currency)} the margin is {fmt_share(margin)} ((price − "
                  f"unit cost) ÷ price) — " + ("meets" if ok else "BELOW")
                  + f" the minimum {fmt_share(min_margin)}."]
     else:
@@ -268,14 +305,14 @@ def price_section(output_dir: str | os.PathLike[str], unit_cost: float, min_marg
                                      "demand_per_listing", "units_share", "listings")
                          if c in rec]]
     return Section("price", title, page, lines, table,
-                   {"price_point": "{:,.2f}", "demand_per_listing": "{:.2f}",
+                   {"price_point": money_formatter(currency), "demand_per_listing": "{:.2f}",
                     "units_share": "{:.1%}", "listings": "{:,.0f}"},
-                   brief=f"{row.get('band_label', '')} 价格带，建议价 {fmt_money(price, currency)}，"
+                   brief=f"{row.get('band_label', '')} 价格带，建议价 {money(price, currency)}，"
                          f"毛利率 {fmt_share(margin)}")
 
 
 def listings_section(listings: int, leaf_categories: Sequence[str],
-                     present: pd.Series) -> Section:
+                     present: pd.Series, gap: Gap = None) -> Section:
     """How many listings in which leaf categories, checked against the data.
 
     Parameters
@@ -286,6 +323,8 @@ def listings_section(listings: int, leaf_categories: Sequence[str],
         Planned leaf categories.
     present : Series
         Listings per leaf category in the latest item snapshot (index: leaf category).
+    gap : (str, str), optional
+        No listing snapshot of the category at all (said instead of the leaf categories).
     """
     title, page = "上架规划 · Listings", "market_overview.html"
     known = [c for c in leaf_categories if c in present.index]
@@ -313,35 +352,52 @@ def listings_section(listings: int, leaf_categories: Sequence[str],
                           "category_listings": [int(present.get(c, 0)) for c in shown],
                           "planned": [c in known for c in shown]})
     brief = (f"{listings} 个链接：" + "、".join(known)) if known else f"{listings} 个链接（叶子类目未定）"
+    missing = "" if present.size else (
+        "仓库中本类目没有带叶子类目的商品，无法核对计划的叶子类目。 · The warehouse has no items of "
+        "the category with a leaf category: the planned categories cannot be checked.")
+    if gap and not present.size:
+        missing = (f"{gap[0]}：无法核对计划的叶子类目。 · {gap[1][:1].upper()}{gap[1][1:]}: the "
+                   f"planned leaf categories cannot be checked.")
     return Section("listings", title, page, lines, table, {"category_listings": "{:,.0f}"},
-                   missing="" if present.size else "仓库中本类目没有带叶子类目的商品，无法核对计划的"
-                   "叶子类目。 · The warehouse has no items of the category with a leaf category: "
-                   "the planned categories cannot be checked.", brief=brief)
+                   missing=missing, brief=brief)
 
 
-def outlook_section(output_dir: str | os.PathLike[str], currency: str = "CNY") -> Section:
+def outlook_section(output_dir: str | os.PathLike[str], currency: str = "CNY",
+                    gap: Gap = None) -> Section:
     """Units, revenue, cost, ad spend and profit over the next nine weeks with their ranges
-    (``outlook.csv``: the two-month total and its 80 %/95 % range)."""
+    (``outlook.csv``: the two-month total and its 80 %/95 % range), money in ``currency``;
+    ``gap`` (none of our sales in the category) explains a missing or empty result."""
     title, page = "两个月展望 · Two-month outlook", "forecast.html"
-    out = read_result(output_dir, "outlook")
-    if out is None or out.empty:
-        return _missing("outlook", title, page, "outlook", "no two-month outlook", "没有两个月展望")
+    out = _read(output_dir, "outlook")
+    if out is None or (out.empty and gap):
+        return _missing("outlook", title, page, "outlook", "no two-month outlook", "没有两个月展望",
+                        gap)
+    if out.empty or "metric" not in out:
+        return Section("outlook", title, page, missing=(
+            "销售预测页运行了，但 results/outlook.csv 是空的：没有两个月展望。 · forecast.html ran "
+            "but left an empty results/outlook.csv: no two-month outlook."),
+            brief="销售预测页没有给出展望")
     total = "two-month total" if "two-month total" in out else "two_month_total"
     t = out[out["metric"].isin(OUTLOOK_ROWS)].set_index("metric").reindex(
         [m for m in OUTLOOK_ROWS if m in set(out["metric"])])
-    table = pd.DataFrame({"metric": [f"{OUTLOOK_ROWS[m]} · {m}" for m in t.index],
+    table = pd.DataFrame({"metric": list(t.index),
                           "total": t[total].to_numpy(), "low80": t["low"].to_numpy(),
                           "high80": t["high"].to_numpy()})
     if {"low95", "high95"} <= set(t.columns):
         table["low95"], table["high95"] = t["low95"].to_numpy(), t["high95"].to_numpy()
+    # money rows carry the currency, the units row does not
+    table = money_cells(table, "metric", [c for c in table.columns if c != "metric"],
+                        set(OUTLOOK_MONEY), currency)
+    table["metric"] = [f"{OUTLOOK_ROWS[m]} · {m}" for m in t.index]
     lines = ["两个月合计 = 九周预测之和；区间是预测页给出的合计区间（来自回测），不是各周区间相加。 · "
              "Two-month total = sum of the nine weekly forecasts; the range is the forecast "
              "page's range of the total (from its backtest), not the sum of weekly ranges."]
-    brief = "；".join(f"{OUTLOOK_ROWS[m]} {fmt_number(t.at[m, total])}"
-                     f"（{fmt_number(t.at[m, 'low'])}–{fmt_number(t.at[m, 'high'])}）"
+    def shown(m: str, value: float) -> str:
+        return money(value, currency, 0) if m in OUTLOOK_MONEY else fmt_number(value)
+    brief = "；".join(f"{OUTLOOK_ROWS[m]} {shown(m, t.at[m, total])}"
+                     f"（{shown(m, t.at[m, 'low'])}–{shown(m, t.at[m, 'high'])}）"
                      for m in t.index)
-    return Section("outlook", title, page, lines, table,
-                   {c: "{:,.0f}" for c in table.columns if c != "metric"}, brief=brief)
+    return Section("outlook", title, page, lines, table, {}, brief=brief)
 
 
 def targets_section(plan: OperatingPlan | None, currency: str = "CNY",
@@ -357,11 +413,11 @@ def targets_section(plan: OperatingPlan | None, currency: str = "CNY",
     cols = [c for c in ("week", "revenue", "uv_avg_daily", "conversion", "aov", "buyers", "roi",
                         "profit") if c in w]
     lines = [f"由 支付金额 = 访客数 × 支付转化率 × 客单价 推出：每周支付金额取展望值，客单价 "
-             f"{fmt_money(rates['aov'], currency)} 和支付转化率 {fmt_share(rates['conversion'], 2)} "
+             f"{money(rates['aov'], currency)} 和支付转化率 {fmt_share(rates['conversion'], 2)} "
              f"取我店本类目最近 {rates['weeks']} 周的值；买家数 = 支付金额 ÷ 客单价，日访客之和 = 买家数 ÷ "
              f"转化率，访客数以日均 UV 显示；ROI（投产比）= 支付金额 ÷ 推广花费。 · "
              f"Derived from 支付金额 = 访客数 × 支付转化率 × 客单价: the outlook's revenue per week, "
-             f"with 客单价 {fmt_money(rates['aov'], currency)} and 支付转化率 "
+             f"with 客单价 {money(rates['aov'], currency)} and 支付转化率 "
              f"{fmt_share(rates['conversion'], 2)} held at our last {rates['weeks']} weeks' "
              f"values (visitors from {rates['basis']}). Buyers = revenue ÷ 客单价; Σ daily UV = "
              f"buyers ÷ conversion; visitors are shown as average daily UV (weekly UV is not "
@@ -372,11 +428,12 @@ def targets_section(plan: OperatingPlan | None, currency: str = "CNY",
     lines += list(plan.notes)
     first = w.iloc[0]
     brief = (f"首周日均访客 {fmt_number(first.get('uv_avg_daily'))}，转化率 "
-             f"{fmt_share(first.get('conversion'), 2)}，客单价 {fmt_money(first.get('aov'), currency)}，"
+             f"{fmt_share(first.get('conversion'), 2)}，客单价 {money(first.get('aov'), currency)}，"
              f"ROI {fmt_number(first.get('roi'), 2)}（由 支付金额 = 访客数 × 支付转化率 × 客单价 推算）")
     return Section("targets", title, page, lines, w[cols],
-                   {"revenue": "{:,.0f}", "uv_avg_daily": "{:,.0f}", "conversion": "{:.2%}",
-                    "aov": "{:,.2f}", "buyers": "{:,.0f}", "roi": "{:.2f}", "profit": "{:,.0f}"},
+                   {"revenue": money_formatter(currency, 0), "uv_avg_daily": "{:,.0f}",
+                    "conversion": "{:.2%}", "aov": money_formatter(currency),
+                    "buyers": "{:,.0f}", "roi": "{:.2f}", "profit": money_formatter(currency, 0)},
                    brief=brief)
 
 

@@ -36,16 +36,17 @@ from pathlib import Path
 
 import pandas as pd
 
+from research.pages.display import currency_symbol
 from research.plan.metrics import MONEY_METRICS, PLAN_METRICS
 
-__all__ = ["write_plan_xlsx", "WORKBOOK_OPTIONS"]
+__all__ = ["write_plan_xlsx", "WORKBOOK_OPTIONS", "money_number_format", "labels"]
 
 #: xlsxwriter workbook options: every text cell is a string cell — never a formula (``=…``),
 #: a hyperlink (``http://…``) or a number parsed from text
 WORKBOOK_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False,
                     "strings_to_numbers": False}
 
-#: column labels of the plan sheets
+#: column labels of the plan sheets (``元`` is replaced by the plan's currency: :func:`labels`)
 LABELS = {
     "date": "日期", "week": "周", "week_start": "周一", "month": "月份", "days": "天数",
     "units": "件数", "revenue": "支付金额(元)", "cost": "商品成本(元)", "ad_spend": "推广花费(元)",
@@ -55,20 +56,46 @@ LABELS = {
 }
 
 
-def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -> None:
+def money_number_format(currency: str) -> str:
+    """The Excel number format of a money cell in ``currency``: the symbol of
+    :func:`research.pages.display.currency_symbol` as a quoted literal, two decimals.
+
+    Examples
+    --------
+    >>> money_number_format("CNY"), money_number_format("BRL"), money_number_format("CHF")
+    ('"¥"#,##0.00', '"R$"#,##0.00', '"CHF "#,##0.00')
+    """
+    return f'"{currency_symbol(currency)}"#,##0.00'
+
+
+def labels(currency: str) -> dict[str, str]:
+    """:data:`LABELS` with the money unit in ``currency`` (元 for CNY, else its symbol).
+
+    Examples
+    --------
+    >>> labels("CNY")["revenue"], labels("BRL")["revenue"], labels("BRL")["units"]
+    ('支付金额(元)', '支付金额(R$)', '件数')
+    """
+    unit = "元" if str(currency).strip().upper() == "CNY" else currency_symbol(currency).strip()
+    return {k: v.replace("(元)", f"({unit})") for k, v in LABELS.items()}
+
+
+def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str,
+           currency: str) -> None:
 
     book = writer.book
     head = book.add_format({"bold": True, "bg_color": "#1f4e79", "font_color": "white",
                             "border": 1, "text_wrap": True, "valign": "vcenter"})
     formats = {
-        "money": book.add_format({"num_format": "¥#,##0.00"}),
+        "money": book.add_format({"num_format": money_number_format(currency)}),
         "int": book.add_format({"num_format": "#,##0"}),
         "share": book.add_format({"num_format": "0.00%"}),
         "ratio": book.add_format({"num_format": "0.00"}),
         "date": book.add_format({"num_format": "yyyy-mm-dd"}),
         "text": book.add_format({}),
     }
-    shown = frame.rename(columns=LABELS)
+    names = labels(currency)
+    shown = frame.rename(columns=names)
     shown.to_excel(writer, sheet_name=name, index=False, startrow=1)
     sheet = writer.sheets[name]
     sheet.write_string(0, 0, str(title), book.add_format({"bold": True, "font_size": 13}))
@@ -78,7 +105,7 @@ def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -
                 "date" if col in ("date", "week_start") else
                 "int" if col in ("units", "buyers", "uv_sum_daily", "uv_avg_daily", "days") else
                 "text")
-        label = LABELS.get(col, col)
+        label = names.get(col, col)
         width = max(len(str(label)) * 2 + 2, 12 if kind != "text" else 14)
         sheet.set_column(j, j, width, formats[kind])
         sheet.write_string(1, j, str(label), head)
@@ -87,11 +114,13 @@ def _sheet(writer: pd.ExcelWriter, frame: pd.DataFrame, name: str, title: str) -
 
 
 def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: pd.DataFrame,
-                    weekly: pd.DataFrame, monthly: pd.DataFrame, title: str) -> Path:
+                    weekly: pd.DataFrame, monthly: pd.DataFrame, title: str,
+                    currency: str = "CNY") -> Path:
     """Write ``plan.xlsx``: sheets 概况 (summary), 日计划, 周计划, 月计划.
 
     Values (not formulas) are written, so every reader sees the same numbers; units, money,
-    shares and dates carry number formats; headers are frozen and columns sized. Every text
+    shares and dates carry number formats (money in ``currency``, the scope's: its symbol in
+    the number format and in the column labels, :func:`money_number_format`); headers are frozen and columns sized. Every text
     cell — the title, the summary, labels, event names — is a string cell holding the exact
     text, even when it starts with ``=`` (:data:`WORKBOOK_OPTIONS`).
     """
@@ -99,7 +128,7 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
     target = Path(path)
     tmp = target.with_name(f".{target.name}.tmp")
     try:
-        _write_book(tmp, summary, daily, weekly, monthly, title)
+        _write_book(tmp, summary, daily, weekly, monthly, title, currency)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -107,7 +136,7 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
 
 
 def _write_book(tmp: Path, summary: pd.DataFrame, daily: pd.DataFrame, weekly: pd.DataFrame,
-                monthly: pd.DataFrame, title: str) -> None:
+                monthly: pd.DataFrame, title: str, currency: str) -> None:
     with pd.ExcelWriter(tmp, engine="xlsxwriter",
                         engine_kwargs={"options": dict(WORKBOOK_OPTIONS)}) as writer:
         book = writer.book
@@ -128,10 +157,10 @@ def _write_book(tmp: Path, summary: pd.DataFrame, daily: pd.DataFrame, weekly: p
                 sheet.write_string(i, 2, str(row[2]), val)
         sheet.freeze_panes(2, 0)
         cols_daily = ["date", "week", "event", *[c for c in PLAN_METRICS if c in daily]]
-        _sheet(writer, daily[cols_daily], "日计划", f"{title} · 日计划")
+        _sheet(writer, daily[cols_daily], "日计划", f"{title} · 日计划", currency)
         cols_week = ["week", "week_start", "days", *[c for c in PLAN_METRICS if c in weekly],
                      *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in weekly]]
-        _sheet(writer, weekly[cols_week], "周计划", f"{title} · 周计划")
+        _sheet(writer, weekly[cols_week], "周计划", f"{title} · 周计划", currency)
         cols_month = ["month", "days", *[c for c in PLAN_METRICS if c in monthly],
                       *[c for c in ("uv_avg_daily", "conversion", "aov", "roi") if c in monthly]]
-        _sheet(writer, monthly[cols_month], "月计划", f"{title} · 月计划")
+        _sheet(writer, monthly[cols_month], "月计划", f"{title} · 月计划", currency)

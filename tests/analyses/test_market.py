@@ -17,12 +17,17 @@ from research.analyses.market.audience import (
     audience_from_orders,
     audience_shares_sum_to_one,
     gender_age,
+    hour_profile,
     hour_weekday,
     hour_weekday_joint,
     peak_hour,
+    peak_weekday,
     region_ranking,
+    weekday_profile,
 )
 from research.analyses.market.overview import (
+    PARTS,
+    MarketOverview,
     market_overview,
     seasonal_shape,
     weekly_trend,
@@ -40,7 +45,7 @@ from research.checks import CheckFailed
 from research.pages.results import PageResult
 from research.price_points import auto_edges, band_labels
 from research.store.scope import Scope, resolve_scope
-from research.store.warehouse import connect, store
+from research.store.warehouse import connect, read, store
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "market_overview.ipynb"
 CSVS = ("market_trend", "leaders", "bestsellers", "audience", "peak_hours", "regions")
@@ -343,9 +348,10 @@ def test_overview_with_missing_dimensions_says_so() -> None:
                            audience=_audience(("gender", "province")), items=_items(),
                            top_n=2, min_sales=100)
     text = " ".join(over.notes)
-    for missing in ("age", "hour", "weekday", "spend_tier", "aov_band", "city"):
+    for missing in ("(age)", "(hour)", "(weekday)", "(spend_tier)", "(aov_band)", "(city)"):
         assert missing in text
-    assert "heatmap cannot be drawn" in text
+    assert "heatmap needs both" in over.absent["heatmap"]
+    assert "既没有小时分布也没有星期分布" in over.absent["heatmap"]
     assert over.peak_hours.empty
     assert "Only the gender distribution" in over.gender_age["note"]
     results = over.results()
@@ -358,8 +364,9 @@ def test_overview_without_audience_or_items() -> None:
                            audience=pd.DataFrame(columns=["snapshot_date", "category",
                                                           "dimension", "segment", "share"]))
     assert over.audience.empty and over.regions.empty and over.leaders.empty
-    assert any("No listings" in n for n in over.notes)
-    assert any("no age, gender" in n for n in over.notes)
+    assert "（items）" in over.absent["leaders"]
+    assert all("（audience）" in over.absent[p] for p in ("gender", "age", "peak_hour",
+                                                         "provinces", "cities"))
 
 
 def _market_warehouse(tmp_path: Path) -> Path:
@@ -534,3 +541,187 @@ def test_notebook_on_olist(real_data: Path, tmp_path: Path) -> None:
         assert (tmp_path / "results" / f"{name}.csv").exists(), name
     regions = pd.read_csv(tmp_path / "results" / "regions.csv", encoding="utf-8-sig")
     assert regions.loc[regions["level"] == "province", "segment"].iloc[0] == "SP"
+
+
+# ----------------------------------------------------------------------------- missing parts
+# Each part of the page either has its result or one sentence naming the missing data
+# (MarketOverview.absent); hand-built warehouses take one piece of data away at a time.
+
+def _shown(over: MarketOverview, part: str) -> bool:
+    """Whether ``part`` has a result, read from the result fields (not from ``absent``)."""
+    dims = set(over.audience["dimension"]) if not over.audience.empty else set()
+    levels = set(over.regions["level"]) if not over.regions.empty else set()
+    return {"trend": not over.trend.empty, "seasonal": not over.seasonal.empty,
+            "leaders": not over.leaders.empty, "concentration": not over.concentration.empty,
+            "rising_leader": over.rising is not None,
+            "bestsellers": not over.best["table"].empty,
+            "gender": "gender" in dims, "age": "age" in dims,
+            "spend_tier": "spend_tier" in dims, "aov_band": "aov_band" in dims,
+            "peak_hour": over.peak_hour is not None,
+            "peak_weekday": over.peak_weekday is not None,
+            "heatmap": not over.peak_hours.empty, "provinces": "province" in levels,
+            "cities": "city" in levels}[part]
+
+
+def _check_parts(over: MarketOverview) -> None:
+    """Every part shown or said absent (never both, never neither), each absence one
+    Chinese · English sentence; the summary and results work."""
+    assert set(over.absent) <= set(PARTS)
+    for part in PARTS:
+        assert _shown(over, part) != (part in over.absent), part
+    for text in over.absent.values():
+        zh, en = text.split(" · ")
+        assert zh.endswith("。") and en.endswith(".") and "：" in zh
+    assert over.summary().endswith(".")
+    assert set(CSVS) <= set(over.results())
+
+
+def _warehouse(tmp_path: Path, **frames: pd.DataFrame) -> Path:
+    path = tmp_path / "parts.duckdb"
+    with connect(path) as con:
+        for name, frame in frames.items():
+            store(con, name, frame)
+    return path
+
+
+def _page(tmp_path: Path, **frames: pd.DataFrame) -> MarketOverview:
+    return market_page(_scope(), _warehouse(tmp_path, **frames), leaders_n=2, min_sales=100)
+
+
+_ALL_DIMS = ("gender", "age", "province", "city", "hour", "weekday", "spend_tier", "aov_band")
+
+
+def _weekday_peak_saturday() -> pd.DataFrame:
+    aud = _audience(("weekday",))
+    sat = aud["segment"] == "周六"
+    now = aud["snapshot_date"] == pd.Timestamp("2026-11-01")
+    aud.loc[now, "share"] = np.where(sat[now], 0.4, 0.1)  # 0.4 + 6 × 0.1 = 1
+    return aud
+
+
+def test_parts_all_data_everything_shown(tmp_path: Path) -> None:
+    path = _warehouse(tmp_path, market_daily=_market_daily(), audience=_audience(),
+                      items=_items())
+    with connect(path) as con:  # the market page reads no traffic: none is stored here
+        held = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
+                                          ).fetchall()}
+    assert "traffic" not in held or not len(read("traffic", path))
+    over = market_page(_scope(), path, leaders_n=2, min_sales=100)
+    _check_parts(over)
+    assert over.absent == {}
+    assert over.peak_hour == 21 and over.top_province == "浙江"
+
+
+def test_parts_hours_without_weekdays_still_give_the_peak_hour(tmp_path: Path) -> None:
+    dims = tuple(d for d in _ALL_DIMS if d != "weekday")
+    over = _page(tmp_path, market_daily=_market_daily(), audience=_audience(dims),
+                 items=_items())
+    _check_parts(over)
+    assert over.peak_hour == 21  # from the hour distribution alone
+    assert over.hours.set_index("hour")["share"][21] == pytest.approx(3 / 26)
+    assert over.peak_hours.empty and over.peak_weekday is None
+    assert set(over.absent) == {"peak_weekday", "heatmap"}
+    assert "只有小时分布、没有星期分布" in over.absent["heatmap"]
+    assert "(weekday)" in over.absent["peak_weekday"]
+    assert "peak hour 21:00" in over.summary()
+    assert over.results()["hours"]["hour"].tolist() == list(range(24))
+
+
+def test_parts_weekdays_without_hours_give_the_peak_weekday(tmp_path: Path) -> None:
+    dims = tuple(d for d in _ALL_DIMS if d not in ("hour", "weekday"))
+    aud = pd.concat([_audience(dims), _weekday_peak_saturday()], ignore_index=True)
+    over = _page(tmp_path, market_daily=_market_daily(), audience=aud, items=_items())
+    _check_parts(over)
+    assert over.peak_weekday == 6 and over.peak_hour is None
+    assert set(over.absent) == {"peak_hour", "heatmap"}
+    assert "只有星期分布、没有小时分布" in over.absent["heatmap"]
+    assert "peak hour" not in over.summary()
+
+
+def test_parts_no_audience_at_all(tmp_path: Path) -> None:
+    over = _page(tmp_path, market_daily=_market_daily(), items=_items())
+    _check_parts(over)
+    audience_parts = {"gender", "age", "spend_tier", "aov_band", "peak_hour", "peak_weekday",
+                      "heatmap", "provinces", "cities"}
+    assert set(over.absent) == audience_parts
+    for part in audience_parts - {"heatmap"}:
+        assert "（audience）" in over.absent[part], part
+    assert not over.leaders.empty and over.rising is not None  # the rest stands
+
+
+def test_parts_no_provinces_names_no_city_as_province(tmp_path: Path) -> None:
+    dims = tuple(d for d in _ALL_DIMS if d != "province")
+    over = _page(tmp_path, market_daily=_market_daily(), audience=_audience(dims),
+                 items=_items())
+    _check_parts(over)
+    assert set(over.absent) == {"provinces"} and "(province)" in over.absent["provinces"]
+    assert over.top_province is None and "top province" not in over.summary()
+    assert over.regions["segment"].tolist() == ["杭州", "广州"]
+
+
+def test_parts_no_cities(tmp_path: Path) -> None:
+    dims = tuple(d for d in _ALL_DIMS if d != "city")
+    over = _page(tmp_path, market_daily=_market_daily(), audience=_audience(dims),
+                 items=_items())
+    _check_parts(over)
+    assert set(over.absent) == {"cities"} and over.top_province == "浙江"
+
+
+def test_parts_no_items(tmp_path: Path) -> None:
+    over = _page(tmp_path, market_daily=_market_daily(), audience=_audience())
+    _check_parts(over)
+    assert set(over.absent) == {"leaders", "concentration", "rising_leader", "bestsellers"}
+    assert all("（items）" in t for t in over.absent.values())
+    assert over.peak_hour == 21
+
+
+def test_parts_one_items_snapshot(tmp_path: Path) -> None:
+    items = _items()
+    over = _page(tmp_path, market_daily=_market_daily(), audience=_audience(),
+                 items=items[items["snapshot_date"] == S2])
+    _check_parts(over)
+    assert set(over.absent) == {"rising_leader", "bestsellers"}
+    assert "只有一期商品快照（2026-11-22）" in over.absent["rising_leader"]
+    assert over.leaders["shop"].tolist() == ["a", "c"]  # 740 and 250 units on S2
+
+
+def test_parts_no_market_daily(tmp_path: Path) -> None:
+    over = _page(tmp_path, audience=_audience(), items=_items())
+    _check_parts(over)
+    assert set(over.absent) == {"trend", "seasonal"}
+    assert all("（market_daily）" in t for t in over.absent.values())
+
+
+def test_parts_short_market_history_has_a_trend_but_no_season(tmp_path: Path) -> None:
+    over = _page(tmp_path, market_daily=_market_daily("2026-06-01", "2026-11-22"),
+                 audience=_audience(), items=_items())
+    _check_parts(over)
+    assert set(over.absent) == {"seasonal"} and "40" in over.absent["seasonal"]
+
+
+def test_parts_nothing_at_all(tmp_path: Path) -> None:
+    over = _page(tmp_path, keywords=pd.DataFrame({"date": [pd.Timestamp("2026-11-20")],
+                                                  "category": ["保温杯"], "keyword": ["杯"],
+                                                  "search_popularity": [1.0]}))
+    _check_parts(over)
+    assert set(over.absent) == set(PARTS)
+
+
+def test_parts_unreadable_hour_segments_are_said(tmp_path: Path) -> None:
+    aud = _audience(("hour", "weekday"))
+    aud = aud[aud["dimension"] != "hour"]
+    words = pd.DataFrame({"snapshot_date": pd.Timestamp("2026-11-01"), "category": "保温杯",
+                          "dimension": "hour", "segment": ["上午", "晚上"], "share": 0.5})
+    aud = pd.concat([aud, words], ignore_index=True)  # no segment names an hour
+    over = _page(tmp_path, audience=aud, items=_items(), market_daily=_market_daily())
+    _check_parts(over)
+    assert "没有一个分段能读成小时" in over.absent["peak_hour"]
+    assert over.peak_weekday is not None
+
+
+def test_peak_weekday_and_profiles_hand_computed() -> None:
+    changes = audience_changes(_weekday_peak_saturday())
+    assert peak_weekday(weekday_profile(changes)) == 6
+    assert hour_profile(changes).empty
+    hours = hour_profile(audience_changes(_audience(("hour",))))
+    assert peak_hour(hours) == 21 and hours["share"].sum() == pytest.approx(1.0)

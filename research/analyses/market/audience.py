@@ -24,7 +24,10 @@ __all__ = [
     "gender_age",
     "hour_weekday",
     "hour_weekday_joint",
+    "hour_profile",
+    "weekday_profile",
     "peak_hour",
+    "peak_weekday",
     "region_ranking",
     "audience_from_orders",
 ]
@@ -166,6 +169,42 @@ def _weekday(segment: Any) -> float:
     return np.nan
 
 
+def hour_profile(changes: pd.DataFrame) -> pd.DataFrame:
+    """Share of buyers by hour of the day from the latest snapshot's hour distribution.
+
+    Segments are read as hours (``"21"``, ``"21:00"``, ``"21时"``); shares of segments naming
+    the same hour are added. Empty (columns hour, share) without an hour distribution.
+
+    Examples
+    --------
+    >>> ch = pd.DataFrame({"dimension": "hour", "segment": ["9:00", "21:00", "21时"],
+    ...                    "share": [0.2, 0.5, 0.3]})
+    >>> hour_profile(ch).to_dict("records")
+    [{'hour': 9, 'share': 0.2}, {'hour': 21, 'share': 0.8}]
+    """
+    part = changes[changes["dimension"] == "hour"]
+    hours = part.assign(hour=part["segment"].map(_hour)).dropna(subset=["hour"])
+    out = hours.groupby("hour", as_index=False)["share"].sum()
+    return out.astype({"hour": "int64"})[["hour", "share"]]
+
+
+def weekday_profile(changes: pd.DataFrame) -> pd.DataFrame:
+    """Share of buyers by weekday (1 = Monday … 7 = Sunday) from the latest snapshot's
+    weekday distribution; empty (columns weekday, share) without one.
+
+    Examples
+    --------
+    >>> ch = pd.DataFrame({"dimension": "weekday", "segment": ["周一", "周日", "星期天"],
+    ...                    "share": [0.5, 0.3, 0.2]})
+    >>> weekday_profile(ch).to_dict("records")
+    [{'weekday': 1, 'share': 0.5}, {'weekday': 7, 'share': 0.5}]
+    """
+    part = changes[changes["dimension"] == "weekday"]
+    days = part.assign(weekday=part["segment"].map(_weekday)).dropna(subset=["weekday"])
+    out = days.groupby("weekday", as_index=False)["share"].sum()
+    return out.astype({"weekday": "int64"})[["weekday", "share"]]
+
+
 def hour_weekday(changes: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
     """Hour × weekday shares from the hour and weekday marginals of the latest snapshot.
 
@@ -180,10 +219,8 @@ def hour_weekday(changes: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
         return (pd.DataFrame(columns=["weekday", "hour", "share", "method"]),
                 f"No {' and no '.join(missing)} distribution of buyers in the data: "
                 "the hour × weekday heatmap cannot be drawn.")
-    h = hours.assign(hour=hours["segment"].map(_hour)).dropna(subset=["hour"]).groupby(
-        "hour")["share"].sum()
-    d = days.assign(weekday=days["segment"].map(_weekday)).dropna(subset=["weekday"]).groupby(
-        "weekday")["share"].sum()
+    h = hour_profile(changes).set_index("hour")["share"]
+    d = weekday_profile(changes).set_index("weekday")["share"]
     grid = pd.DataFrame([(int(wd), int(hr), float(sw * sh)) for wd, sw in d.items()
                          for hr, sh in h.items()], columns=["weekday", "hour", "share"])
     grid["method"] = "product of marginals"
@@ -210,10 +247,33 @@ def hour_weekday_joint(timestamps: pd.Series) -> pd.DataFrame:
 
 
 def peak_hour(grid: pd.DataFrame) -> int | None:
-    """The hour of the day with the largest share of buyers (summed over weekdays)."""
+    """The hour of the day with the largest share of buyers (summed over weekdays).
+
+    ``grid`` is an hour × weekday grid or an hour profile alone (:func:`hour_profile`:
+    columns hour, share); ``None`` when it is empty. A tie goes to the earlier hour.
+
+    Examples
+    --------
+    >>> peak_hour(pd.DataFrame({"hour": [9, 21, 22], "share": [0.2, 0.5, 0.3]}))
+    21
+    """
     if grid.empty:
         return None
     return int(grid.groupby("hour")["share"].sum().idxmax())
+
+
+def peak_weekday(grid: pd.DataFrame) -> int | None:
+    """The weekday (1 = Monday … 7 = Sunday) with the largest share of buyers, from an hour ×
+    weekday grid or a weekday profile alone (:func:`weekday_profile`); ``None`` when empty.
+
+    Examples
+    --------
+    >>> peak_weekday(pd.DataFrame({"weekday": [1, 6, 7], "share": [0.2, 0.5, 0.3]}))
+    6
+    """
+    if grid.empty:
+        return None
+    return int(grid.groupby("weekday")["share"].sum().idxmax())
 
 
 def region_ranking(changes: pd.DataFrame, top: int | None = None) -> pd.DataFrame:

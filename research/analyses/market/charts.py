@@ -16,11 +16,14 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from research.pages.charts import use_chinese_font
+from research.pages.display import currency_symbol
 
 __all__ = ["trend_chart", "year_over_year_chart", "seasonal_chart", "concentration_chart",
            "leaders_share_chart", "audience_chart", "peak_hours_chart", "regions_chart"]
 
 WEEKDAYS = ["周一", "周二", "周三", "周四", "周五", "周六", "周日"]
+#: trend columns that are money (their axis carries the currency)
+MONEY_COLUMNS = ("payment_amount_sum",)
 
 
 @cache
@@ -28,15 +31,18 @@ def _font() -> str:
     return use_chinese_font()
 
 
-def trend_chart(trend: pd.DataFrame, columns: Sequence[str], category: str) -> Figure:
-    """The weekly trend of up to three metrics (``columns`` of ``market_trend``), one panel each."""
+def trend_chart(trend: pd.DataFrame, columns: Sequence[str], category: str,
+                currency: str = "CNY") -> Figure:
+    """The weekly trend of up to three metrics (``columns`` of ``market_trend``), one panel
+    each; a money metric's axis names its currency (the scope's)."""
     _font()
     cols = list(columns)[:3]
     fig, axes = plt.subplots(len(cols), 1, figsize=(10, 2.6 * len(cols)), sharex=True,
                              squeeze=False)
     for ax, col in zip(axes[:, 0], cols, strict=True):
         ax.plot(trend["week_start"], trend[col])
-        ax.set_ylabel(col)
+        ax.set_ylabel(f"{col} ({currency_symbol(currency).strip()})" if col in MONEY_COLUMNS
+                      else col)
     axes[0, 0].set_title(f"{category} 周趋势 · weekly trend")
     fig.tight_layout()
     return fig

@@ -44,6 +44,16 @@ Result tables (the CSVs the report writes; columns):
     "product of marginals").
 ``regions.csv`` — level (province / city), rank, segment, share, prev_share, change,
     prev_rank.
+``hours.csv`` — hour (0–23), share of buyers (from the hour distribution alone, or summed
+    over weekdays of the joint grid): the peak hour needs no weekday distribution.
+``weekdays.csv`` — weekday (1 = Monday … 7 = Sunday), share of buyers.
+
+What the data did not allow: each part of the page (:data:`PARTS`) either has its result or
+one sentence in :attr:`MarketOverview.absent` saying which data is missing (Chinese, then
+English) — the peak hour from an hour distribution alone, the peak weekday from a weekday
+distribution alone, the hour × weekday heatmap only with both; provinces and cities each on
+their own; leaders from one snapshot, their changes, the rising leader and best-sellers only
+from two.
 
 Examples
 --------
@@ -62,13 +72,15 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from research.analyses.market import audience as who
 from research.analyses.market.audience import (
     audience_changes,
     gender_age,
+    hour_profile,
     hour_weekday,
     hour_weekday_joint,
-    peak_hour,
     region_ranking,
+    weekday_profile,
 )
 from research.analyses.market.shops import (
     Source,
@@ -80,7 +92,7 @@ from research.analyses.market.shops import (
     shop_totals,
     snapshot_dates,
 )
-from research.store.schema import AUDIENCE_DIMENSIONS, TABLES
+from research.store.schema import TABLES
 from research.store.scope import Scope
 from research.store.warehouse import read
 from research.weeks import iso_week, week_bounds, week_start
@@ -93,7 +105,20 @@ __all__ = [
     "year_over_year",
     "headline_metric",
     "market_overview",
+    "PARTS",
+    "absent_parts",
 ]
+
+#: the parts of the market page, in page order, each shown or said absent
+PARTS = ("trend", "seasonal", "leaders", "concentration", "rising_leader", "bestsellers",
+         "gender", "age", "spend_tier", "aov_band", "peak_hour", "peak_weekday", "heatmap",
+         "provinces", "cities")
+
+_DIM_ZH = {"gender": "性别", "age": "年龄", "spend_tier": "消费层级", "aov_band": "客单价区间",
+           "hour": "小时", "weekday": "星期", "province": "省份", "city": "城市"}
+_DIM_EN = {"gender": "gender", "age": "age", "spend_tier": "spending tier",
+           "aov_band": "order value band", "hour": "hour", "weekday": "weekday",
+           "province": "province", "city": "city"}
 
 _TREND_METRICS = {
     # column: (aggregate over the week's days, output name)
@@ -268,11 +293,33 @@ class MarketOverview:
     notes: list[str] = field(default_factory=list)
     competitors: tuple[str, ...] = ()
     scope: Scope | None = None
+    hours: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["hour", "share"]))
+    weekdays: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["weekday", "share"]))
+    absent: dict[str, str] = field(default_factory=dict)
 
     @property
     def headline(self) -> str | None:
         """The trend's headline metric (:func:`headline_metric`)."""
         return headline_metric(self.trend)
+
+    @property
+    def peak_hour(self) -> int | None:
+        """The hour with most buyers: from the hour distribution alone (no weekday one is
+        needed), or the joint grid; ``None`` without either."""
+        return who.peak_hour(self.hours if not self.hours.empty else self.peak_hours)
+
+    @property
+    def peak_weekday(self) -> int | None:
+        """The weekday (1 = Monday) with most buyers; ``None`` without a weekday
+        distribution."""
+        return who.peak_weekday(self.weekdays if not self.weekdays.empty else self.peak_hours)
+
+    @property
+    def top_province(self) -> str | None:
+        """The province with the largest share of buyers; ``None`` without provinces."""
+        prov = self.regions[self.regions["level"] == "province"]
+        return None if prov.empty else str(prov.sort_values("rank")["segment"].iloc[0])
 
     def summary(self) -> str:
         """One plain sentence for the study's index page."""
@@ -284,10 +331,10 @@ class MarketOverview:
             parts.append(f"CR3 {self.concentration['cr3'].iloc[-1]:.0%}")
         if self.rising:
             parts.append(f"rising leader {self.rising['shop']}")
-        if not self.peak_hours.empty:
-            parts.append(f"peak hour {peak_hour(self.peak_hours)}:00")
-        if not self.regions.empty:
-            parts.append(f"top province {self.regions['segment'].iloc[0]}")
+        if self.peak_hour is not None:
+            parts.append(f"peak hour {self.peak_hour}:00")
+        if self.top_province is not None:
+            parts.append(f"top province {self.top_province}")
         return "; ".join(parts) + "."
 
     def results(self) -> dict[str, pd.DataFrame]:
@@ -299,7 +346,8 @@ class MarketOverview:
         return {"market_trend": trend, "leaders": self.leaders,
                 "concentration": self.concentration, "bestsellers": self.best["table"],
                 "bestseller_profile": self.best["profile"], "audience": self.audience,
-                "peak_hours": self.peak_hours, "regions": self.regions}
+                "peak_hours": self.peak_hours, "regions": self.regions,
+                "hours": self.hours, "weekdays": self.weekdays}
 
 
 def _read_frame(source: Source | None, table: str, category: str) -> pd.DataFrame:
@@ -347,12 +395,7 @@ def market_overview(*, week: str, warehouse: Source | None = None, category: str
     _, week_end = week_bounds(week)
 
     trend = weekly_trend(market, week_end, category or None)
-    if trend.empty:
-        notes.append("No market_daily rows for this category up to the study week: the "
-                     "market trend cannot be shown.")
     seasonal = seasonal_shape(trend)
-    if not trend.empty and seasonal.empty:
-        notes.append("Less than 40 weeks of market data: no seasonal shape.")
     yoy = year_over_year(trend, week)
 
     if item_src is not None:
@@ -364,29 +407,108 @@ def market_overview(*, week: str, warehouse: Source | None = None, category: str
         shops = pd.DataFrame(columns=["snapshot_date", "shop", "items", "sales_30d",
                                       "revenue_30d"])
         best = bestsellers_on(duckdb.connect(), [], min_sales, top_best)
-    if shops.empty:
-        notes.append("No listings (items) for this category up to the study week: no "
-                     "leaders or best-sellers.")
-    elif shops["snapshot_date"].nunique() < 2:
-        notes.append("Only one listing snapshot: no share changes and no best-seller growth.")
     lead = leaders(shops, top_n)
     conc = concentration(shops)
     rising = rising_leader(shops, top_n)
 
     changes = audience_changes(aud, week_end, category or None)
-    have = set(changes["dimension"]) if not changes.empty else set()
-    lacking = [d for d in AUDIENCE_DIMENSIONS if d not in have]
-    if lacking:
-        notes.append("The audience data has no " + ", ".join(lacking) +
-                     " distribution: those parts of the report are not shown.")
     ga = gender_age(changes)
     if joint_timestamps is not None:
         ts = pd.to_datetime(pd.Series(joint_timestamps))
         grid = hour_weekday_joint(ts[ts <= week_end + pd.Timedelta(days=1)])
+        hours = grid.groupby("hour", as_index=False)["share"].sum()
+        days = grid.groupby("weekday", as_index=False)["share"].sum()
     else:
-        grid, why = hour_weekday(changes)
-        if why:
-            notes.append(why)
+        grid, _ = hour_weekday(changes)
+        hours, days = hour_profile(changes), weekday_profile(changes)
     regions = region_ranking(changes)
-    return MarketOverview(category, week, week_end, trend, seasonal, yoy, shops, lead, conc,
-                          rising, best, changes, ga, grid, regions, notes)
+    over = MarketOverview(category, week, week_end, trend, seasonal, yoy, shops, lead, conc,
+                          rising, best, changes, ga, grid, regions, notes, hours=hours,
+                          weekdays=days)
+    over.absent = absent_parts(over, min_sales)
+    over.notes.extend(over.absent.values())
+    return over
+
+
+def absent_parts(over: MarketOverview, min_sales: int = 100) -> dict[str, str]:
+    """Which parts of the page (:data:`PARTS`) the data did not allow, and why.
+
+    Returns
+    -------
+    dict
+        Part → one sentence (Chinese · English) naming the missing data; a part not in it
+        has its result in ``over``.
+    """
+    out: dict[str, str] = {}
+    upto = f"截至 {over.week_end:%Y-%m-%d}"
+    if over.trend.empty:
+        why = (f"没有本类目{upto}的行业大盘数据（market_daily） · no market_daily rows of the "
+               f"category up to {over.week_end:%Y-%m-%d}")
+        out["trend"] = _said(why, "无法展示市场趋势", "no market trend")
+        out["seasonal"] = _said(why, "无法得出季节性", "no seasonal shape")
+    elif over.seasonal.empty:
+        out["seasonal"] = ("行业大盘数据在任一 52 周窗口内都不足 40 周：无法得出季节性。 · The market "
+                           "data has fewer than 40 weeks in every 52-week window: no seasonal "
+                           "shape.")
+    snaps = sorted(over.shops["snapshot_date"].unique()) if len(over.shops) else []
+    if not snaps:
+        why = (f"没有本类目{upto}的商品快照（items） · no listing snapshot (items) of the "
+               f"category up to {over.week_end:%Y-%m-%d}")
+        for part, zh, en in (("leaders", "没有龙头", "no leaders"),
+                             ("concentration", "没有集中度", "no concentration"),
+                             ("rising_leader", "没有上升最快的龙头", "no rising leader"),
+                             ("bestsellers", "没有爆款", "no best-sellers")):
+            out[part] = _said(why, zh, en)
+    elif len(snaps) < 2:
+        day = pd.Timestamp(snaps[0])
+        why = (f"只有一期商品快照（{day:%Y-%m-%d}），份额和销量变化需要两期 · only one listing "
+               f"snapshot ({day:%Y-%m-%d}); changes need two")
+        out["rising_leader"] = _said(why, "没有上升最快的龙头", "no rising leader")
+        out["bestsellers"] = _said(why, "没有爆款（销量增长）", "no best-sellers (growth)")
+    elif over.best["table"].empty:
+        out["bestsellers"] = (f"最近一期快照上没有商品的30天销量达到 {min_sales} 件：没有爆款。 · No "
+                              f"item has {min_sales} 30-day units on the latest snapshot: no "
+                              f"best-sellers.")
+    have = set(over.audience["dimension"]) if not over.audience.empty else set()
+    if not have:
+        base = (f"没有本类目{upto}的人群画像数据（audience） · no audience rows of the category "
+                f"up to {over.week_end:%Y-%m-%d}")
+    for dim, part in (("gender", "gender"), ("age", "age"), ("spend_tier", "spend_tier"),
+                      ("aov_band", "aov_band"), ("hour", "peak_hour"),
+                      ("weekday", "peak_weekday"), ("province", "provinces"),
+                      ("city", "cities")):
+        profile = {"hour": over.hours, "weekday": over.weekdays}.get(dim)
+        if (profile is None and dim in have) or (profile is not None and not profile.empty):
+            continue
+        if not have:
+            why = base
+        elif dim in have:  # exported, but no segment reads as an hour or a weekday
+            why = (f"人群数据的{_DIM_ZH[dim]}分布（{dim}）没有一个分段能读成{_DIM_ZH[dim]} · no "
+                   f"segment of the audience's {dim} distribution reads as a {_DIM_EN[dim]}")
+        else:
+            why = (f"人群数据没有{_DIM_ZH[dim]}分布（{dim}） · the audience data has no "
+                   f"{_DIM_EN[dim]} distribution ({dim})")
+        zh, en = {"peak_hour": ("无法得出成交高峰小时", "no peak hour"),
+                  "peak_weekday": ("无法得出成交最多的星期", "no peak weekday"),
+                  "provinces": ("没有省份排名", "no province ranking"),
+                  "cities": ("没有城市排名", "no city ranking")}.get(
+            part, (f"没有{_DIM_ZH[dim]}分布", f"no {_DIM_EN[dim]} shares"))
+        out[part] = _said(why, zh, en)
+    if over.peak_hours.empty:
+        lacking = [d for d, prof in (("hour", over.hours), ("weekday", over.weekdays))
+                   if prof.empty]
+        if len(lacking) != 1:
+            zh, en = "既没有小时分布也没有星期分布", "neither an hour nor a weekday distribution"
+        else:
+            other = "weekday" if lacking == ["hour"] else "hour"
+            zh = f"只有{_DIM_ZH[other]}分布、没有{_DIM_ZH[lacking[0]]}分布"
+            en = f"a {other} distribution but no {lacking[0]} distribution"
+        out["heatmap"] = (f"人群数据{zh}：小时 × 星期热力图需要两者，未画出。 · The audience data "
+                          f"has {en}: the hour × weekday heatmap needs both and is not drawn.")
+    return {p: out[p] for p in PARTS if p in out}
+
+
+def _said(why: str, zh: str, en: str) -> str:
+    """One sentence: the missing data (``why``: Chinese · English) and what it takes away."""
+    why_zh, why_en = why.split(" · ")
+    return f"{why_zh}：{zh}。 · {why_en[:1].upper()}{why_en[1:]}: {en}."

@@ -163,8 +163,9 @@ def leaders(shops: pd.DataFrame, top_n: int = 10) -> pd.DataFrame:
         return pd.DataFrame(columns=cols)
     shared = _with_shares(shops)
     dates = sorted(shared["snapshot_date"].unique())
-    shared["prev_date"] = shared["snapshot_date"].map(dict(zip(dates[1:], dates[:-1],
-                                                               strict=False)))
+    # one snapshot: no previous date (typed as a date, so the merge below still works)
+    shared["prev_date"] = pd.to_datetime(shared["snapshot_date"].map(
+        dict(zip(dates[1:], dates[:-1], strict=False))))
     shared = shared.sort_values(["snapshot_date", "sales_30d", "revenue_30d", "shop"],
                                 ascending=[True, False, False, True])
     shared["rank"] = shared.groupby("snapshot_date").cumcount() + 1
