@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from research.analyses.forecast.page import ForecastPage
+from research.pages.display import currency_symbol
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -42,7 +43,8 @@ def plot_outlook(page: ForecastPage, metrics: tuple[str, ...] = ("units", "reven
         ax.fill_between(g["date"], g[f"lo{lv[0]}"], g[f"hi{lv[0]}"], color="tab:blue",
                         alpha=0.3, label=f"{lv[0]} %")
         ax.plot(g["date"], g["point"], color="tab:blue", lw=2, label="预测 forecast")
-        ax.set_title(f"{_TITLES.get(metric, metric)} · per week")
+        unit = f" ({currency_symbol(page.scope.currency).strip()})" if metric != "units" else ""
+        ax.set_title(f"{_TITLES.get(metric, metric)}{unit} · per week")
         ax.legend(loc="upper left", fontsize=8)
     fig.tight_layout()
     return fig

@@ -48,6 +48,7 @@ from research.analyses.forecast.outlook import (
 from research.calendar import read_event_file
 from research.checks import check_parameter
 from research.forecasting.engine import ForecastResult, ManyResult, forecast, forecast_many
+from research.pages.display import money
 from research.store.events import events_from_warehouse
 from research.store.scope import Scope, our_sales
 from research.store.traffic import shop_rows
@@ -240,14 +241,14 @@ class ForecastPage:
         lv = self.levels[0]
         units = (f"{p.loc['units', 'two_month_total']:,.0f}（{p.loc['units', 'low']:,.0f}–"
                  f"{p.loc['units', 'high']:,.0f}）")
-        profit = (f"{p.loc['profit', 'two_month_total']:,.0f} {cur}"
-                  f"（{p.loc['profit', 'low']:,.0f}–{p.loc['profit', 'high']:,.0f}）")
+        profit = (f"{money(p.loc['profit', 'two_month_total'], cur, 0)}"
+                  f"（{money(p.loc['profit', 'low'], cur, 0)}–{money(p.loc['profit', 'high'], cur, 0)}）")
         return (f"未来{self.horizon_weeks}周（{self.scope.category}）：销量 {units}，利润 "
                 f"{profit}，{lv}% 区间 · Next {self.horizon_weeks} weeks: "
                 f"{p.loc['units', 'two_month_total']:,.0f} units "
                 f"({p.loc['units', 'low']:,.0f}–{p.loc['units', 'high']:,.0f}, {lv} %), profit "
-                f"{p.loc['profit', 'two_month_total']:,.0f} {cur} "
-                f"({p.loc['profit', 'low']:,.0f}–{p.loc['profit', 'high']:,.0f}).")
+                f"{money(p.loc['profit', 'two_month_total'], cur, 0)} "
+                f"({money(p.loc['profit', 'low'], cur, 0)}–{money(p.loc['profit', 'high'], cur, 0)}).")
 
 
 def study(scope: Scope, warehouse: str | os.PathLike[str], *, items: Sequence[object] = (),

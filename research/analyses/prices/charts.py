@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from research.pages.display import currency_symbol
 from research.price_points import band_labels
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ def plot_distribution(study: PriceStudy) -> Figure:
         ax.xaxis.set_major_locator(FixedLocator(study.edges))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:,.6g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
-    ax.set_xlabel(f"价格 price ({study.currency}, log scale; ticks at band edges)")
+    ax.set_xlabel(f"价格 price ({currency_symbol(study.currency).strip()}, log scale; ticks at "
+                  "band edges)")
     ax.set_ylabel("占比 share")
     ax.legend()
     ax.set_title(f"价格分布 · price distribution, {study.snapshot.date()}")
@@ -63,7 +65,7 @@ def plot_bands(study: PriceStudy) -> Figure:
     ax.bar(x + w, b["revenue_share"], w, label="销售额占比 revenue share")
     ax.set_ylabel("占比 share")
     ax.set_xticks(x, b["band_label"], rotation=30)
-    ax.set_xlabel(f"价格带 price band ({study.currency})")
+    ax.set_xlabel(f"价格带 price band ({currency_symbol(study.currency).strip()})")
     ax2 = ax.twinx()
     ax2.plot(x, b["demand_per_listing"], "ko-", label="单品需求 demand per listing")
     ax2.axhline(1, color="k", lw=0.6, ls=":")
