@@ -102,7 +102,10 @@ __all__ = ["IngestResult", "ingest_paths", "ingest_file", "detect_table", "Expor
 IngestError = ExportError
 _MAX_LISTED = 8
 _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list price
-_LEAF_HEADER = "叶子类目"
+#: the spellings of a leaf-category header (叶子类目, leaf_category): alone, it is the category
+_LEAF_HEADERS = frozenset(normalise_header(a) for a in (
+    TABLES["items"].column("leaf_category").name,
+    *TABLES["items"].column("leaf_category").aliases))
 #: tables whose rows may lie in the future (a planned promotion); every other table records
 #: what has happened
 _MAY_PLAN_AHEAD = ("events",)
@@ -171,10 +174,11 @@ def _map_headers(tbl: Table, headers: Sequence[str]) -> dict[str, int]:
             break  # one header supplies one column of a table
     mapped = {name: pos for name, (_, pos) in best.items()}
     if "category" in tbl.names and "category" not in mapped:
-        # the data contract: an export of one leaf category that carries only 叶子类目 names
-        # its category there (with 类目 beside it, 类目 is the category and 叶子类目 the leaf)
+        # the data contract: an export of one leaf category that carries only 叶子类目 (or
+        # leaf_category) names its category there (with 类目 beside it, 类目 is the category
+        # and 叶子类目 the leaf)
         leaf = next((pos for pos, h in enumerate(headers)
-                     if normalise_header(h) == normalise_header(_LEAF_HEADER)), None)
+                     if normalise_header(h) in _LEAF_HEADERS), None)
         if leaf is not None:
             mapped["category"] = leaf
     return mapped
