@@ -263,7 +263,8 @@ def detect_table(headers: Sequence[str], table: str | None = None,
                 want = "; ".join(f"{c} ({'/'.join(other.column(c).aliases[:3]) or c})"
                                  for c in missing)
                 raise ExportError(
-                    f"looks like a {other.name} export (it has "
+                    f"looks like {'an' if other.name[0] in 'aeiou' else 'a'} {other.name} "
+                    f"export (it has "
                     f"{', '.join(headers[other_map[c]] for c in stray)}) but lacks {want}. "
                     f"Headers found: {shown}.{_category_hint(missing)}")
         clashes = _clashes(chosen, headers, first_column)
