@@ -11,6 +11,7 @@ Gap key            Rows counted                                Sections it expla
 ``keywords``       ``keywords`` of the category                core keywords
 ``items``          ``items`` snapshots of the category         advantages, price, listings
 ``competitors``    the scope's competitor set (empty or not)   advantages
+``our_items``      our shop's ``items`` rows in the category    advantages
 ``sales``          our ``sales`` tied to the category           outlook, targets
 =================  ==========================================  ===========================
 """
@@ -34,6 +35,9 @@ GAP_TEXT = {
               "the warehouse has no listing snapshot (items) of {c!r} up to {end}"),
     "competitors": ("本次研究没有竞品（竞品规则未选出任何店铺）",
                     "the study has no competitors (the competitor rule chose none)"),
+    "our_items": ("我店在类目「{c}」没有在售商品（items 表中没有我店的商品，截至 {end}），无从比较属性",
+                  "our shop has no listing of {c!r} in items up to {end}, so no attribute can be "
+                  "compared"),
     "sales": ("我店在类目「{c}」没有可归入的销售（sales 表，截至 {end}）",
               "none of our sales (sales) can be tied to {c!r} up to {end}"),
 }
@@ -72,6 +76,8 @@ def data_gaps(warehouse: str | os.PathLike[str], scope: Scope, sales_rows: int
         counts = {
             "keywords": _rows(con, "keywords", "category = ? AND date <= ?", [c, end]),
             "items": _rows(con, "items", "category = ? AND snapshot_date <= ?", [c, end]),
+            "our_items": _rows(con, "items", "category = ? AND snapshot_date <= ? AND shop = ?",
+                               [c, end, scope.shop]),
         }
     counts["competitors"] = len(scope.competitors)
     counts["sales"] = sales_rows

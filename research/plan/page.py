@@ -453,8 +453,8 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], output_dir: str | os.
     sections = {
         "scope": scope_section(scope, len(inputs.sales)),
         "competitors": competitors_section(scope),
-        "advantages": advantages_section(output_dir,
-                                         gap=gaps.get("items") or gaps.get("competitors")),
+        "advantages": advantages_section(output_dir, gap=gaps.get("items") or gaps.get(
+            "competitors") or gaps.get("our_items")),
         "keywords": keywords_section(output_dir, gap=gaps.get("keywords")),
         "price": price_section(output_dir, inputs.unit_cost, min_margin, currency,
                                gap=gaps.get("items")),

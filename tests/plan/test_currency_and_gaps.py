@@ -155,6 +155,9 @@ def test_plan_summary_names_the_missing_data(tmp_path: Path) -> None:
     assert "没有可归入的销售（sales 表" in s["outlook"].missing
     assert s["price"].ok  # the price page ran on the listings
     assert "该页失败或未运行" in s["advantages"].missing  # items exist: the page did not run
+    pd.DataFrame({"rank": []}).to_csv(out / "results" / "advantages.csv", index=False)
+    ours_gone = plan_study(_scope("CNY", shop="nobody"), path, out).sections["advantages"]
+    assert "我店在类目「杯」没有在售商品" in ours_gone.missing  # an empty result, explained
     rows = plan.overview().set_index("项目")["内容"]
     assert rows.str.len().gt(0).all()  # every section has one line in the 概况 sheet
     assert "关键词数据" in rows["核心关键词 · Core keywords"]
