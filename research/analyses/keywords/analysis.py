@@ -19,7 +19,9 @@ Result CSVs (``results/``, stable column names)
 ``keyword_metrics.csv`` — one row per term seen in the history window:
 
 - ``keyword``, ``term_kind`` (core/brand/modifier/long_tail/unknown), ``segments``, ``core``,
-  ``material``, ``capacity``, ``audience``, ``style``, ``function``, ``brand``
+  ``material``, ``capacity``, ``audience``, ``style``, ``function``, ``brand``, ``spec``,
+  ``generic`` (the last two added for issue 16: numbers with a unit other than a volume, and
+  modifiers found in the data that no dictionary names)
 - ``first_week``, ``last_week`` (ISO weeks with data), ``weeks_observed``, ``days_in_week``
   (days with a row in the study week)
 - ``popularity_mean_daily`` — mean daily 搜索人气 in the study week (index)
@@ -31,8 +33,14 @@ Result CSVs (``results/``, stable column names)
   error of the log slope and the number of weeks fitted
 - ``seasonal_rule`` (yoy/category/own), ``seasonal_logratio`` (recent mean log-ratio),
   ``seasonal_excess`` (exp(recent − baseline) − 1), ``seasonal_z`` (robust z), ``direction``
-  (rising/falling/steady/new/"" when not computable), ``is_new``, ``is_breakout``,
-  ``breakout_week``
+  (rising/falling/steady/new/"" when not computable), ``direction_rule`` (the rule(s) that
+  fired: ``sustained_yoy``, ``sustained_trend``, ``recent_season``, joined with ``+``; empty
+  when none), ``direction_evidence`` (the numbers, Chinese first), ``sustained_rule``
+  (yoy/trend/""), ``sustained_move`` (the term's geometric ratio of its last weeks to a year —
+  or 26 weeks — earlier), ``category_move`` (the category's median of that ratio),
+  ``sustained_z`` (robust z of the term's move beyond the category's among the terms),
+  ``is_new``, ``is_breakout``, ``breakout_week`` — the six columns from ``direction_rule`` to
+  ``sustained_z`` were added for issue 16
 - ``click_rate``, ``conversion_rate``, ``tmall_click_share``, ``ppc_price`` — means of the daily
   values in the study week; ``online_items`` — the last snapshot in the study week
 - ``demand_supply`` (popularity / online items), ``opportunity`` (popularity × click rate ×
@@ -62,6 +70,7 @@ np.float64(100.0)
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,7 +79,12 @@ import numpy as np
 import pandas as pd
 
 from research.analyses.keywords import stats as ks
-from research.analyses.keywords.panel import OPTIONAL_COLUMNS, WeeklyPanel, load_panel
+from research.analyses.keywords.panel import (
+    OPTIONAL_COLUMNS,
+    WeeklyPanel,
+    load_listings,
+    load_panel,
+)
 from research.analyses.keywords.segment import (
     MODIFIER_KINDS,
     SegmentDictionary,
@@ -81,6 +95,7 @@ from research.analyses.keywords.segment import (
     segment_sets,
     segment_terms,
 )
+from research.analyses.keywords.vocab import Vocabulary, infer_vocabulary
 from research.store.scope import Scope
 
 __all__ = ["Screens", "KeywordReport", "term_metrics", "score_terms", "core_keywords",
@@ -92,7 +107,9 @@ METRIC_COLUMNS = [
     "keyword", "term_kind", "segments", "core", *MODIFIER_KINDS, "first_week", "last_week",
     "weeks_observed", "days_in_week", "popularity_mean_daily", "change_4w", "change_yoy",
     "trend_pct_week", "trend_lo", "trend_hi", "trend_se", "trend_weeks", "seasonal_rule",
-    "seasonal_logratio", "seasonal_excess", "seasonal_z", "direction", "is_new", "is_breakout",
+    "seasonal_logratio", "seasonal_excess", "seasonal_z", "direction", "direction_rule",
+    "direction_evidence", "sustained_rule", "sustained_move", "category_move", "sustained_z",
+    "is_new", "is_breakout",
     "breakout_week", *OPTIONAL_COLUMNS, "demand_supply", "opportunity", "score", "score_basis",
     "zero_supply", "passes_screens", "screen_failed", "data_note",
 ]
@@ -156,6 +173,7 @@ class KeywordReport:
     screens: Screens = field(default_factory=Screens)
     competitors: tuple[str, ...] = ()
     scope: Scope | None = None
+    vocabulary: Vocabulary | None = None
 
     def results(self) -> dict[str, pd.DataFrame]:
         """The result tables by CSV name: keyword_metrics, style_terms, core_keywords."""
@@ -183,8 +201,22 @@ class KeywordReport:
 
 def term_metrics(panel: WeeklyPanel, recent_weeks: int = 4, trend_weeks: int = 13,
                  z_threshold: float = 3.0, min_excess: float = 0.15, new_weeks: int = 13,
-                 reference_weeks: int = 26) -> pd.DataFrame:
+                 reference_weeks: int = 26, sustained_ratio: float = 1.5) -> pd.DataFrame:
     """Per-term trend metrics over the panel (see the module docstring for the columns).
+
+    A term is **rising** (falling: the mirror) when either rule fires (workbench choice):
+
+    - *sustained* (:func:`~research.analyses.keywords.stats.sustained_change`): its last
+      ``recent_weeks`` weeks stand at least ``sustained_ratio`` × their level of a year earlier
+      **relative to the category's own year-over-year movement** (without a year: 26 weeks
+      earlier, the category's common movement removed), and that is unusual among the
+      category's terms (robust z ≥ ``z_threshold``) — a term that climbed for months;
+    - *recent* (:func:`~research.analyses.keywords.stats.seasonal_excess`): its last weeks are
+      unusual against its seasonal baseline (robust z ≥ ``z_threshold`` and at least
+      ``min_excess`` above it) — a term that has just turned.
+
+    When they disagree (a term far above last year now turning down) the recent rule decides;
+    ``direction_evidence`` gives both.
 
     Parameters
     ----------
@@ -194,20 +226,24 @@ def term_metrics(panel: WeeklyPanel, recent_weeks: int = 4, trend_weeks: int = 1
     trend_weeks : int
         Weeks of the trend fit.
     z_threshold : float
-        ``|seasonal_z|`` at or above which a term is rising or falling …
+        ``|z|`` at or above which a term is rising or falling (both rules) …
     min_excess : float
-        … provided it is also at least this much above (or below ``1/(1+x) - 1``) its
-        baseline, so tiny but steady series are not called rising.
+        … the recent rule also needs the term at least this much above (or below
+        ``1/(1+x) - 1``) its baseline, so tiny but steady series are not called rising.
     new_weeks : int
         A term first seen within the last ``new_weeks`` weeks is new (only when the history
         is longer than that), listed separately and not called rising.
     reference_weeks : int
         Weeks before the recent ones that the baseline is estimated from.
+    sustained_ratio : float
+        The sustained rule's least ratio to last year relative to the category (falling:
+        at most its inverse).
     """
     lv = panel.level
     n, m = lv.shape
     tr = ks.trend(lv, trend_weeks)
     se = ks.seasonal_excess(lv, recent=recent_weeks, reference=reference_weeks)
+    su = ks.sustained_change(lv, recent=recent_weeks)
     observed = ~np.isnan(lv)
     weeks_observed = observed.sum(axis=1)
     first_idx = ks.first_seen(lv)
@@ -215,12 +251,25 @@ def term_metrics(panel: WeeklyPanel, recent_weeks: int = 4, trend_weeks: int = 1
     labels = np.array(panel.week_labels + [""], dtype=object)
     is_new = (m > new_weeks) & (first_idx >= m - new_weeks) & (first_idx >= 0)
     excess = np.expm1(se["recent"] - se["baseline"])
+    known = ~np.isnan(se["z"]) | ~np.isnan(su["z"])
+    acc_up = (se["z"] >= z_threshold) & (excess >= min_excess)
+    acc_down = (se["z"] <= -z_threshold) & (excess <= 1 / (1 + min_excess) - 1)
+    lim = np.log(sustained_ratio)
+    sus_up = (su["z"] >= z_threshold) & (su["excess"] >= lim)
+    sus_down = (su["z"] <= -z_threshold) & (su["excess"] <= -lim)
     direction = np.full(n, "", dtype=object)
-    known = ~np.isnan(se["z"])
     direction[known] = "steady"
-    direction[known & (se["z"] >= z_threshold) & (excess >= min_excess)] = "rising"
-    direction[known & (se["z"] <= -z_threshold) & (excess <= 1 / (1 + min_excess) - 1)] = "falling"
+    direction[sus_up] = "rising"
+    direction[sus_down] = "falling"
+    direction[acc_up] = "rising"     # the recent rule decides a disagreement
+    direction[acc_down] = "falling"
     direction[is_new] = "new"
+    fired_sus = (sus_up | sus_down) & ~is_new
+    fired_acc = (acc_up | acc_down) & ~is_new
+    rule = np.where(fired_sus, "sustained_" + su["rule"].astype(str), "")
+    rule = np.where(fired_acc, np.where(rule == "", "recent_season", rule + "+recent_season"),
+                    rule)
+    evidence = _evidence(su, se, excess, fired_sus, fired_acc, recent_weeks)
     # breakout: a new term whose recent level reaches the median recent level of the others
     recent_mean = np.nanmean(np.where(observed[:, -recent_weeks:], lv[:, -recent_weeks:], np.nan),
                              axis=1) if n and observed[:, -recent_weeks:].any() else np.full(n, np.nan)
@@ -242,9 +291,35 @@ def term_metrics(panel: WeeklyPanel, recent_weeks: int = 4, trend_weeks: int = 1
         "trend_se": tr["se"], "trend_weeks": tr["n"].astype(int),
         "seasonal_rule": se["rule"], "seasonal_logratio": se["recent"],
         "seasonal_excess": excess, "seasonal_z": se["z"], "direction": direction,
+        "direction_rule": rule, "direction_evidence": evidence,
+        "sustained_rule": su["rule"], "sustained_move": np.exp(su["logratio"]),
+        "category_move": np.exp(su["category"]), "sustained_z": su["z"],
         "is_new": is_new, "is_breakout": is_breakout, "breakout_week": labels[bweek],
     })
     out["data_note"] = _data_notes(out, m, recent_weeks)
+    return out
+
+
+_BASELINE = {"yoy": "季节基线（去年同期）· seasonal baseline (last year's same weeks)",
+             "category": "类目共同变动 · the category's common movement",
+             "own": "自身近期水平（季节未扣除）· its own recent level (season not removed)"}
+
+
+def _evidence(su: dict, se: dict, excess: np.ndarray, fired_sus: np.ndarray,
+              fired_acc: np.ndarray, recent: int) -> np.ndarray:
+    """Chinese-first text of the numbers behind each rising/falling call."""
+    out = np.full(len(excess), "", dtype=object)
+    for i in np.flatnonzero(fired_sus | fired_acc):
+        parts = []
+        if not np.isnan(su["z"][i]):
+            what = "同比 · vs last year" if su["rule"][i] == "yoy" else \
+                f"{su['weeks_back'][i]}周前 · vs {su['weeks_back'][i]} weeks earlier"
+            parts.append(f"{what} ×{math.exp(su['logratio'][i]):.2f}（类目 · category "
+                         f"×{math.exp(su['category'][i]):.2f}，z={su['z'][i]:+.1f}）")
+        if not np.isnan(se["z"][i]):
+            parts.append(f"近{recent}周较{_BASELINE.get(se['rule'][i], '基线')} "
+                         f"{excess[i]:+.0%}（z={se['z'][i]:+.1f}）")
+        out[i] = "; ".join(parts)
     return out
 
 
@@ -433,7 +508,8 @@ def event_weeks(panel: WeeklyPanel, keywords: list[str] | None = None, **kwargs:
 # -------------------------------------------------------------------------------- analysis
 
 def _notes(panel: WeeklyPanel, metrics: pd.DataFrame, screens: Screens,
-           dictionary: SegmentDictionary | None, recent: int) -> list[str]:
+           dictionary: SegmentDictionary | None, recent: int,
+           vocabulary: Vocabulary | None = None) -> list[str]:
     notes = []
     m = len(panel.weeks)
     missing = [c for c in OPTIONAL_COLUMNS if c not in panel.available]
@@ -467,10 +543,22 @@ def _notes(panel: WeeklyPanel, metrics: pd.DataFrame, screens: Screens,
                                "removed (too few terms to estimate the category's movement)")):
         if rules.get(rule, 0):
             notes.append(f"{int(rules[rule]):,} term(s) judged {text}.")
-    if dictionary is None:
+    heads = vocabulary.core if vocabulary is not None else []
+    brands = vocabulary.kinds.get("brand", []) if vocabulary is not None else []
+    found = (f"核心词 · head words {'、'.join(heads[:8])}{' …' if len(heads) > 8 else ''}; "
+             f"品牌 · brands {'、'.join(brands[:8]) or 'none'}{' …' if len(brands) > 8 else ''}")
+    if dictionary is None and heads:
+        notes.append(f"没有分词词典 · no segmentation dictionary for {panel.category!r} "
+                     f"(templates/dictionaries/{panel.category}.yaml): head words, brands and "
+                     f"modifiers were found from the terms and listings themselves ({found}); "
+                     "modifiers are of a generic kind (修饰词) except numbers with a unit (规格/容量).")
+    elif dictionary is None:
         notes.append(f"No segmentation dictionary for {panel.category!r} "
-                     f"(templates/dictionaries/{panel.category}.yaml): terms are split by jieba's "
-                     "default words; no core/modifier kinds.")
+                     f"(templates/dictionaries/{panel.category}.yaml) and no head word the terms "
+                     "share: terms are split into words only; no core/modifier kinds.")
+    elif vocabulary is not None:
+        notes.append(f"词典 {dictionary.source} refines what the data shows ({found}): its words "
+                     "keep the dictionary's kinds; the words it does not list keep the data's.")
     weekly = panel.days.max() <= 1 if panel.days.size else False
     if weekly:
         notes.append("The source has at most one row per week (a weekly export): the weekly "
@@ -485,8 +573,9 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
             week: str = "", screens: Screens | None = None, *, recent_weeks: int = 4,
             trend_weeks: int = 13, z_threshold: float = 3.0, min_excess: float = 0.15,
             new_weeks: int = 13, history_weeks: int = 156, n_core: int = 5,
+            sustained_ratio: float = 1.5,
             dictionary: str | os.PathLike[str] | None = None,
-            event_terms: int | None = 50) -> KeywordReport:
+            event_terms: int | None = 50, listings: pd.DataFrame | None = None) -> KeywordReport:
     """Run the whole keyword analysis for one category and study week.
 
     Parameters
@@ -498,7 +587,7 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
         The category and the study week (the scope's on the page path); both required.
     screens : Screens, optional
         Screening rules; defaults to :class:`Screens`.
-    recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks :
+    recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks, sustained_ratio :
         See :func:`term_metrics`.
     history_weeks : int
         Weeks of history read.
@@ -508,6 +597,9 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
         Segmentation dictionary file or folder (default ``templates/dictionaries``).
     event_terms : int or None
         Unusual weeks are listed for this many top terms by level (None = all).
+    listings : DataFrame, optional
+        ``title`` and ``shop`` of the category's listings, for recognising brands; by default
+        read from the warehouse's ``items`` (snapshots up to the study week), none for a frame.
 
     Returns
     -------
@@ -515,9 +607,12 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
     """
     screens = screens or Screens()
     panel = load_panel(source, category, week, history_weeks)
-    metrics = term_metrics(panel, recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks)
+    metrics = term_metrics(panel, recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks,
+                           sustained_ratio=sustained_ratio)
     diction = load_dictionary(panel.category, dictionary)
-    segments = segment_terms(panel.terms, diction)
+    vocabulary = category_vocabulary(panel, diction, load_listings(source, category, week)
+                                     if listings is None else listings)
+    segments = segment_terms(panel.terms, diction, vocabulary)
     metrics = segments.drop(columns=["other_words"]).merge(metrics, on="keyword", how="right")
     scored = score_terms(metrics, panel.attrs, screens)
     shares = modifier_shares(panel, segments)
@@ -529,5 +624,20 @@ def analyse(source: str | os.PathLike[str] | pd.DataFrame | None, category: str 
         panel=panel, metrics=scored, segments=segments, style_terms=shares,
         modifier_change=modifier_changes(shares, recent_weeks),
         core=core_keywords(scored, segments, n_core), events=events,
-        notes=_notes(panel, scored, screens, diction, recent_weeks),
-        dictionary=diction.source if diction else "", screens=screens)
+        notes=_notes(panel, scored, screens, diction, recent_weeks, vocabulary),
+        dictionary=diction.source if diction else "", screens=screens, vocabulary=vocabulary)
+
+
+def category_vocabulary(panel: WeeklyPanel, dictionary: SegmentDictionary | None,
+                        listings: pd.DataFrame) -> Vocabulary:
+    """The category's head words, brands and modifiers found from its terms (weighted by each
+    term's mean weekly level over the history) and listings, the dictionary's words kept whole
+    and its modifiers never taken for head words (see :mod:`research.analyses.keywords.vocab`)."""
+    with np.errstate(all="ignore"):
+        weights = np.nan_to_num(np.nanmean(panel.level, axis=1)) if panel.level.size else None
+    titles = listings["title"].astype(str).tolist() if len(listings) else []
+    shops = listings["shop"].astype(str).tolist() if len(listings) else []
+    keep = dictionary.words if dictionary is not None else []
+    modifiers = [w for ws in dictionary.kinds.values() for w in ws] if dictionary is not None else []
+    return infer_vocabulary([str(t) for t in panel.terms], weights, panel.category, titles, shops,
+                            keep=keep, exclude_heads=modifiers)

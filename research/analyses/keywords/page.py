@@ -22,6 +22,7 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], *, shop_is_tmall: boo
           max_tmall_share: float = 0.6, min_online_items: int = 50, n_core: int = 5,
           recent_weeks: int = 4, trend_weeks: int = 13, z_threshold: float = 3.0,
           min_excess: float = 0.15, new_weeks: int = 13, history_weeks: int = 156,
+          sustained_ratio: float = 1.5,
           dictionary: str | os.PathLike[str] | None = None,
           event_terms: int | None = 50) -> KeywordReport:
     """The keyword-trends page for one study scope.
@@ -35,7 +36,7 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], *, shop_is_tmall: boo
         The DuckDB warehouse (read-only).
     shop_is_tmall, min_popularity, min_conversion, max_tmall_share, min_online_items :
         The screens (:class:`~research.analyses.keywords.analysis.Screens`).
-    n_core, recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks, history_weeks, dictionary, event_terms :
+    n_core, recent_weeks, trend_weeks, z_threshold, min_excess, new_weeks, history_weeks, sustained_ratio, dictionary, event_terms :
         See :func:`~research.analyses.keywords.analysis.analyse`.
 
     Returns
@@ -56,6 +57,7 @@ def study(scope: Scope, warehouse: str | os.PathLike[str], *, shop_is_tmall: boo
     report = analyse(warehouse, scope.category, scope.week, screens, recent_weeks=recent_weeks,
                      trend_weeks=trend_weeks, z_threshold=z_threshold, min_excess=min_excess,
                      new_weeks=new_weeks, history_weeks=history_weeks, n_core=n_core,
+                     sustained_ratio=sustained_ratio,
                      dictionary=dictionary or None, event_terms=event_terms)
     report.competitors = tuple(scope.competitors)
     report.scope = scope

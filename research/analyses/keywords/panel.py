@@ -34,7 +34,7 @@ from research.config import default_warehouse
 from research.store.warehouse import quiet
 from research.weeks import iso_week, week_bounds
 
-__all__ = ["WeeklyPanel", "OPTIONAL_COLUMNS", "load_panel"]
+__all__ = ["WeeklyPanel", "OPTIONAL_COLUMNS", "load_panel", "load_listings"]
 
 #: optional keyword columns the study week's attributes are read from
 OPTIONAL_COLUMNS = ["click_rate", "conversion_rate", "online_items", "tmall_click_share",
@@ -159,3 +159,28 @@ def load_panel(source: str | os.PathLike[str] | pd.DataFrame | None, category: s
     available = [c for c in OPTIONAL_COLUMNS if attrs[c].notna().any()]
     weeks = pd.date_range(start + pd.Timedelta(weeks=first), monday, freq="7D")
     return WeeklyPanel(terms, weeks, level, index_sum, days, attrs, available, category, week)
+
+
+def load_listings(source: str | os.PathLike[str] | pd.DataFrame | None, category: str,
+                  week: str) -> pd.DataFrame:
+    """The category's listings (``title``, ``shop``, one row per distinct pair) on snapshots up to
+    the study week's Sunday, for recognising brands; empty when the source is a frame of keyword
+    rows or the warehouse has no ``items`` table (or no ``title`` column).
+    """
+    empty = pd.DataFrame({"title": pd.Series(dtype=object), "shop": pd.Series(dtype=object)})
+    if isinstance(source, pd.DataFrame) or not category or not week:
+        return empty
+    _, sunday = week_bounds(week)
+    con = _connect(source)
+    try:
+        tables = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        if "items" not in tables:
+            return empty
+        cols = {r[0] for r in con.execute("DESCRIBE items").fetchall()}
+        if not {"title", "shop", "category", "snapshot_date"} <= cols:
+            return empty
+        return con.execute("""SELECT DISTINCT title, shop FROM items
+            WHERE category = ? AND snapshot_date <= ? AND title IS NOT NULL
+            ORDER BY shop, title""", [category, sunday.date()]).df()
+    finally:
+        con.close()

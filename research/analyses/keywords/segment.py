@@ -1,15 +1,20 @@
 """Segmenting search terms into the core noun and its modifiers (used by :mod:`research.analyses.keywords.analysis`).
 
-A category dictionary (``templates/dictionaries/<category>.yaml``) lists the core nouns (核心词)
-and modifier words by kind (material, capacity, audience, style, function, brand). Its words are
-added to a private jieba tokenizer so they stay whole; every token of a term is then looked up in
-the dictionary. Capacities written as a number with a unit (``500ml``, ``1.5升``) are recognised
-by pattern. Tokens found nowhere are kept as ``other_words``.
+The words come from the data first (:mod:`research.analyses.keywords.vocab`,
+:class:`~research.analyses.keywords.vocab.Vocabulary`): head words found as the terms' common
+core, brands from the listings and the terms, modifiers that occur in several terms (kind
+``generic``, 修饰词). A category dictionary (``templates/dictionaries/<category>.yaml``) only
+refines that: it lists the core nouns (核心词) and modifier words by kind (material, capacity,
+audience, style, function, brand); its words are kept whole and looked up first, so a word the
+dictionary lists gets the dictionary's kind and canonical spelling. Numbers with a unit are
+recognised by pattern: volumes (``500ml``, ``1.5升``) as ``capacity``, any other unit
+(``2米``, ``65w``, ``500g``) as ``spec`` (规格). Tokens found nowhere are kept as
+``other_words``.
 
 Term kinds (metrics.md, "Search terms"): ``core`` — only the product noun; ``brand`` — names a
 brand; ``modifier`` — the noun (or none) plus one modifier; ``long_tail`` — two or more modifiers
-or words the dictionary does not know. Without a dictionary (e.g. an English Google Trends
-export) terms are split on spaces/jieba's default words and all kinds are ``unknown``.
+or words neither the data nor the dictionary place. With neither a dictionary nor a head word
+found in the data (e.g. a one-term English Google Trends export), all kinds are ``unknown``.
 
 The modifier words are then summed over the weekly panel (:mod:`research.analyses.keywords.panel`):
 :func:`modifier_shares` gives each modifier's weekly share of the category's summed daily index
@@ -26,12 +31,10 @@ Examples
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,18 +42,25 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from research.analyses.keywords.vocab import VOLUME, Vocabulary, tokenizer
 from research.config import TEMPLATES_DIR
 
 if TYPE_CHECKING:
     from research.analyses.keywords.panel import WeeklyPanel
 
-__all__ = ["SegmentDictionary", "MODIFIER_KINDS", "load_dictionary", "segment_terms",
+__all__ = ["SegmentDictionary", "MODIFIER_KINDS", "KIND_LABELS", "load_dictionary", "segment_terms",
            "jaccard", "segment_sets", "modifier_shares", "modifier_changes"]
 
-#: modifier kinds in the order reports show them (a dictionary may add more)
-MODIFIER_KINDS = ["material", "capacity", "audience", "style", "function", "brand"]
+#: modifier kinds in the order of the result columns (a dictionary may add more); ``spec``
+#: (numbers with a unit other than a volume) and ``generic`` (modifiers found in the data that
+#: no dictionary names) were added for issue 16, after the six older kinds
+MODIFIER_KINDS = ["material", "capacity", "audience", "style", "function", "brand", "spec",
+                  "generic"]
+#: Chinese names of the kinds, for the page
+KIND_LABELS = {"core": "核心词", "material": "材质", "capacity": "容量", "audience": "人群",
+               "style": "风格", "function": "功能", "brand": "品牌", "spec": "规格",
+               "generic": "修饰词"}
 
-_CAPACITY = re.compile(r"^\d+(\.\d+)?(ml|l|毫升|升|oz|cl)$", re.IGNORECASE)
 _SKIP = re.compile(r"^[\s\W_]*$")
 
 
@@ -115,33 +125,18 @@ def load_dictionary(category: str, path: str | os.PathLike[str] | None = None
     return SegmentDictionary(core, kinds, synonyms, str(target))
 
 
-def _tokenizer(dictionary: SegmentDictionary | None):
-    words = tuple(sorted(set(dictionary.words))) if dictionary is not None else ()
-    return _cached_tokenizer(words)
-
-
-@lru_cache(maxsize=8)
-def _cached_tokenizer(words: tuple[str, ...]):
-    """A private jieba tokenizer with ``words`` added (loading jieba's model takes seconds,
-    so one tokenizer per word list is kept for the process)."""
-    import jieba
-
-    jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    tok.initialize()
-    for word in sorted(words, key=len, reverse=True):
-        # a high frequency keeps the analyst's word whole against jieba's own splits
-        tok.add_word(word, freq=10 ** 7 + len(word))
-    return tok
-
-
-def segment_terms(terms: Iterable[str], dictionary: SegmentDictionary | None) -> pd.DataFrame:
+def segment_terms(terms: Iterable[str], dictionary: SegmentDictionary | None,
+                  vocabulary: Vocabulary | None = None) -> pd.DataFrame:
     """Split each term into its core noun and modifiers.
 
     Parameters
     ----------
     terms : iterable of str
     dictionary : SegmentDictionary or None
+        The category's dictionary: its words are kept whole and take its kinds.
+    vocabulary : Vocabulary, optional
+        What the data says (:func:`~research.analyses.keywords.vocab.infer_vocabulary`): head
+        words, brands and generic modifiers for every word the dictionary does not list.
 
     Returns
     -------
@@ -154,24 +149,36 @@ def segment_terms(terms: Iterable[str], dictionary: SegmentDictionary | None) ->
     kinds = list(MODIFIER_KINDS)
     if dictionary is not None:
         kinds += [k for k in dictionary.kinds if k not in kinds]
-    lookup = dictionary.lookup() if dictionary is not None else {}
-    tok = _tokenizer(dictionary)
+    lookup: dict[str, tuple[str, str]] = {}
+    if vocabulary is not None:
+        for word in vocabulary.kinds.get("generic", []):
+            lookup[word.lower()] = ("generic", word)
+        for word in vocabulary.kinds.get("brand", []):
+            lookup[word.lower()] = ("brand", word)
+        for word in vocabulary.core:
+            lookup[word.lower()] = ("core", word)
+    if dictionary is not None:
+        lookup.update(dictionary.lookup())  # the dictionary's kinds win
+    words = (dictionary.words if dictionary is not None else []) + \
+        (vocabulary.words if vocabulary is not None else [])
+    cut = tokenizer(words)
+    placed = dictionary is not None or (vocabulary is not None and bool(vocabulary.core))
     rows = []
     for term in unique:
-        tokens = [t.strip() for t in tok.lcut(term)]
-        tokens = [t for t in tokens if t and not _SKIP.match(t)]
+        tokens = [(k, t.strip()) for k, t in cut(term)]
+        tokens = [(k, t) for k, t in tokens if t and not _SKIP.match(t)]
         found: dict[str, list[str]] = {k: [] for k in ["core", *kinds]}
         other: list[str] = []
-        for t in tokens:
+        for k, t in tokens:
             hit = lookup.get(t.lower())
-            if hit is None and _CAPACITY.match(t):
-                hit = ("capacity", t.lower())
+            if hit is None and k == "spec":
+                hit = ("capacity" if VOLUME.match(t) else "spec", t.lower())
             if hit is None:
                 other.append(t)
             elif hit[1] not in found[hit[0]]:
                 found[hit[0]].append(hit[1])
         n_mod = sum(len(found[k]) for k in kinds)
-        if dictionary is None:
+        if not placed:
             kind = "unknown"
         elif found["brand"]:
             kind = "brand"
@@ -181,7 +188,7 @@ def segment_terms(terms: Iterable[str], dictionary: SegmentDictionary | None) ->
             kind = "modifier"
         else:
             kind = "long_tail"
-        row = {"keyword": term, "segments": " ".join(tokens),
+        row = {"keyword": term, "segments": " ".join(t for _, t in tokens),
                "core": "+".join(found["core"])}
         row.update({k: "+".join(found[k]) for k in kinds})
         row["other_words"] = " ".join(other)

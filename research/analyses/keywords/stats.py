@@ -22,8 +22,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 from scipy.special import stdtrit
 
-__all__ = ["change_over", "yoy_change", "trend", "seasonal_excess", "unusual_weeks",
-           "first_seen", "MAD_SCALE"]
+__all__ = ["change_over", "yoy_change", "trend", "seasonal_excess", "sustained_change",
+           "unusual_weeks", "first_seen", "MAD_SCALE"]
 
 #: 1.4826 × MAD estimates a normal standard deviation
 MAD_SCALE = 1.4826
@@ -175,6 +175,72 @@ def seasonal_excess(level: np.ndarray, recent: int = 4, reference: int = 26, lag
     for key in ("z", "recent", "baseline", "scale"):
         out[key][fill] = res[key][fill]
     out["rule"][fill] = rule
+    return out
+
+
+def sustained_change(level: np.ndarray, recent: int = 4, lag: int = 52, long: int = 26,
+                     floor: float = 0.05, min_terms: int = 5) -> dict[str, np.ndarray]:
+    """How far each term's recent level has moved from a year earlier, beyond the category's own
+    movement: the sustained move that the seasonal z (:func:`seasonal_excess`, which scores the
+    last weeks against the weeks just before) does not see when a term climbs for months.
+
+    Rule ``yoy`` (the term has the last ``recent`` weeks and the same weeks ``lag`` weeks earlier,
+    each at least half observed): ``D`` = the mean over the last ``recent`` weeks of
+    ``log(1 + L_t) - log(1 + L_{t-lag})`` (the term's year-over-year log-ratio; a purely seasonal
+    term repeats last year and has ``D`` ≈ 0, whatever its season), the category's ``C`` = the
+    median of ``D`` over the terms with every one of those weeks, ``excess = D - C``.
+
+    Rule ``trend`` (no year for the term): the same with the comparison ``long`` weeks back
+    instead of ``lag``, on ``log(1 + L_t) - c_t`` where ``c_t`` is the common weekly movement of
+    the terms with every week of the window (their median deviation from their own mean) — the
+    category's movement is taken out, the term's own season is not (the page says so).
+
+    For each rule, ``z = excess / max(1.4826 × MAD of excess over the terms of that rule,
+    floor)``: how unusual the move is among the category's terms. Either rule needs
+    ``min_terms`` terms; otherwise it is not computed.
+
+    Returns
+    -------
+    dict
+        ``rule`` (``"yoy"``/``"trend"``/``""``), ``logratio`` (D), ``category`` (C), ``excess``,
+        ``z``, ``weeks_back`` (lag or long).
+    """
+    n, m = level.shape
+    log = np.log1p(level)
+    out = {"rule": np.full(n, "", dtype=object), "logratio": np.full(n, np.nan),
+           "category": np.full(n, np.nan), "excess": np.full(n, np.nan), "z": np.full(n, np.nan),
+           "weeks_back": np.zeros(n, dtype=int)}
+    half = max(1, (recent + 1) // 2)
+
+    def fill(now: np.ndarray, then: np.ndarray, rule: str, back: int, todo: np.ndarray) -> None:
+        ok_now = (~np.isnan(now)).sum(axis=1) >= half
+        ok_then = (~np.isnan(then)).sum(axis=1) >= half
+        d = _quiet(np.nanmean, now - then, axis=1)
+        usable = todo & ok_now & ok_then & ~np.isnan(d)
+        complete = usable & ~np.isnan(now).any(axis=1) & ~np.isnan(then).any(axis=1)
+        if complete.sum() < min_terms:
+            return
+        c = float(np.median(d[complete]))
+        ex = d - c
+        mad = float(np.median(np.abs(ex[usable] - np.median(ex[usable]))))
+        z = ex / max(MAD_SCALE * mad, floor)
+        for key, val in (("logratio", d), ("excess", ex), ("z", z)):
+            out[key][usable] = val[usable]
+        out["category"][usable] = c
+        out["rule"][usable] = rule
+        out["weeks_back"][usable] = back
+
+    if m >= lag + recent:
+        fill(log[:, m - recent:], log[:, m - recent - lag:m - lag], "yoy", lag,
+             np.ones(n, dtype=bool))
+    todo = out["rule"] == ""
+    if todo.any() and m >= long + recent:
+        window = log[:, m - recent - long:]
+        full = ~np.isnan(window).any(axis=1)
+        if full.sum() >= min_terms:
+            dev = window[full] - window[full].mean(axis=1, keepdims=True)
+            x = window - np.median(dev, axis=0)[None, :]
+            fill(x[:, -recent:], x[:, :recent], "trend", long, todo)
     return out
 
 
