@@ -159,12 +159,15 @@ def status(warehouse: Path | None, verify: bool) -> None:
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the exports and truth.json into.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same files).")
-def sample(out_dir: Path, seed: int) -> None:
-    """Write the sample market (保温杯) as platform exports, with its planted truth."""
-    info = generate_sample(out_dir, seed=seed)
+@click.option("--profile", default="保温杯", show_default=True,
+              help="Market profile: 保温杯, 防晒衣, 坚果礼盒, 数据线, 扫地机器人 or random "
+                   "(a market drawn from the seed).")
+def sample(out_dir: Path, seed: int, profile: str) -> None:
+    """Write a sample market as platform exports, with its planted truth."""
+    info = generate_sample(out_dir, seed=seed, profile=profile)
     rows = ", ".join(f"{t} {n:,}" for t, n in info.get("rows", {}).items())
-    click.echo(f"Sample market (seed {seed}) written to {out_dir}: {len(info['files'])} files; "
-               f"{rows}. Planted signals: {info.get('truth')}")
+    click.echo(f"Sample market {info['profile']} (seed {seed}) written to {out_dir}: "
+               f"{len(info['files'])} files; {rows}. Planted signals: {info.get('truth')}")
 
 
 # Commands defined beside the code they drive.

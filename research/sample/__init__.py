@@ -1,9 +1,10 @@
-"""The sample market: a deterministic set of platform exports with its planted truth.
+"""Sample markets: deterministic sets of platform exports with their planted truth.
 
-``market`` (``generate_sample``: the files and ``truth.json``), ``common`` (calendar,
-season, value forms, CSV/XLSX writers), ``keywords``, ``items``, ``shop`` (our sales and the
-shops' traffic), ``second_category`` (our shop's listings and sales in a second category).
-The sample imports only store and ground modules.
+``market`` (``generate_sample``: the files and ``truth.json``), ``profiles`` (the named and
+random markets: category, vocabulary, season, prices, shapes, signal strengths), ``common``
+(calendar, season, value forms, CSV/XLSX writers), ``xls`` (the .xls writer), ``keywords``,
+``items``, ``shop`` (our sales and the shops' traffic), ``second_category`` (保温杯 only).
+The sample imports only store and ground modules, never calendar or price_points.
 """
 
-__all__ = ["common", "items", "keywords", "market", "second_category", "shop"]
+__all__ = ["common", "items", "keywords", "market", "profiles", "second_category", "shop", "xls"]

@@ -8,16 +8,16 @@ Nothing here reads the clock: the same seed gives the same bytes.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from research.calendar import CNY_DATES
+from research.sample.profiles import Profile
 
-__all__ = ["START", "END", "CATEGORY", "WEEKDAY", "days", "promotion_windows",
-           "demand_multiplier", "season", "pct", "thousands", "sig3", "date_text",
+__all__ = ["START", "END", "CATEGORY", "WEEKDAY", "CNY_DATES", "days", "promotion_windows",
+           "demand_multiplier", "season", "category_season", "food_peak", "pct", "thousands", "sig3", "date_text",
            "write_csv", "write_xlsx", "with_missing"]
 
 START = pd.Timestamp("2024-09-02")
@@ -27,6 +27,12 @@ CATEGORY = "保温杯"
 WEEKDAY = np.array([1.00, 0.98, 0.97, 0.98, 0.95, 1.04, 1.08])
 #: the fixed time stamped on the zip entries of workbooks (never the clock)
 _ZIP_TIME = (2026, 11, 23, 9, 0, 0)
+#: Chinese New Year's day (正月初一) of the years the sample touches: the generator's own
+#: constants (it plants truth from its own calendar, never from the analyses')
+CNY_DATES: dict[int, str] = {2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29",
+                             2026: "2026-02-17", 2027: "2027-02-06"}
+#: the promotions of the sample's calendar: base multiplier on every day of the window
+_PROMO_BASE = {"年货节": 1.2, "春节": 0.8, "618": 1.08, "双11": 1.12, "双12": 1.2}
 
 
 def days() -> pd.DatetimeIndex:
@@ -34,13 +40,15 @@ def days() -> pd.DatetimeIndex:
     return pd.date_range(START, END, freq="D")
 
 
-def promotion_windows(start: pd.Timestamp = START, end: pd.Timestamp = END
+def promotion_windows(start: pd.Timestamp = START, end: pd.Timestamp = END,
+                      response: Mapping[str, float] | None = None
                       ) -> list[tuple[str, pd.Timestamp, pd.Timestamp, str]]:
     """Promotion and holiday windows that touch ``start .. end``: (name, first, last, kind).
 
-    The windows are those of :mod:`research.calendar` (618: 1–18 June; 双11: 1–11 November;
-    双12: 10–12 December; 年货节: CNY − 30 … CNY − 10 days; 春节: CNY ± 7 days, a holiday
-    when couriers stop, kind 节假日).
+    The sample's own calendar (618: 1–18 June; 双11: 1–11 November; 双12: 10–12 December;
+    年货节: CNY − 30 … CNY − 10 days; 春节: CNY ± 7 days, a holiday when couriers stop, kind
+    节假日), CNY from :data:`CNY_DATES`. With ``response`` (a profile's promotions), only the
+    promotions it names are kept (春节 always is).
     """
     out = []
     for year in range(start.year - 1, end.year + 1):
@@ -52,28 +60,34 @@ def promotion_windows(start: pd.Timestamp = START, end: pd.Timestamp = END
             ("双11", pd.Timestamp(year, 11, 1), pd.Timestamp(year, 11, 11), "大促"),
             ("双12", pd.Timestamp(year, 12, 10), pd.Timestamp(year, 12, 12), "大促"),
         ]
-        out += [c for c in cands if c[2] >= start and c[1] <= end]
+        out += [c for c in cands if c[2] >= start and c[1] <= end
+                and (response is None or c[0] == "春节" or c[0] in response)]
     return sorted(out, key=lambda c: c[1])
 
 
-def demand_multiplier(index: pd.DatetimeIndex) -> np.ndarray:
+def demand_multiplier(index: pd.DatetimeIndex, response: Mapping[str, float] | None = None
+                      ) -> np.ndarray:
     """Daily demand multiplier of promotions (1 on ordinary days).
 
     Peak days: 618 on 18 June (×1.9, with 1 June ×1.35), 双11 on 11 November (×2.6, with the
     first wave on 1 November ×1.6 and 10 November ×1.5), 双12 on 12 December (×1.6), 年货节
-    ×1.2 throughout; 春节 ×0.8 (searches) — sales use this multiplier to a power.
+    ×1.2 throughout; 春节 ×0.8 (searches) — sales use this multiplier to a power. With
+    ``response`` (promotion → scale), a promotion's uplift over 1 is scaled (2.0: 双11's peak
+    ×4.2) and promotions it does not name are ordinary days.
     """
     mult = np.ones(len(index))
+    scale = {} if response is None else dict(response)
     pos = {d: i for i, d in enumerate(index)}
 
-    def put(day: pd.Timestamp, value: float) -> None:
-        if day in pos:
-            mult[pos[day]] = value
+    for name, first, last, _ in promotion_windows(index[0], index[-1], response):
+        r = scale.get(name, 1.0)
 
-    for name, first, last, _ in promotion_windows(index[0], index[-1]):
+        def put(day: pd.Timestamp, value: float, r: float = r) -> None:
+            if day in pos:
+                mult[pos[day]] = 1.0 + (value - 1.0) * r
+
         for day in pd.date_range(first, last):
-            base = {"年货节": 1.2, "春节": 0.8, "618": 1.08, "双11": 1.12, "双12": 1.2}[name]
-            put(day, base)
+            put(day, _PROMO_BASE[name])
         if name == "618":
             put(first, 1.35)
             put(last - pd.Timedelta(days=1), 1.25)
@@ -97,6 +111,27 @@ def season(index: pd.DatetimeIndex, amplitude: float | np.ndarray, peak_doy: flo
     wave = np.cos(2 * np.pi * (doy - peak_doy) / 365.25)
     amp = np.asarray(amplitude, dtype=float)
     return np.exp(np.multiply.outer(amp, wave)) if amp.ndim else np.exp(amp * wave)
+
+
+def food_peak(index: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
+    """The 年货节 food peak: ``exp(a · bump)``, a bump of width ~12 days centred 20 days before
+    each Chinese New Year (:data:`CNY_DATES`); 1 everywhere when ``amplitude`` is 0."""
+    if not amplitude:
+        return np.ones(len(index))
+    bump = np.zeros(len(index))
+    t = np.asarray((index - index[0]).days, dtype=float)
+    for day in CNY_DATES.values():
+        centre = float((pd.Timestamp(day) - pd.Timedelta(days=20) - index[0]).days)
+        bump = np.maximum(bump, np.exp(-0.5 * ((t - centre) / 12.0) ** 2))
+    return np.exp(amplitude * bump)
+
+
+def category_season(profile: Profile, index: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
+    """A series' yearly multiplier in ``profile``'s market: :func:`season` with the amplitude
+    scaled by ``profile.season_scale`` and peaking on ``profile.season_peak``, times its
+    food peak. ``amplitude`` is the one the 保温杯 sample gives the series."""
+    return (season(index, amplitude * profile.season_scale, profile.season_peak)
+            * food_peak(index, profile.food_peak))
 
 
 def pct(values: np.ndarray | pd.Series, digits: int = 2) -> pd.Series:

@@ -1,104 +1,97 @@
 """Search terms of the sample market (搜索词), for :mod:`research.sample.market`.
 
-Builds ~330 terms of the category 保温杯 (head words, modifier terms, brand words and long
-tail), their daily 搜索人气 and the other columns of the 生意参谋 search-term export, with the
-planted signals (rising/falling terms, purely seasonal terms, one breakout, blue-ocean terms).
+Builds the terms of a profile's category (:mod:`research.sample.profiles`; ~330 for 保温杯:
+head words, modifier terms, brand words and long tail), their daily 搜索人气 and the other
+columns of the 生意参谋 search-term export, with the planted signals (recent and sustained
+risers, fallers, purely seasonal terms and an off-season bait, one breakout, blue-ocean
+terms).
 """
 
 from __future__ import annotations
 
-from typing import TypedDict
-
 import numpy as np
 import pandas as pd
 
-from research.sample.common import END, WEEKDAY, days, demand_multiplier, sig3
+from research.sample.common import END, WEEKDAY, category_season, days, demand_multiplier, sig3
+from research.sample.profiles import Profile
 
-__all__ = ["build_keywords", "PLANTED"]
+__all__ = ["build_keywords", "CHANGE_START", "BREAKOUT_FIRST", "SUSTAINED_START"]
 
-HEADS = {"保温杯": 42000, "水杯": 24000, "杯子": 18000, "保温壶": 12000, "焖烧杯": 8000,
-         "保温水杯": 7000, "咖啡杯": 6500, "吸管杯": 6000, "保温瓶": 5000, "暖水壶": 4500,
-         "运动水壶": 4000, "随行杯": 2500, "茶水分离杯": 3500}
-MATERIAL = ["316不锈钢", "304不锈钢", "钛", "纯钛", "陶瓷内胆", "玻璃", "紫砂"]
-CAPACITY = ["大容量", "小容量", "超大容量", "1000ml", "500ml", "750ml", "350ml", "便携", "迷你"]
-AUDIENCE = ["儿童", "学生", "男士", "女士", "女生", "男生", "宝宝", "小学生", "老人", "情侣",
-            "商务", "办公室", "女", "男"]
-STYLE = ["可爱", "复古", "ins风", "高颜值", "简约", "卡通", "国潮", "轻奢", "少女心", "北欧"]
-FUNCTION = ["带吸管", "车载", "焖烧", "泡茶", "智能测温", "茶水分离", "显示温度", "保冷", "弹盖",
-            "防漏", "带提手", "刻字", "定制"]
-BRANDS = ["象印", "膳魔师", "虎牌", "富光", "哈尔斯", "乐扣乐扣", "希乐", "苏泊尔", "特百惠",
-          "物生物", "杯具熊", "名创优品", "星巴克", "希诺"]
-
-class _Planted(TypedDict):
-    rising: list[str]
-    falling: list[str]
-    seasonal_only: list[str]
-    blue_ocean: list[str]
-    breakout: str
-
-
-#: the planted terms (truth.json ``keywords``)
-PLANTED: _Planted = {
-    "rising": ["茶水分离杯", "316不锈钢保温杯大容量", "国潮保温杯", "保温杯男士商务"],
-    "falling": ["卡通保温杯", "玻璃保温杯", "紫砂保温杯", "保温杯可爱少女心"],
-    "seasonal_only": ["保温杯", "保温壶", "焖烧杯", "暖水壶", "保温瓶", "运动水壶"],
-    "blue_ocean": ["钛保温杯", "智能测温保温杯", "保温杯1000ml", "儿童焖烧杯"],
-    "breakout": "冰霸杯",
-}
-RISING_FACTOR = 1.8     # level at the end vs the seasonal baseline, rising terms
-FALLING_FACTOR = 0.5    # … falling terms
-CHANGE_START = pd.Timestamp("2026-09-07")   # 11 weeks before the end
+CHANGE_START = pd.Timestamp("2026-09-07")   # 11 weeks before the end: recent moves start
+SUSTAINED_START = END - pd.Timedelta(days=364)  # a sustained move climbs for a whole year
 BREAKOUT_FIRST = pd.Timestamp("2026-08-31")  # the breakout term has no rows before this
+_SINGLE = ("女", "男")  # crowd words written after the head (保温杯女)
 
 
-def _terms(rng: np.random.Generator) -> tuple[list[str], dict[str, str]]:
+def _terms(rng: np.random.Generator, p: Profile) -> tuple[list[str], dict[str, str]]:
     """The term list and each term's kind (core/brand/modifier/long_tail/new)."""
     kinds: dict[str, str] = {}
 
     def add(term: str, kind: str) -> None:
         kinds.setdefault(term, kind)
 
-    for head in HEADS:
+    heads = list(p.heads)
+    cat = p.category
+    for head in heads:
         add(head, "core")
-    for b in BRANDS:
-        add(b + "保温杯", "brand")
-    for b in BRANDS[:6]:
+    for b in p.brands:
+        add(b + cat, "brand")
+    for b in p.brands[:6]:
         add(b, "brand")
-    for b in BRANDS[:5]:
-        add(b + "保温壶", "brand")
-    for m in MATERIAL + CAPACITY + STYLE + FUNCTION:
-        add(m + "保温杯", "modifier")
-    for a in AUDIENCE:
-        add(a + "保温杯" if a not in ("女", "男") else "保温杯" + a, "modifier")
-        add(a + "水杯" if a not in ("女", "男") else "水杯" + a, "modifier")
-    for m in ["大容量", "家用", "不锈钢", "玻璃", "1.5L", "2L", "车载"]:
-        add(m + "保温壶", "modifier")
-    for m in ["儿童", "学生", "大容量", "便携", "陶瓷内胆", "316不锈钢", "上班族"]:
-        add(m + "焖烧杯", "modifier")
-    for m in ["儿童", "大人", "大容量", "tritan", "316不锈钢"]:
-        add(m + "吸管杯", "modifier")
-    for t in PLANTED["rising"] + PLANTED["falling"] + PLANTED["blue_ocean"]:
-        add(t, "long_tail" if t not in kinds else kinds[t])
+    second = str(p.extra.get("brand_head2", heads[1]))
+    for b in p.brands[:5]:
+        add(b + second, "brand")
+    mods = p.modifiers
+    for kind in ("material", "size", "style", "function", "color"):
+        for m in mods.get(kind, ()):
+            add(m + cat, "modifier")
+    for a in mods.get("crowd", ()):
+        add(a + cat if a not in _SINGLE else cat + a, "modifier")
+        add(a + heads[1] if a not in _SINGLE else heads[1] + a, "modifier")
+    head_mods = p.extra.get("head_modifiers")
+    if head_mods is None:
+        pool = [*mods.get("material", ()), *mods.get("function", ())]
+        head_mods = {h: tuple(pool[i] for i in rng.choice(len(pool), min(4, len(pool)),
+                                                          replace=False))
+                     for h in heads[2:4]}
+    for head, words in dict(head_mods).items():
+        for m in words:
+            add(m + head, "modifier")
+    planted = p.planted
+    for role in ("rising", "falling", "blue_ocean", "seasonal_only"):
+        for t in planted[role]:
+            add(t, "long_tail")
     # long tail: two modifiers of different kinds around a head word
-    pools = [MATERIAL, CAPACITY, AUDIENCE, STYLE, FUNCTION]
-    heads = ["保温杯", "保温杯", "保温杯", "水杯", "焖烧杯", "保温壶"]
+    pools = [list(mods[k]) for k in ("material", "size", "crowd", "style", "function")
+             if mods.get(k)]
+    tail_heads = list(p.extra.get("tail_heads", (cat, cat, cat, *heads[1:4])))
     n_tail = 0
-    while n_tail < 200:
+    tries = 0
+    while n_tail < p.n_tail and tries < 50 * p.n_tail:
+        tries += 1
         i, j = rng.choice(len(pools), 2, replace=False)
         a, b = pools[i][rng.integers(len(pools[i]))], pools[j][rng.integers(len(pools[j]))]
-        head = heads[rng.integers(len(heads))]
+        head = tail_heads[rng.integers(len(tail_heads))]
         pattern = rng.integers(3)
         term = (a + head + b if pattern == 0 else a + b + head if pattern == 1
                 else head + a + b)
-        if term not in kinds:
+        if term not in kinds and planted["breakout"] not in term:
             add(term, "long_tail")
             n_tail += 1
-    add(PLANTED["breakout"], "new")
+    add(str(planted["breakout"]), "new")
     return list(kinds), kinds
 
 
-def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFrame, dict]:
+def build_keywords(rng: np.random.Generator, category: str, profile: Profile
+                   ) -> tuple[pd.DataFrame, dict]:
     """Daily rows of every term (numbers, not yet formatted) and the keyword truth.
+
+    Every term's planted curve is ``level × season × trend × promotions × weekday ×
+    planted move``; the exported 搜索人气 is that curve times log-normal noise, bucketed to
+    three significant digits. Recent movers ramp (log-linearly) from ``CHANGE_START`` to
+    ``rising_factor``/``falling_factor`` × their seasonal level at the end; a sustained mover
+    climbs log-linearly for the last 364 days to ``sustained_factor`` × (so its level at the
+    end is that factor times its level a year earlier, season aside).
 
     Returns
     -------
@@ -107,7 +100,9 @@ def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFram
         conversion_rate, online_items, tmall_click_share, ppc_price (floats; formatting is
         the writer's job), sorted by date and popularity; and ``truth["keywords"]``.
     """
-    terms, kinds = _terms(rng)
+    p = profile
+    planted = p.planted
+    terms, kinds = _terms(rng, p)
     n = len(terms)
     idx = days()
     nd = len(idx)
@@ -117,48 +112,69 @@ def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFram
                      np.where(kind == "modifier", np.exp(rng.normal(np.log(2200), 0.7, n)),
                               np.exp(rng.normal(np.log(2500), 0.8, n))))
     for i, t in enumerate(terms):
-        if t in HEADS:
-            level[i] = HEADS[t]
-    planted_pop = {"茶水分离杯": 3500, "316不锈钢保温杯大容量": 2600, "国潮保温杯": 2200,
-                   "保温杯男士商务": 1800, "卡通保温杯": 3000, "玻璃保温杯": 2800,
-                   "紫砂保温杯": 1600, "保温杯可爱少女心": 1500, "钛保温杯": 9000,
-                   "智能测温保温杯": 8000, "保温杯1000ml": 7500, "儿童焖烧杯": 6500}
-    for t, v in planted_pop.items():
+        if t in p.heads:
+            level[i] = p.heads[t]
+    levels = p.extra.get("planted_levels")
+    if levels is None:
+        roles = {"rising": (1800, 3500), "falling": (1500, 3000), "blue_ocean": (6500, 9000)}
+        levels = {t: float(rng.uniform(*span)) for role, span in roles.items()
+                  for t in planted[role] if t not in p.heads}
+    for t, v in dict(levels).items():
         level[terms.index(t)] = v
-    level = np.clip(level, 180, None)
+    level = np.clip(level * p.volume, 180, None)
     amp = rng.uniform(0.15, 0.4, n)
-    peak = np.full(n, 355.0)
+    peak = np.full(n, p.season_peak)
     trend = rng.uniform(-0.08, 0.12, n)  # log growth per year, steady (no change points)
-    seasonal = [terms.index(t) for t in PLANTED["seasonal_only"]]
-    amp[seasonal] = [0.55, 0.7, 0.7, 0.8, 0.65, 0.5]
-    trend[seasonal] = 0.0
-    peak[terms.index("运动水壶")] = 190.0  # a summer term
-    for t in ("吸管杯", "保冷保温杯"):
+    seasonal = [terms.index(t) for t in planted["seasonal_only"]]
+    own = p.extra.get("seasonal_amps")
+    seasonal_amp = (np.asarray(own, dtype=float) if own is not None
+                    else rng.uniform(0.5, 0.8, len(seasonal)))
+    seasonal_amp = seasonal_amp * max(1.0, p.season_scale * 0.6)
+    bait = str(planted["bait"])
+    peaks = dict(p.extra.get("seasonal_peaks", {}))
+    peaks.setdefault(bait, (p.season_peak + 182.6) % 365.25)
+    for t, d in peaks.items():
         if t in terms:
-            peak[terms.index(t)] = 190.0
+            peak[terms.index(t)] = d
     years = np.asarray((idx - idx[0]).days, dtype=float) / 365.25
-    seas = np.exp(amp[:, None] * np.cos(2 * np.pi * (np.asarray(idx.day_of_year, float)[None, :]
-                                                      - peak[:, None]) / 365.25))
-    promo = demand_multiplier(idx)
+    # the category's own season (scaled amplitudes), except the purely seasonal terms
+    seas = category_season(p, idx, amp) if p.season_scale != 1.0 or p.food_peak else None
+    doy = np.asarray(idx.day_of_year, float)[None, :]
+    base_seas = np.exp(amp[:, None] * np.cos(2 * np.pi * (doy - peak[:, None]) / 365.25))
+    if seas is None:
+        seas = base_seas
+    else:
+        off = peak != p.season_peak
+        seas[off] = base_seas[off]
+    amp[seasonal] = seasonal_amp
+    trend[seasonal] = 0.0
+    for i in seasonal:
+        seas[i] = np.exp(amp[i] * np.cos(2 * np.pi * (doy[0] - peak[i]) / 365.25))
+    promo = demand_multiplier(idx, p.promo_response)
     week = WEEKDAY[idx.day_of_week]
     sigma = 0.05 + 0.6 / np.sqrt(level)
     noise = np.exp(rng.normal(0.0, 1.0, (n, nd)) * sigma[:, None])
-    pop = level[:, None] * seas * np.exp(trend[:, None] * years[None, :]) * promo[None, :] \
-        * week[None, :] * noise
-    # planted changes against the season, from CHANGE_START to the end
+    clean = level[:, None] * seas * np.exp(trend[:, None] * years[None, :]) * promo[None, :] \
+        * week[None, :]
+    # planted changes against the season: recent ones from CHANGE_START, sustained ones for
+    # the last 364 days
     ramp = np.clip((idx - CHANGE_START).days / max((END - CHANGE_START).days, 1), 0, 1)
-    for t in PLANTED["rising"]:
-        pop[terms.index(t)] *= RISING_FACTOR ** ramp
-    for t in PLANTED["falling"]:
-        pop[terms.index(t)] *= FALLING_FACTOR ** ramp
+    long_ramp = np.clip((idx - SUSTAINED_START).days / 364.0, 0, 1)
+    sustained = list(planted["sustained"])
+    for t in planted["rising"]:
+        clean[terms.index(t)] *= (p.sustained_factor ** long_ramp if t in sustained
+                                  else p.rising_factor ** ramp)
+    for t in planted["falling"]:
+        clean[terms.index(t)] *= p.falling_factor ** ramp
     # the breakout: absent before BREAKOUT_FIRST, then steep growth (×~100 in 12 weeks)
-    b = terms.index(PLANTED["breakout"])
+    b = terms.index(str(planted["breakout"]))
     since = np.asarray((idx - BREAKOUT_FIRST).days, dtype=float)
-    pop[b] = np.where(since >= 0, 150.0 * np.exp(0.056 * np.clip(since, 0, None))
-                      * week * promo * noise[b], np.nan)
+    clean[b] = np.where(since >= 0, 150.0 * np.exp(0.056 * np.clip(since, 0, None))
+                        * week * promo, np.nan)
+    pop = clean * noise
     popularity = np.where(np.isnan(pop), np.nan, sig3(np.nan_to_num(pop, nan=1.0)))
 
-    blue = np.isin(terms, PLANTED["blue_ocean"])
+    blue = np.isin(terms, list(planted["blue_ocean"]))
     ctr = rng.uniform(0.35, 0.9, n)
     cvr = np.exp(rng.normal(np.log(0.06), 0.35, n)).clip(0.015, 0.13)
     cvr[blue] = rng.uniform(0.18, 0.24, blue.sum())
@@ -196,30 +212,45 @@ def build_keywords(rng: np.random.Generator, category: str) -> tuple[pd.DataFram
     })
     frame = frame.sort_values(["date", "search_popularity", "keyword"],
                               ascending=[True, False, True], ignore_index=True)
+    term = str(planted["breakout"])
     truth = {
-        "rising": PLANTED["rising"], "falling": PLANTED["falling"],
-        "seasonal_only": PLANTED["seasonal_only"],
-        "breakout": {"term": PLANTED["breakout"],
+        "rising": list(planted["rising"]), "falling": list(planted["falling"]),
+        "rising_sustained": sustained,
+        "rising_recent": [t for t in planted["rising"] if t not in sustained],
+        "seasonal_only": list(planted["seasonal_only"]),
+        "bait": {"term": bait, "peak_doy": round(float(peaks[bait]), 1),
+                 "category_peak_doy": round(float(p.season_peak), 1)},
+        "breakout": {"term": term,
                      "first_date": BREAKOUT_FIRST.date().isoformat(),
-                     "breakout_week": _breakout_week(frame, PLANTED["breakout"])},
+                     "breakout_week": _breakout_week(idx, clean, b)},
         "change_start": CHANGE_START.date().isoformat(),
-        "blue_ocean": PLANTED["blue_ocean"],
-        "rising_factor": RISING_FACTOR, "falling_factor": FALLING_FACTOR,
+        "sustained_start": SUSTAINED_START.date().isoformat(),
+        "blue_ocean": list(planted["blue_ocean"]),
+        "rising_factor": round(p.rising_factor, 3), "falling_factor": round(p.falling_factor, 3),
+        "sustained_factor": round(p.sustained_factor, 3),
         "terms": n, "category": category,
     }
     return frame, truth
 
 
-def _breakout_week(frame: pd.DataFrame, term: str) -> str:
-    """The ISO week the new term's mean daily 搜索人气 first reaches the median, over the other
-    terms, of their mean daily 搜索人气 in the last four weeks (the rule of
-    :mod:`research.analyses.keywords.analysis`)."""
-    week = frame["date"].dt.isocalendar()
-    label = week["year"].astype(str) + "-W" + week["week"].astype(str).str.zfill(2)
-    weekly = frame.assign(week=label).groupby(["keyword", "week"])["search_popularity"].mean()
-    table = weekly.unstack("week").sort_index(axis=1)
-    others = table.drop(index=term)
-    bar = float(np.nanmedian(others.iloc[:, -4:].mean(axis=1)))
-    series = table.loc[term]
-    hit = series[series >= bar]
-    return str(hit.index[0]) if len(hit) else ""
+def _breakout_week(idx: pd.DatetimeIndex, clean: np.ndarray, b: int) -> str:
+    """The ISO week the breakout term's planted (noise-free) mean daily 搜索人气 first reaches
+    the median, over the other terms, of their planted mean daily 搜索人气 in the panel's last
+    four ISO weeks — a deterministic function of the generator's parameters, computed from
+    the planted curves before noise and bucketing (no analysis rule is run)."""
+    iso = idx.isocalendar()
+    label = (iso["year"].astype(str) + "-W" + iso["week"].astype(str).str.zfill(2)).to_numpy()
+    weeks = list(dict.fromkeys(label))
+    cols = []
+    for w in weeks:
+        part = clean[:, label == w]
+        seen = np.isfinite(part)
+        total = np.where(seen, part, 0.0).sum(axis=1)
+        count = seen.sum(axis=1)
+        cols.append(np.where(count > 0, total / np.maximum(count, 1), np.nan))
+    weekly = np.stack(cols, axis=1)
+    others = np.delete(weekly, b, axis=0)
+    bar = float(np.median(others[:, -4:].mean(axis=1)))
+    series = weekly[b]
+    hit = [w for w, v in zip(weeks, series, strict=True) if np.isfinite(v) and v >= bar]
+    return hit[0] if hit else ""

@@ -100,16 +100,15 @@ import numpy as np
 import pandas as pd
 
 from research.sample.common import (
-    CATEGORY,
     END,
     START,
     WEEKDAY,
+    category_season,
     date_text,
     days,
     demand_multiplier,
     pct,
     promotion_windows,
-    season,
     sig3,
     thousands,
     with_missing,
@@ -118,6 +117,7 @@ from research.sample.common import (
 )
 from research.sample.items import SNAPSHOTS, build_items, item_ids
 from research.sample.keywords import build_keywords
+from research.sample.profiles import Profile, get_profile
 from research.sample.second_category import (
     SECOND_CATEGORY,
     build_second_items,
@@ -125,17 +125,12 @@ from research.sample.second_category import (
     second_snapshots,
     second_truth,
 )
-from research.sample.shop import (
-    COMPETITORS,
-    OUR_SHOP,
-    build_our_items,
-    build_sales,
-    build_traffic,
-)
+from research.sample.shop import build_our_items, build_sales, build_traffic
+from research.sample.xls import write_xls
 
-__all__ = ["generate_sample", "AUDIENCE_PROFILE"]
+__all__ = ["generate_sample", "AUDIENCE_PROFILE", "ENGLISH"]
 
-#: audience dimension (exported name) → segments and their base shares of buyers
+#: audience dimension (exported name) → segments and their base shares of buyers (保温杯)
 AUDIENCE_PROFILE: dict[str, dict[str, float]] = {
     "年龄": {"18岁以下": 3, "18-24岁": 17, "25-29岁": 22, "30-34岁": 21, "35-39岁": 15,
            "40-49岁": 14, "50岁及以上": 8},
@@ -157,19 +152,45 @@ AUDIENCE_PROFILE: dict[str, dict[str, float]] = {
     "客单价": {"0-50": 21, "50-100": 33, "100-150": 20, "150-200": 12, "200-300": 9,
             "300以上": 5},
 }
-_KW_COLUMNS = {"date": "日期", "category": "类目", "keyword": "搜索词", "search_popularity": "搜索人气",
-               "search_heat": "搜索热度", "click_rate": "点击率", "click_popularity": "点击人气",
-               "conversion_rate": "支付转化率", "online_items": "在线商品数",
-               "tmall_click_share": "商城点击占比", "ppc_price": "直通车参考价"}
+
+#: Chinese export header → canonical English name (research.store.schema), per table
+ENGLISH: dict[str, dict[str, str]] = {
+    "keywords": {"日期": "date", "类目": "category", "搜索词": "keyword",
+                 "搜索人气": "search_popularity", "搜索热度": "search_heat", "点击率": "click_rate",
+                 "点击人气": "click_popularity", "支付转化率": "conversion_rate",
+                 "在线商品数": "online_items", "商城点击占比": "tmall_click_share",
+                 "直通车参考价": "ppc_price"},
+    "items": {"采集日期": "snapshot_date", "商品ID": "item_id", "店铺名称": "shop",
+              "商品标题": "title", "类目": "category", "叶子类目": "leaf_category",
+              "价格": "price", "月销量": "sales_30d", "交易金额": "revenue_30d",
+              "是否天猫": "is_tmall", "材质": "material", "颜色": "color", "容量": "size",
+              "尺寸": "size", "规格": "size", "功能": "function", "风格": "style"},
+    "traffic": {"日期": "date", "店铺名称": "shop", "商品ID": "item_id", "流量来源": "channel",
+                "访客数": "visitors", "支付买家数": "buyers", "支付金额": "payment_amount",
+                "交易指数": "trade_index"},
+    "sales": {"日期": "date", "店铺名称": "shop", "商品ID": "item_id", "支付件数": "units",
+              "支付金额": "revenue", "访客数": "visitors", "支付买家数": "buyers",
+              "单件成本": "unit_cost", "推广花费": "ad_spend", "退款金额": "refunds"},
+    "market_daily": {"日期": "date", "类目": "category", "交易指数": "trade_index",
+                     "访客数": "visitors", "支付买家数": "buyers",
+                     "搜索人气": "search_popularity", "在线商品数": "items_online"},
+    "audience": {"日期": "snapshot_date", "类目": "category", "维度": "dimension",
+                 "分段": "segment", "支付买家占比": "share"},
+    "events": {"日期": "date", "活动名称": "name", "类型": "kind"},
+}
+_SHAPE_NAME = {("csv", "gbk"): "csv-gbk", ("csv", "utf-8-sig"): "csv-utf8",
+               ("csv", "utf-8"): "csv-utf8", ("xlsx", "xlsx"): "xlsx", ("xls", "xls"): "xls"}
 
 
 # ----------------------------------------------------------------------------- writers
 
 class _Out:
-    """Collects the written files, their formats and row counts."""
+    """Collects the written files, their formats and row counts; writes a table's exports
+    in the profile's shapes (format, English headers)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, profile: Profile) -> None:
         self.folder = folder
+        self.profile = profile
         self.files: dict[str, dict] = {}
         self.rows: dict[str, int] = {}
 
@@ -183,6 +204,32 @@ class _Out:
         write_xlsx(self.folder / name, frame, date_columns=date_columns)
         self._note(name, table, "xlsx", "xlsx", (), len(frame))
 
+    def shaped(self, stem: str, table: str, frame: pd.DataFrame,
+               preamble: tuple[str, ...] = (), date_columns: tuple[str, ...] = (),
+               fmt: str | None = None) -> str:
+        """Write ``frame`` as ``stem`` + the extension of the profile's format for ``table``
+        (or ``fmt``), with English headers when the profile says so; returns the file name."""
+        shapes = self.profile.shapes
+        fmt = fmt or (shapes.formats or {}).get(table, "csv-utf8")
+        if table in shapes.english_headers:
+            frame = frame.rename(columns=ENGLISH[table])
+            date_columns = tuple(ENGLISH[table].get(c, c) for c in date_columns)
+        if fmt == "xlsx":
+            name = stem + ".xlsx"
+            self.xlsx(name, table, frame, date_columns)
+        elif fmt == "xls":
+            name = stem + ".xls"
+            write_xls(self.folder / name, frame, date_columns=date_columns)
+            self._note(name, table, "xls", "xls", (), len(frame))
+        else:
+            name = stem + ".csv"
+            if date_columns:
+                frame = frame.assign(**{c: date_text(frame[c], slash=False).to_numpy()
+                                        for c in date_columns})
+            self.csv(name, table, frame, "gbk" if fmt == "csv-gbk" else "utf-8-sig", preamble,
+                     crlf=fmt == "csv-gbk")
+        return name
+
     def _note(self, name: str, table: str, fmt: str, encoding: str, preamble: tuple[str, ...],
               rows: int) -> None:
         self.files[name] = {"table": table, "format": fmt, "encoding": encoding,
@@ -195,6 +242,9 @@ def _span(start: pd.Timestamp, end: pd.Timestamp) -> str:
 
 
 def _write_keywords(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    p = out.profile
+    cat = p.category
+    legacy = p.shapes.formats is None
     periods = []
     for q in pd.period_range("2024Q3", "2026Q3", freq="Q"):
         periods.append((f"kw_{q}", max(q.start_time, START), q.end_time.normalize()))
@@ -202,14 +252,14 @@ def _write_keywords(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) ->
     periods.append(("kw_2026-11", pd.Timestamp("2026-11-01"), END))
     for k, (name, lo, hi) in enumerate(periods):
         part = frame[(frame["date"] >= lo) & (frame["date"] <= hi)]
-        xlsx = name == "kw_2026-11"
+        xlsx = name == "kw_2026-11" and legacy
         slash, preamble, sep = k % 2 == 0 and not xlsx, k % 2 == 0 and not xlsx, k % 3 == 1
         long_tail = (part["term_kind"] == "long_tail").to_numpy()
         ppc = part["ppc_price"].map("{:.2f}".format).astype(object).to_numpy().copy()
         ppc[long_tail & (rng.random(len(part)) < 0.03)] = "-"
         shown = pd.DataFrame({
             "日期": date_text(part["date"], slash).to_numpy(),
-            "类目": CATEGORY, "搜索词": part["keyword"].to_numpy(),
+            "类目": cat, "搜索词": part["keyword"].to_numpy(),
             "搜索人气": (thousands(part["search_popularity"]) if sep
                      else part["search_popularity"].astype(np.int64)).to_numpy(),
             "搜索热度": part["search_heat"].astype(np.int64).to_numpy(),
@@ -221,19 +271,28 @@ def _write_keywords(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) ->
             "商城点击占比": with_missing(pct(part["tmall_click_share"]), rng, 0.003).to_numpy(),
             "直通车参考价": ppc,
         })
-        if xlsx:
-            out.xlsx(f"{name}.xlsx", "keywords", shown)
+        if p.shapes.keywords_no_online_items:
+            shown = shown.drop(columns="在线商品数")
+        if p.shapes.keywords_no_tmall_share:
+            shown = shown.drop(columns="商城点击占比")
+        pre = (_span(lo, hi), f"类目：{cat}") if preamble else ()
+        if legacy:
+            if xlsx:
+                out.xlsx(f"{name}.xlsx", "keywords", shown)
+            else:
+                out.csv(f"{name}.csv", "keywords", shown, "gbk", pre, crlf=True)
         else:
-            pre = (_span(lo, hi), f"类目：{CATEGORY}") if preamble else ()
-            out.csv(f"{name}.csv", "keywords", shown, "gbk", pre, crlf=True)
+            out.shaped(name, "keywords", shown, pre)
 
 
 def _write_items(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> None:
+    p = out.profile
+    legacy = p.shapes.formats is None
     forms = ["xlsx", "utf8", "xlsx", "gbk", "xlsx", "xlsx", "utf8", "xlsx"]
     for j, snap in enumerate(SNAPSHOTS):
         part = frame[frame["snapshot_date"] == snap].reset_index(drop=True)
-        form = forms[j]
-        csv = form != "xlsx"
+        form = forms[j] if legacy else p.shapes.formats["items"]
+        csv = form not in ("xlsx", "xls")
         shown = pd.DataFrame({
             "采集日期": date_text(part["snapshot_date"], slash=j == 6).to_numpy(),
             "商品ID": part["item_id"].astype(str).to_numpy(),
@@ -247,17 +306,26 @@ def _write_items(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> No
             "是否天猫": np.where(part["is_tmall"], "是", "否"),
             "材质": part["material"].to_numpy(),
             "颜色": with_missing(part["color"], rng, 0.01).to_numpy(),
-            "容量": part["size"].to_numpy(), "功能": part["function"].to_numpy(),
+            p.size_header: part["size"].to_numpy(), "功能": part["function"].to_numpy(),
             "风格": with_missing(part["style"], rng, 0.04).to_numpy(),
         })
+        if "color" not in p.attributes:
+            shown = shown.drop(columns="颜色")
         if j in (1, 3):
             shown = shown.drop(columns="交易金额")
+        if p.shapes.leaf_only:
+            # one leaf category's export: 叶子类目 alone is the category
+            shown = shown.drop(columns="类目")
+            shown["叶子类目"] = p.category
         name = f"items_{snap:%Y-%m-%d}"
-        if form == "xlsx":
+        pre = (f"统计时间：{snap:%Y-%m-%d}",) + (() if p.shapes.leaf_only
+                                              else (f"类目：{p.category}",))
+        if not legacy:
+            out.shaped(name, "items", shown, pre if j == 3 else ())
+        elif form == "xlsx":
             out.xlsx(name + ".xlsx", "items", shown)
         elif form == "gbk":
-            out.csv(name + ".csv", "items", shown, "gbk",
-                    (f"统计时间：{snap:%Y-%m-%d}", f"类目：{CATEGORY}"), crlf=True)
+            out.csv(name + ".csv", "items", shown, "gbk", pre, crlf=True)
         else:
             out.csv(name + ".csv", "items", shown, "utf-8-sig")
 
@@ -288,6 +356,7 @@ def _write_second_items(out: _Out, frame: pd.DataFrame) -> list[str]:
 
 
 def _write_traffic(out: _Out, frames: list[pd.DataFrame]) -> None:
+    legacy = out.profile.shapes.formats is None
     for s, part in enumerate(frames):
         shown = pd.DataFrame({
             "日期": date_text(part["date"], slash=s % 2 == 1).to_numpy(),
@@ -299,10 +368,14 @@ def _write_traffic(out: _Out, frames: list[pd.DataFrame]) -> None:
             shown["支付金额"] = part["payment_amount"].map("{:.2f}".format).to_numpy()
         else:
             shown["交易指数"] = part["trade_index"].to_numpy()
-        out.csv(f"traffic_{s}.csv", "traffic", shown, "utf-8-sig")
+        if legacy:
+            out.csv(f"traffic_{s}.csv", "traffic", shown, "utf-8-sig")
+        else:
+            out.shaped(f"traffic_{s}", "traffic", shown)
 
 
 def _write_sales(out: _Out, frame: pd.DataFrame) -> None:
+    legacy = out.profile.shapes.formats is None
     for year in sorted(frame["date"].dt.year.unique()):
         part = frame[frame["date"].dt.year == year]
         shown = pd.DataFrame({
@@ -315,74 +388,134 @@ def _write_sales(out: _Out, frame: pd.DataFrame) -> None:
             "单件成本": part["unit_cost"].astype(float).to_numpy(),
             "推广花费": part["ad_spend"].astype(float).to_numpy(),
             "退款金额": part["refunds"].astype(float).to_numpy()})
-        out.xlsx(f"sales_{year}.xlsx", "sales", shown)
+        if legacy:
+            out.xlsx(f"sales_{year}.xlsx", "sales", shown)
+        else:
+            out.shaped(f"sales_{year}", "sales", shown)
 
 
 # ----------------------------------------------------------------------------- tables
 
-def _market_daily(rng: np.random.Generator) -> pd.DataFrame:
+def _market_daily(rng: np.random.Generator, p: Profile) -> pd.DataFrame:
     idx = days()
     nd = len(idx)
-    promo = demand_multiplier(idx)
+    promo = demand_multiplier(idx, p.promo_response)
     growth = np.exp(0.1 * np.asarray((idx - idx[0]).days) / 365.25)
-    visitors = np.round(2.2e6 * season(idx, 0.35) * WEEKDAY[idx.day_of_week] * promo ** 1.2
+    visitors = np.round(2.2e6 * p.volume * category_season(p, idx, 0.35)
+                        * WEEKDAY[idx.day_of_week] * promo ** 1.2
                         * growth * np.exp(rng.normal(0, 0.03, nd))).astype(np.int64)
     buyers = np.round(visitors * 0.042 * np.where(promo > 1.3, 1.25, 1.0)
                       * np.exp(rng.normal(0, 0.03, nd))).astype(np.int64)
-    payment = buyers * 92.0 * np.exp(rng.normal(0, 0.04, nd))
-    popularity = sig3(380_000 * season(idx, 0.4) * WEEKDAY[idx.day_of_week] * promo * growth
+    payment = buyers * 92.0 * p.price_median / 72.0 * np.exp(rng.normal(0, 0.04, nd))
+    popularity = sig3(380_000 * p.volume * category_season(p, idx, 0.4)
+                      * WEEKDAY[idx.day_of_week] * promo * growth
                       * np.exp(rng.normal(0, 0.03, nd)))
     online = np.round(1.2e6 * np.exp(np.cumsum(rng.normal(0.0003, 0.002, nd)))).astype(np.int64)
-    return pd.DataFrame({"date": idx, "category": CATEGORY,
+    return pd.DataFrame({"date": idx, "category": p.category,
                          "trade_index": np.round(12.0 * payment ** 0.75).astype(np.int64),
                          "visitors": visitors, "buyers": buyers,
                          "search_popularity": popularity, "items_online": online})
 
 
-def _audience(rng: np.random.Generator) -> pd.DataFrame:
+def _lead(shares: dict[str, float], leader: str) -> dict[str, float]:
+    """``shares`` with ``leader`` swapped into the largest share."""
+    out = dict(shares)
+    top = max(out, key=lambda k: out[k])
+    if leader != top:
+        out[top], out[leader] = out.get(leader, 1.0), out[top]
+    return out
+
+
+def audience_profile(p: Profile) -> dict[str, dict[str, float]]:
+    """The audience's base shares in ``p``'s market: the 保温杯 shares with the profile's
+    leading province and city moved to the top, the hours rolled so the peak falls on
+    ``p.peak_hour``, women at ``p.female_share``; no 星期 when the shapes say hours only."""
+    base = {k: dict(v) for k, v in AUDIENCE_PROFILE.items()}
+    base["省份"] = _lead(base["省份"], p.province)
+    base["城市"] = _lead(base["城市"], p.city)
+    hours = np.roll(np.array(list(AUDIENCE_PROFILE["时段"].values())), p.peak_hour - 21)
+    base["时段"] = {f"{h}:00": float(v) for h, v in enumerate(hours)}
+    base["性别"] = {"女": round(100 * p.female_share, 1),
+                  "男": round(100 * (1 - p.female_share), 1)}
+    if p.shapes.audience_hours_only:
+        del base["星期"]
+    return base
+
+
+def _audience(rng: np.random.Generator, p: Profile) -> pd.DataFrame:
     """Monthly snapshots; shares in basis points summing exactly to 10,000 per dimension (the
     largest segment absorbs the rounding)."""
     snaps = pd.date_range("2024-10-01", END, freq="MS")
     rows = []
+    profile = audience_profile(p)
     for snap in snaps:
-        for dim, profile in AUDIENCE_PROFILE.items():
-            segs = list(profile)
-            base = np.array([profile[s] for s in segs], dtype=float)
-            shares = base * np.exp(rng.normal(0, 0.03, len(base)))
-            bp = np.round(shares / shares.sum() * 10_000).astype(np.int64)
+        for dim, shares in profile.items():
+            segs = list(shares)
+            base = np.array([shares[s] for s in segs], dtype=float)
+            noisy = base * np.exp(rng.normal(0, 0.03, len(base)))
+            bp = np.round(noisy / noisy.sum() * 10_000).astype(np.int64)
             bp[np.argmax(bp)] += 10_000 - bp.sum()
-            rows.append(pd.DataFrame({"date": snap, "category": CATEGORY, "dimension": dim,
+            rows.append(pd.DataFrame({"date": snap, "category": p.category, "dimension": dim,
                                       "segment": segs, "bp": bp}))
     frame = pd.concat(rows, ignore_index=True)
     frame["share_text"] = [f"{b // 100}.{b % 100:02d}%" for b in frame["bp"]]
     return frame
 
 
-def _events() -> pd.DataFrame:
+def _events(p: Profile) -> pd.DataFrame:
     rows = []
-    for name, first, last, kind in promotion_windows():
+    for name, first, last, kind in promotion_windows(response=p.promo_response):
         for day in pd.date_range(max(first, START), min(last, END)):
             rows.append((f"{day:%Y-%m-%d}", name, kind))
     return pd.DataFrame(rows, columns=["日期", "活动名称", "类型"])
 
 
+def _promotions(p: Profile, kind_wanted: bool) -> list[dict]:
+    """truth ``promotions`` (kind_wanted) or ``holidays``: windows, with each promotion's
+    planted search uplift (the peak day's demand multiplier) and response scale."""
+    idx = days()
+    mult = pd.Series(demand_multiplier(idx, p.promo_response), index=idx)
+    out = []
+    for n, a, b, k in promotion_windows(response=p.promo_response):
+        if (k == "大促") != kind_wanted:
+            continue
+        entry = {"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"}
+        if kind_wanted:
+            window = mult[(mult.index >= a) & (mult.index <= b)]
+            if len(window):
+                entry |= {"uplift": round(float(window.max()), 3),
+                          "peak": f"{window.idxmax():%Y-%m-%d}",
+                          "response": round(float(p.promo_response.get(n, 1.0)), 3)}
+        out.append(entry)
+    return out
+
+
 # ----------------------------------------------------------------------------- public
 
-def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
-    """Write the sample market's exports and ``truth.json`` into ``out_dir``.
+def generate_sample(out_dir: str | Path, seed: int = 7, profile: str = "保温杯") -> dict:
+    """Write a sample market's exports and ``truth.json`` into ``out_dir``.
 
     Parameters
     ----------
     out_dir : path-like
         Folder to write into (created if missing; files of the same names are overwritten).
     seed : int
-        Random seed; the same seed writes the same bytes.
+        Random seed; the same seed and profile write the same bytes.
+    profile : str
+        A name of :data:`research.sample.profiles.PROFILE_NAMES` or ``"random"`` (a market
+        drawn from ``seed``).
 
     Returns
     -------
     dict
-        ``files`` (relative names, sorted), ``rows`` (rows written per table) and ``truth``
-        (path of ``truth.json``).
+        ``files`` (relative names, sorted), ``rows`` (rows written per table), ``truth``
+        (path of ``truth.json``) and ``profile`` (its name; for ``random`` the category
+        drawn, as ``random:<category>``).
+
+    Raises
+    ------
+    research.faults.UsageFault
+        For an unknown profile name.
 
     Examples
     --------
@@ -391,72 +524,102 @@ def generate_sample(out_dir: str | Path, seed: int = 7) -> dict:
     >>> info["rows"]["items"] >= 40_000  # doctest: +SKIP
     True
     """
+    p = get_profile(profile, seed)
+    cat = p.category
     folder = Path(out_dir)
     folder.mkdir(parents=True, exist_ok=True)
-    # children 0-7 are those of SeedSequence(seed).spawn(8) (the 保温杯 market, unchanged
-    # since before the second category); child 8 draws our second category alone
+    # children 0-7 are those of SeedSequence(seed).spawn(8) (the market); child 8 draws our
+    # second category alone (保温杯 only)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
-    out = _Out(folder)
+    out = _Out(folder, p)
 
     ids = item_ids(rngs[0], 10_000)
-    ours = build_our_items(ids)
-    sales, sales_truth = build_sales(rngs[1], ours)
-    items, items_truth = build_items(rngs[2], ours, sales, ids, CATEGORY)
-    keywords, kw_truth = build_keywords(rngs[3], CATEGORY)
-    traffic, traffic_truth = build_traffic(rngs[4])
-    market = _market_daily(rngs[5])
-    audience = _audience(rngs[6])
-    second = build_second_items(rngs[8], ids)
-    second_sales = build_second_sales(rngs[8], second)
-    second_items = second_snapshots(rngs[8], second, second_sales)
+    ours = build_our_items(ids, p)
+    sales, sales_truth = build_sales(rngs[1], ours, p)
+    items, items_truth = build_items(rngs[2], ours, sales, ids, cat, p)
+    keywords, kw_truth = build_keywords(rngs[3], cat, p)
+    traffic, traffic_truth = build_traffic(rngs[4], p)
+    market = _market_daily(rngs[5], p)
+    audience = _audience(rngs[6], p)
 
     _write_keywords(out, keywords, rngs[7])
     _write_items(out, items, rngs[7])
     _write_traffic(out, traffic)
-    second_files = _write_second_items(out, second_items)
-    _write_sales(out, pd.concat([sales, second_sales], ignore_index=True)
-                 .sort_values(["date", "item_id"], ignore_index=True))
+    second = None
+    if p.second_category:
+        second_items = build_second_items(rngs[8], ids)
+        second_sales = build_second_sales(rngs[8], second_items)
+        second_snaps = second_snapshots(rngs[8], second_items, second_sales)
+        second_files = _write_second_items(out, second_snaps)
+        second = second_truth(second_items, second_sales, sales, second_files)
+        all_sales = pd.concat([sales, second_sales], ignore_index=True)
+    else:
+        all_sales = sales
+    _write_sales(out, all_sales.sort_values(["date", "item_id"], ignore_index=True))
+    legacy = p.shapes.formats is None
     shown = pd.DataFrame({
-        "日期": date_text(market["date"], slash=True).to_numpy(), "类目": CATEGORY,
+        "日期": date_text(market["date"], slash=True).to_numpy(), "类目": cat,
         "交易指数": market["trade_index"].to_numpy(),
         "访客数": thousands(market["visitors"]).to_numpy(),
         "支付买家数": thousands(market["buyers"]).to_numpy(),
         "搜索人气": market["search_popularity"].to_numpy(),
         "在线商品数": thousands(market["items_online"]).to_numpy()})
-    out.csv("market_daily.csv", "market_daily", shown, "gbk", (_span(START, END),), crlf=True)
-    out.xlsx("audience.xlsx", "audience", pd.DataFrame({
+    if legacy:
+        out.csv("market_daily.csv", "market_daily", shown, "gbk", (_span(START, END),),
+                crlf=True)
+    else:
+        out.shaped("market_daily", "market_daily", shown, (_span(START, END),))
+    aud = pd.DataFrame({
         "日期": audience["date"], "类目": audience["category"], "维度": audience["dimension"],
-        "分段": audience["segment"], "支付买家占比": audience["share_text"]}),
-        date_columns=("日期",))
-    out.csv("events.csv", "events", _events(), "utf-8")
+        "分段": audience["segment"], "支付买家占比": audience["share_text"]})
+    if legacy:
+        out.xlsx("audience.xlsx", "audience", aud, date_columns=("日期",))
+        out.csv("events.csv", "events", _events(p), "utf-8")
+    else:
+        out.shaped("audience", "audience", aud, date_columns=("日期",))
+        out.shaped("events", "events", _events(p))
 
-    leader = _rising_leader(items)
-    hours = AUDIENCE_PROFILE["时段"]
+    leader = _rising_leader(items, p)
+    hours = audience_profile(p)["时段"]
+    shapes = p.shapes
     truth = {
-        "seed": seed, "category": CATEGORY, "start": START.date().isoformat(),
-        "end": END.date().isoformat(), "our_shop": OUR_SHOP, "competitors": COMPETITORS,
-        "promotions": [{"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"}
-                       for n, a, b, k in promotion_windows() if k == "大促"],
-        "holidays": [{"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"}
-                     for n, a, b, k in promotion_windows() if k != "大促"],
+        "seed": seed, "profile": p.name if p.name != "random" else f"random:{cat}",
+        "currency": "CNY", "category": cat, "start": START.date().isoformat(),
+        "end": END.date().isoformat(), "our_shop": p.our_shop,
+        "competitors": list(p.competitors),
+        "promotions": _promotions(p, True),
+        "holidays": _promotions(p, False),
+        "season": {"peak_doy": round(p.season_peak, 1), "scale": round(p.season_scale, 3),
+                   "amplitude": round(0.4 * p.season_scale, 3),
+                   "food_peak": round(p.food_peak, 3)},
         "keywords": kw_truth,
         "prices": items_truth["prices"],
         "traffic": traffic_truth,
         "market": {"peak_hour": int(max(hours, key=lambda h: hours[h]).split(":")[0]),
-                   "leading_province": "广东", "leading_city": "上海",
+                   "leading_province": p.province, "leading_city": p.city,
+                   "female_share": round(p.female_share, 3),
                    "rising_leader": leader},
         "advantages": items_truth["advantages"],
         "sales": sales_truth,
         "items": items_truth["items"],
-        "second_category": second_truth(second, second_sales, sales, second_files),
+        "second_category": second,
+        "shapes": {"leaf_only": shapes.leaf_only,
+                   "audience_hours_only": shapes.audience_hours_only,
+                   "keywords_no_online_items": shapes.keywords_no_online_items,
+                   "keywords_no_tmall_share": shapes.keywords_no_tmall_share,
+                   "english_headers": list(shapes.english_headers),
+                   "size_header": p.size_header,
+                   "formats": {n: _SHAPE_NAME[(m["format"], m["encoding"])]
+                               for n, m in sorted(out.files.items())}},
         "files": out.files,
     }
     path = folder / "truth.json"
     path.write_text(json.dumps(truth, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return {"files": sorted(out.files), "rows": out.rows, "truth": str(path)}
+    return {"files": sorted(out.files), "rows": out.rows, "truth": str(path),
+            "profile": truth["profile"]}
 
 
-def _rising_leader(items: pd.DataFrame) -> str:
+def _rising_leader(items: pd.DataFrame, p: Profile) -> str:
     """The shop whose share of 30-day units rises most between the first and last snapshot,
     among the top ten of either (the planted leader; checked, not assumed)."""
     units = items.groupby(["snapshot_date", "shop"])["sales_30d"].sum()
@@ -464,7 +627,7 @@ def _rising_leader(items: pd.DataFrame) -> str:
     cands = set(first.nlargest(10).index) | set(last.nlargest(10).index)
     change = {s: last.get(s, 0.0) - first.get(s, 0.0) for s in sorted(cands)}
     best = max(change, key=lambda s: change[s])
-    if best != COMPETITORS[0]:
-        raise AssertionError(f"the planted rising leader {COMPETITORS[0]} is not the one "
+    if best != p.competitors[0]:
+        raise AssertionError(f"the planted rising leader {p.competitors[0]} is not the one "
                              f"that rises most ({best})")
     return best

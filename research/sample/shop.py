@@ -7,9 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from research.sample.common import WEEKDAY, days, demand_multiplier, season
+from research.sample.common import WEEKDAY, category_season, days, demand_multiplier, season
+from research.sample.profiles import Profile
 
-__all__ = ["OUR_SHOP", "COMPETITORS", "CHANNELS_EXPORTED", "build_our_items", "build_sales",
+__all__ = ["OUR_SHOP", "COMPETITORS", "CHANNELS_EXPORTED", "build_our_items", "our_rows", "build_sales",
            "build_traffic", "item_sales", "listings_frame", "BEHIND_START", "SHORTFALL"]
 
 OUR_SHOP = "暖杯记旗舰店"
@@ -45,13 +46,66 @@ _OURS = [
 ]
 
 
-def build_our_items(ids: np.ndarray) -> pd.DataFrame:
+def build_our_items(ids: np.ndarray, profile: Profile | None = None) -> pd.DataFrame:
     """Our shop's listings of the studied category (12) with their 12-digit IDs and
-    attributes."""
-    return listings_frame(_OURS, ids[: len(_OURS)])
+    attributes (保温杯: the fixed list; another profile: :func:`our_rows`)."""
+    if profile is None or profile.category == "保温杯":
+        return listings_frame(_OURS, ids[: len(_OURS)])
+    rows = our_rows(profile)
+    return listings_frame(rows, ids[: len(rows)], profile.our_shop)
 
 
-def listings_frame(rows: list[tuple], ids: np.ndarray) -> pd.DataFrame:
+def _nine(value: float, step: int) -> float:
+    """A listed price near ``value`` ending in 9 (or the whole value under ¥20)."""
+    if value < 20:
+        return float(max(1, round(value)))
+    return float(np.floor(value / step) * step + step - 1)
+
+
+def our_rows(p: Profile) -> list[tuple]:
+    """Our 12 listings of another profile's category, in the layout of ``_OURS``: five priced
+    inside the underserved band, the others around the market's median; most hold the
+    advantages (the first on 8, the second on 9, a third on 6)."""
+    lo, hi = p.underserved
+    m = p.price_median
+    step = 100 if m >= 500 else 10
+    inside = np.linspace(lo, hi, 7)[1:-1]
+    inside_prices = []
+    for v in inside:
+        q = _nine(v, step) if hi - lo > 2 * step else float(round(v))
+        q = q if lo < q <= hi else float(np.floor(hi))
+        inside_prices.append(q)
+    outside = [_nine(x, step) for x in (m * 0.8, m * 0.95, hi * 1.25, hi * 1.5, lo * 0.85,
+                                        hi * 1.9, m * 0.9)]
+    prices = inside_prices + outside
+    attrs = p.attributes
+    usual = {a: max(v, key=lambda x: v[x]) for a, v in attrs.items()}
+    on = {0: range(8), 1: [0, 1, 2, 4, 5, 6, 7, 9, 10], 2: [0, 2, 3, 5, 9, 10]}
+    leaf = next(iter(p.leaves))
+    brand = p.our_shop.removesuffix("旗舰店")
+    colors = list(attrs.get("color", {"-": 1.0}))
+    styles = list(attrs["style"])
+    sizes = list(attrs["size"])
+    units = max(1.0, 18.0 * (72.0 / m) ** 0.5)
+    rows = []
+    for i, price in enumerate(prices):
+        vals = {a: usual[a] for a in ("material", "function", "size")}
+        vals["style"] = styles[i % len(styles)]
+        vals["size"] = sizes[(i * 2) % len(sizes)]
+        for k, (attr, value) in enumerate(p.advantages):
+            if i in on.get(k, ()):
+                vals[attr] = value
+        title = (f"{brand} {vals['material']}{p.category} {vals['function']} {vals['size']} "
+                 f"{vals['style']}")
+        launch = "2025-09-01" if i == 10 else "2026-04-06" if i == 11 else None
+        base = round(units * (1.6 if i < 5 else 0.7) * (1 - 0.05 * (i % 5)), 1)
+        rows.append((title, leaf, price, vals["material"], vals["size"], vals["function"],
+                     vals["style"], colors[i % len(colors)], base,
+                     round(price * 0.4, 2), launch))
+    return rows
+
+
+def listings_frame(rows: list[tuple], ids: np.ndarray, shop: str = OUR_SHOP) -> pd.DataFrame:
     """Our listings as a frame: ``rows`` in the layout of ``_OURS`` (title, leaf category,
     price, material, size, function, style, colour, mean daily units, unit cost, first day on
     sale or ``None``), one ID each."""
@@ -60,15 +114,16 @@ def listings_frame(rows: list[tuple], ids: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=cols)
     frame.insert(0, "item_id", np.asarray(ids)[: len(frame)])
     frame["launch"] = pd.to_datetime(frame["launch"].fillna(days()[0].date().isoformat()))
-    frame["shop"] = OUR_SHOP
+    frame["shop"] = shop
     return frame
 
 
-def build_sales(rng: np.random.Generator, ours: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+def build_sales(rng: np.random.Generator, ours: pd.DataFrame, profile: Profile | None = None
+                ) -> tuple[pd.DataFrame, dict]:
     """Our items' daily results (units, revenue, visitors, buyers, unit cost, ad spend,
     refunds), shaped by season and promotions, with the planted shortfall from the Monday of
     2026-W46."""
-    frame = item_sales(rng, ours)
+    frame = item_sales(rng, ours, profile=profile)
     truth = {"plan_week": "2026-W44", "behind_weeks": ["2026-W46", "2026-W47"],
              "shortfall": SHORTFALL, "behind_start": BEHIND_START.date().isoformat(),
              "items": len(ours)}
@@ -77,7 +132,7 @@ def build_sales(rng: np.random.Generator, ours: pd.DataFrame) -> tuple[pd.DataFr
 
 def item_sales(rng: np.random.Generator, listings: pd.DataFrame, amplitude: float = 0.45,
                peak_doy: float = 355.0, growth: float = 0.15,
-               shortfall: float = SHORTFALL) -> pd.DataFrame:
+               shortfall: float = SHORTFALL, profile: Profile | None = None) -> pd.DataFrame:
     """Daily results of our ``listings`` (as :func:`build_our_items` gives them).
 
     Parameters
@@ -93,10 +148,15 @@ def item_sales(rng: np.random.Generator, listings: pd.DataFrame, amplitude: floa
         Yearly growth rate of demand.
     shortfall : float
         Units run this fraction below expectation from ``BEHIND_START`` (0: none).
+    profile : Profile, optional
+        The market (its season and promotions replace ``amplitude`` × its scale and
+        ``peak_doy``); ``None``: the 保温杯 calendar with the given season.
     """
     idx = days()
-    promo = demand_multiplier(idx)
-    expected = (season(idx, amplitude, peak_doy) * WEEKDAY[idx.day_of_week] * promo ** 1.7
+    promo = demand_multiplier(idx, None if profile is None else profile.promo_response)
+    yearly = (season(idx, amplitude, peak_doy) if profile is None
+              else category_season(profile, idx, amplitude))
+    expected = (yearly * WEEKDAY[idx.day_of_week] * promo ** 1.7
                 * np.exp(growth * np.asarray((idx - idx[0]).days) / 365.25))
     short = np.where(idx >= BEHIND_START, 1.0 - shortfall, 1.0)
     discount = np.where(promo > 1.3, 0.85, np.where(promo > 1.0, 0.95, 1.0))
@@ -113,7 +173,7 @@ def item_sales(rng: np.random.Generator, listings: pd.DataFrame, amplitude: floa
         refunds = np.round(rng.binomial(units, np.where(promo[on] > 1.3, 0.08, 0.04)) * price, 2)
         ad = np.round(visitors * 0.3 * 1.25 * np.exp(rng.normal(0, 0.12, on.sum())), 2)
         parts.append(pd.DataFrame({
-            "date": idx[on], "shop": OUR_SHOP, "item_id": row.item_id, "units": units,
+            "date": idx[on], "shop": row.shop, "item_id": row.item_id, "units": units,
             "revenue": revenue, "visitors": visitors, "buyers": buyers,
             "unit_cost": row.unit_cost, "ad_spend": ad, "refunds": refunds}))
     return pd.concat(parts, ignore_index=True).sort_values(["date", "item_id"],
@@ -125,51 +185,65 @@ def _trade_index(money: np.ndarray) -> np.ndarray:
     return np.round(12.0 * np.power(np.maximum(money, 0.0), 0.75)).astype(np.int64)
 
 
-def build_traffic(rng: np.random.Generator) -> tuple[list[pd.DataFrame], dict]:
+def build_traffic(rng: np.random.Generator, profile: Profile) -> tuple[list[pd.DataFrame], dict]:
     """Daily visitors, buyers and payment (ours) or trade index (competitors) per shop and
-    channel, with the planted affiliate start/drop, the paid-search shift and quiet pairs."""
+    channel, with the planted affiliate start/drop, the paid-search shift and quiet pairs.
+
+    The affiliate channel of the campaigning shop runs at ``level`` × season × promotions
+    (level 40 UV/day in 保温杯, 4 % of the shop's size elsewhere) and gains ``uplift`` UV/day
+    (× the weekday pattern) from ``start`` to the day before ``drop``; in 保温杯 the uplift is
+    3,000, elsewhere ``affiliate_share`` × level."""
+    p = profile
     idx = days()
     nd = len(idx)
-    shops = [OUR_SHOP, *COMPETITORS]
+    competitors = list(p.competitors)
+    shops = [p.our_shop, *competitors]
+    legacy = p.affiliate_share is None
+    aff = {"shop": competitors[1], "start": pd.Timestamp(p.affiliate_start),
+           "drop": pd.Timestamp(p.affiliate_drop)}
+    shift = {"shop": competitors[2], "date": pd.Timestamp(p.paid_shift_date),
+             "moved": p.moved_share}
     size = np.array([2400, 12000, 6000, 8000, 5000, 4000, 9000], dtype=float)
     names = list(CHANNELS_EXPORTED)
     mix0 = np.array([0.35, 0.12, 0.08, 0.02, 0.2, 0.05, 0.09, 0.06, 0.03])
     conv = np.array([0.03, 0.025, 0.012, 0.035, 0.012, 0.06, 0.1, 0.02, 0.015])
-    promo = demand_multiplier(idx) ** 1.2
-    base = season(idx, 0.3) * WEEKDAY[idx.day_of_week] * promo
+    promo = demand_multiplier(idx, p.promo_response) ** 1.2
+    base = category_season(p, idx, 0.3) * WEEKDAY[idx.day_of_week] * promo
     ramp_time = np.asarray((idx - idx[0]).days, dtype=float)
     rows = []
     shortfall = np.where(idx >= BEHIND_START, 1.0 - SHORTFALL, 1.0)
     for s, shop in enumerate(shops):
         mix = rng.dirichlet(mix0 * 200)
-        aov = rng.uniform(70, 130)
+        aov = rng.uniform(70, 130) * p.price_median / 72.0
         lam = size[s] * mix[:, None] * base[None, :] * np.exp(0.1 * ramp_time / 365.25)
         lam = lam * np.exp(rng.normal(0, 0.06, lam.shape))
-        if shop == AFFILIATE["shop"]:
+        if shop == aff["shop"]:
             a = names.index("淘宝客")
-            lam[a] = 40.0 * base
-            on = (idx >= AFFILIATE["start"]) & (idx < AFFILIATE["drop"])
-            lam[a, on] += AFFILIATE["uplift"] * WEEKDAY[idx.day_of_week[on]] \
+            level = 40.0 if legacy else 0.04 * size[s]
+            uplift = AFFILIATE["uplift"] if legacy else round(float(p.affiliate_share) * level)
+            aff |= {"level": level, "uplift": uplift}
+            lam[a] = level * base
+            on = (idx >= aff["start"]) & (idx < aff["drop"])
+            lam[a, on] += uplift * WEEKDAY[idx.day_of_week[on]] \
                 * np.exp(rng.normal(0, 0.05, on.sum()))
-        if shop == PAID_SHIFT["shop"]:
-            o, p = names.index("手淘搜索"), names.index("直通车")
-            f = PAID_SHIFT["moved"] * np.clip(
-                ((idx - PAID_SHIFT["date"]).days + 3.5) / 7.0, 0, 1)
+        if shop == shift["shop"]:
+            o, q = names.index("手淘搜索"), names.index("直通车")
+            f = shift["moved"] * np.clip(((idx - shift["date"]).days + 3.5) / 7.0, 0, 1)
             moved = lam[o] * f
             lam[o] -= moved
-            lam[p] += moved
-        if shop == COMPETITORS[0]:  # the rising leader grows its feed and content traffic
+            lam[q] += moved
+        if shop == competitors[0]:  # the rising leader grows its feed and content traffic
             grow = 1 + np.clip((idx - pd.Timestamp("2026-09-01")).days / 82.0, 0, 1)
             for ch in ("手淘推荐", "逛逛"):
                 lam[names.index(ch)] *= grow
         visitors = rng.poisson(lam)
         rate = conv[:, None] * np.exp(rng.normal(0, 0.1, lam.shape))
-        if shop == OUR_SHOP:
+        if shop == p.our_shop:
             rate = rate * shortfall[None, :]
         buyers = rng.binomial(visitors, np.clip(rate, 0, 1))
         money = np.round(buyers * aov * np.exp(rng.normal(0, 0.08, lam.shape)), 2)
         channel_names = names
-        if shop == COMPETITORS[4]:
+        if shop == competitors[4]:
             extra = rng.poisson(0.03 * size[s] * base)[None, :]
             visitors = np.vstack([visitors, extra])
             buyers = np.vstack([buyers, rng.binomial(extra, 0.01)])
@@ -181,26 +255,27 @@ def build_traffic(rng: np.random.Generator) -> tuple[list[pd.DataFrame], dict]:
             "channel_raw": np.repeat(channel_names, nd),
             "visitors": visitors.ravel(), "buyers": buyers.ravel(),
             "payment_amount": money.ravel()})
-        if shop != OUR_SHOP:
+        if shop != p.our_shop:
             frame["trade_index"] = _trade_index(frame.pop("payment_amount").to_numpy())
         rows.append(frame.sort_values(["date", "channel_raw"], kind="stable",
                                       ignore_index=True))
-    quiet_pairs = [(COMPETITORS[3], "organic_search"), (COMPETITORS[3], "feed"),
-                   (COMPETITORS[4], "organic_search"), (COMPETITORS[4], "cart_fav"),
-                   (COMPETITORS[5], "feed"), (COMPETITORS[5], "direct"),
-                   (COMPETITORS[1], "organic_search"), (COMPETITORS[2], "feed")]
+    c = competitors
+    quiet_pairs = [(c[3], "organic_search"), (c[3], "feed"), (c[4], "organic_search"),
+                   (c[4], "cart_fav"), (c[5], "feed"), (c[5], "direct"),
+                   (c[1], "organic_search"), (c[2], "feed")]
     truth_quiet = [list(p) for p in quiet_pairs]
     truth = {
-        "affiliate": {"shop": AFFILIATE["shop"], "channel": "affiliate",
+        "affiliate": {"shop": aff["shop"], "channel": "affiliate",
                       "channel_raw": "淘宝客",
-                      "start": AFFILIATE["start"].date().isoformat(),
-                      "drop": AFFILIATE["drop"].date().isoformat(),
-                      "uplift": AFFILIATE["uplift"]},
-        "paid_shift": {"shop": PAID_SHIFT["shop"], "date": PAID_SHIFT["date"].date().isoformat(),
+                      "start": aff["start"].date().isoformat(),
+                      "drop": aff["drop"].date().isoformat(),
+                      "uplift": aff["uplift"], "level": aff["level"],
+                      "uplift_share": round(aff["uplift"] / aff["level"], 3)},
+        "paid_shift": {"shop": shift["shop"], "date": shift["date"].date().isoformat(),
                        "from": "organic_search", "to": "paid_search",
-                       "moved_share": PAID_SHIFT["moved"], "ramp_days": 7},
+                       "moved_share": round(shift["moved"], 3), "ramp_days": 7},
         "quiet": truth_quiet,
-        "unknown_channel": {"shop": COMPETITORS[4], "channel_raw": UNKNOWN_CHANNEL,
+        "unknown_channel": {"shop": competitors[4], "channel_raw": UNKNOWN_CHANNEL,
                             "channel": "other"},
         "shops": shops,
     }
