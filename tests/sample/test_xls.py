@@ -20,6 +20,7 @@ import pandas as pd
 import pytest
 import python_calamine
 
+from research.sample.common import write_xlsx
 from research.sample.xls import write_xls
 from research.sources.exports import ingest_paths
 from research.sources.readers import read_export
@@ -269,3 +270,18 @@ def test_libreoffice_opens_it_with_the_same_values(tmp_path: Path) -> None:
         ["", "612345678901", "", "", "120000", "True"],
         ["1999-12-31", "600000000001", "", "1234567.5", "7", "False"],
     ]
+
+
+def test_the_reader_sees_the_same_cells_as_in_the_xlsx(tmp_path: Path) -> None:
+    """write_xls behaves as write_xlsx: the workbench's reader gets the same text cells from
+    both files of the same frame."""
+    frame = pd.concat([small_frame(), small_frame()], ignore_index=True)
+    frame.loc[5, "商品标题"] = ("保温杯 " * 50).strip()  # the xlsx drops a trailing space
+    frame["日期"] = frame["日期"].fillna(pd.Timestamp("2025-01-01"))  # write_xlsx needs dates
+    write_xlsx(tmp_path / "a.xlsx", frame, date_columns=["日期"])
+    write_xls(tmp_path / "a.xls", frame, date_columns=["日期"])
+    xlsx, xls = read_export(tmp_path / "a.xlsx", tmp_path), read_export(tmp_path / "a.xls",
+                                                                          tmp_path)
+    assert xls.headers == xlsx.headers == list(frame.columns)
+    pd.testing.assert_frame_equal(xls.frame, xlsx.frame)
+    assert xls.frame.iloc[0, 0] == "2026-11-01" and xls.frame.iloc[0, 3] == "89.9"
