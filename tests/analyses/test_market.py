@@ -725,3 +725,24 @@ def test_peak_weekday_and_profiles_hand_computed() -> None:
     assert hour_profile(changes).empty
     hours = hour_profile(audience_changes(_audience(("hour",))))
     assert peak_hour(hours) == 21 and hours["share"].sum() == pytest.approx(1.0)
+
+
+def test_hour_profile_adds_segments_naming_the_same_hour() -> None:
+    # an export may split an hour ("21:00" and "21时"); their shares are one hour's
+    changes = pd.DataFrame({"dimension": "hour", "segment": ["9:00", "21:00", "21时", "22"],
+                            "share": [0.35, 0.25, 0.2, 0.2]})
+    hours = hour_profile(changes).set_index("hour")["share"]
+    assert hours.to_dict() == pytest.approx({9: 0.35, 21: 0.45, 22: 0.2})
+    assert peak_hour(hours.reset_index()) == 21  # 0.45 together, though 9:00 is the largest row
+
+
+def test_audience_segment_new_since_the_previous_snapshot_rose_from_zero() -> None:
+    aud = _audience(("province",))
+    new = pd.DataFrame({"snapshot_date": [pd.Timestamp("2026-11-01")], "category": "保温杯",
+                        "dimension": "province", "segment": ["上海"], "share": [0.0]})
+    aud = pd.concat([aud, new], ignore_index=True)
+    aud.loc[(aud["segment"] == "上海"), "share"] = 0.1
+    aud.loc[(aud["segment"] == "浙江") & (aud["snapshot_date"] == pd.Timestamp("2026-11-01")),
+            "share"] = 0.4
+    row = audience_changes(aud).set_index("segment").loc["上海"]
+    assert row["prev_share"] == 0.0 and row["change"] == pytest.approx(0.1)
