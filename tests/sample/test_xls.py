@@ -285,3 +285,17 @@ def test_the_reader_sees_the_same_cells_as_in_the_xlsx(tmp_path: Path) -> None:
     assert xls.headers == xlsx.headers == list(frame.columns)
     pd.testing.assert_frame_equal(xls.frame, xlsx.frame)
     assert xls.frame.iloc[0, 0] == "2026-11-01" and xls.frame.iloc[0, 3] == "89.9"
+
+
+def test_libreoffice_reads_the_large_sheet_whole(tmp_path: Path) -> None:
+    """LibreOffice follows the shared strings through their CONTINUE records: every row of the
+    20,000-row sheet holds its date, ID, title and shop."""
+    frame = big_frame()
+    path = tmp_path / "big.xls"
+    write_xls(path, frame, date_columns=["日期"])
+    rows = libreoffice_csv(path, tmp_path)
+    assert len(rows) == len(frame) + 1 and rows[0] == list(frame.columns)
+    got = [(r[0], r[1], r[2], r[9]) for r in rows[1:]]
+    want = list(zip(frame["日期"].dt.strftime("%Y-%m-%d"), frame["商品ID"], frame["商品标题"],
+                    frame["店铺"], strict=True))
+    assert got == want
