@@ -746,3 +746,47 @@ def test_audience_segment_new_since_the_previous_snapshot_rose_from_zero() -> No
             "share"] = 0.4
     row = audience_changes(aud).set_index("segment").loc["上海"]
     assert row["prev_share"] == 0.0 and row["change"] == pytest.approx(0.1)
+
+
+def _outputs_text(path: Path) -> str:
+    """Every text/HTML output of an executed notebook, tags removed."""
+    import html
+    import json
+    import re
+
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    chunks = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", out.get("evalue")
+            data = out.get("data", {})
+            chunks.append("".join(data.get("text/html", "")) or "".join(
+                data.get("text/plain", "")) or "".join(out.get("text", "")))
+    return html.unescape(re.sub(r"<[^>]+>", "", "\n".join(chunks)))
+
+
+@pytest.mark.slow
+def test_notebook_says_each_missing_part(tmp_path: Path) -> None:
+    """Hours without weekdays, one listing snapshot, no market_daily: the page shows the peak
+    hour and says, part by part, what the data did not allow."""
+    import papermill as pm
+
+    dims = tuple(d for d in _ALL_DIMS if d != "weekday")
+    items = _items()
+    path = _warehouse(tmp_path, audience=_audience(dims),
+                      items=items[items["snapshot_date"] == S2])
+    over = market_page(_scope(), path, leaders_n=2, min_sales=100)
+    pm.execute_notebook(str(NOTEBOOK), str(tmp_path / "out.ipynb"),
+                        parameters={"warehouse": str(path), "category": "保温杯",
+                                    "week": "2026-W47", "output_dir": str(tmp_path),
+                                    "leaders_n": 2},
+                        kernel_name="python3", cwd=str(tmp_path))
+    text = _outputs_text(tmp_path / "out.ipynb")
+    assert "成交高峰 21:00" in text and "peak hour: 21:00" in text
+    assert set(over.absent) == {"trend", "seasonal", "rising_leader", "bestsellers",
+                                "peak_weekday", "heatmap"}
+    for sentence in over.absent.values():
+        assert sentence in text
+    assert "浙江" in text and "杭州" in text  # the parts the data allows are shown
+    hours = pd.read_csv(tmp_path / "results" / "hours.csv", encoding="utf-8-sig")
+    assert int(hours.loc[hours["share"].idxmax(), "hour"]) == 21

@@ -201,3 +201,31 @@ def test_olist_price_page_and_plan_in_reais(real_data: Path, tmp_path: Path) -> 
         texts += [*sec.lines, sec.brief, sec.missing]
     joined = "\n".join(texts)
     assert "R$" in joined and "¥" not in joined
+
+
+@pytest.mark.slow
+def test_brl_price_and_plan_notebooks_print_no_yuan(tmp_path: Path) -> None:
+    """The rendered price and plan pages on listings in BRL: money in R$, never ¥ or 元."""
+    import html
+    import json
+    import re
+
+    import papermill as pm
+
+    path = _warehouse(tmp_path, items=_items("BRL"))
+    notebooks = Path(__file__).resolve().parents[2] / "notebooks"
+    out = tmp_path / "out"
+    params = {"warehouse": str(path), "category": "杯", "week": "2026-W47",
+              "output_dir": str(out), "shop": "s0", "competitors": ["s1", "s2"]}
+    texts = []
+    for name, extra in (("price_bands", {"unit_cost": 30.0}), ("plan_summary", {})):
+        done = tmp_path / f"{name}.ipynb"
+        pm.execute_notebook(str(notebooks / f"{name}.ipynb"), str(done),
+                            parameters={**params, **extra}, kernel_name="python3",
+                            cwd=str(tmp_path))
+        for cell in json.loads(done.read_text(encoding="utf-8"))["cells"]:
+            for o in cell.get("outputs", []):
+                texts.append("".join(o.get("data", {}).get("text/html", "")))
+    text = html.unescape(re.sub(r"<[^>]+>", "", "\n".join(texts)))
+    assert "R$" in text and "¥" not in text
+    assert "元" not in text.replace("单元", "")
