@@ -790,3 +790,14 @@ def test_notebook_says_each_missing_part(tmp_path: Path) -> None:
     assert "浙江" in text and "杭州" in text  # the parts the data allows are shown
     hours = pd.read_csv(tmp_path / "results" / "hours.csv", encoding="utf-8-sig")
     assert int(hours.loc[hours["share"].idxmax(), "hour"]) == 21
+
+
+def test_parts_a_truncated_province_export_takes_away_only_provinces(tmp_path: Path) -> None:
+    aud = _audience()
+    aud = aud[aud["segment"] != "江苏"]  # a top-2 province export: shares sum to 0.8
+    over = _page(tmp_path, market_daily=_market_daily(), audience=aud, items=_items())
+    _check_parts(over)
+    assert set(over.absent) == {"provinces"}
+    assert "之和不为 1" in over.absent["provinces"] and "province" in over.rejected
+    assert over.peak_hour == 21 and over.top_province is None
+    assert set(over.regions["level"]) == {"city"}

@@ -53,7 +53,8 @@ one sentence in :attr:`MarketOverview.absent` saying which data is missing (Chin
 English) — the peak hour from an hour distribution alone, the peak weekday from a weekday
 distribution alone, the hour × weekday heatmap only with both; provinces and cities each on
 their own; leaders from one snapshot, their changes, the rising leader and best-sellers only
-from two.
+from two. A dimension whose shares fail the sum-to-one check (a top-10 province export) is
+left out with its reason (:attr:`MarketOverview.rejected`); the other dimensions stand.
 
 Examples
 --------
@@ -92,6 +93,7 @@ from research.analyses.market.shops import (
     shop_totals,
     snapshot_dates,
 )
+from research.checks import CheckFailed
 from research.store.schema import TABLES
 from research.store.scope import Scope
 from research.store.warehouse import read
@@ -297,6 +299,7 @@ class MarketOverview:
     weekdays: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=["weekday", "share"]))
     absent: dict[str, str] = field(default_factory=dict)
+    rejected: dict[str, str] = field(default_factory=dict)
 
     @property
     def headline(self) -> str | None:
@@ -411,7 +414,7 @@ def market_overview(*, week: str, warehouse: Source | None = None, category: str
     conc = concentration(shops)
     rising = rising_leader(shops, top_n)
 
-    changes = audience_changes(aud, week_end, category or None)
+    changes, rejected = _checked_changes(aud, week_end, category or None)
     ga = gender_age(changes)
     if joint_timestamps is not None:
         ts = pd.to_datetime(pd.Series(joint_timestamps))
@@ -424,10 +427,30 @@ def market_overview(*, week: str, warehouse: Source | None = None, category: str
     regions = region_ranking(changes)
     over = MarketOverview(category, week, week_end, trend, seasonal, yoy, shops, lead, conc,
                           rising, best, changes, ga, grid, regions, notes, hours=hours,
-                          weekdays=days)
+                          weekdays=days, rejected=rejected)
     over.absent = absent_parts(over, min_sales)
     over.notes.extend(over.absent.values())
     return over
+
+
+def _checked_changes(aud: pd.DataFrame, until: pd.Timestamp, category: str | None
+                     ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """:func:`audience_changes`, leaving out each dimension whose shares fail the sum-to-one
+    check (a top-10 province export) — that dimension's parts are said absent, the others
+    stand — with the check's message by dimension."""
+    try:
+        return audience_changes(aud, until, category), {}
+    except CheckFailed:
+        pass
+    kept, rejected = [], {}
+    for dim, part in aud.groupby("dimension", sort=False):
+        try:
+            kept.append(audience_changes(part, until, category))
+        except CheckFailed as exc:
+            rejected[str(dim)] = str(exc)
+    changes = pd.concat([k for k in kept if not k.empty], ignore_index=True) if any(
+        not k.empty for k in kept) else audience_changes(aud.iloc[:0], until, category)
+    return changes, rejected
 
 
 def absent_parts(over: MarketOverview, min_sales: int = 100) -> dict[str, str]:
@@ -470,6 +493,7 @@ def absent_parts(over: MarketOverview, min_sales: int = 100) -> dict[str, str]:
                               f"item has {min_sales} 30-day units on the latest snapshot: no "
                               f"best-sellers.")
     have = set(over.audience["dimension"]) if not over.audience.empty else set()
+    base = ""
     if not have:
         base = (f"没有本类目{upto}的人群画像数据（audience） · no audience rows of the category "
                 f"up to {over.week_end:%Y-%m-%d}")
@@ -480,7 +504,11 @@ def absent_parts(over: MarketOverview, min_sales: int = 100) -> dict[str, str]:
         profile = {"hour": over.hours, "weekday": over.weekdays}.get(dim)
         if (profile is None and dim in have) or (profile is not None and not profile.empty):
             continue
-        if not have:
+        if dim in over.rejected:
+            why = (f"人群数据的{_DIM_ZH[dim]}分布（{dim}）各分段占比之和不为 1（可能只导出了前几名），未采用 · "
+                   f"the audience's {dim} shares do not sum to one (perhaps only the top "
+                   f"segments were exported), so they are not used")
+        elif not have:
             why = base
         elif dim in have:  # exported, but no segment reads as an hour or a weekday
             why = (f"人群数据的{_DIM_ZH[dim]}分布（{dim}）没有一个分段能读成{_DIM_ZH[dim]} · no "
