@@ -106,6 +106,11 @@ _PREFERRED = {"price": "券后价"}  # the price a buyer pays wins over a list p
 _LEAF_HEADERS = frozenset(normalise_header(a) for a in (
     TABLES["items"].column("leaf_category").name,
     *TABLES["items"].column("leaf_category").aliases))
+#: headers of a paid-promotion report (the data contract's ads table, not loaded yet): a file
+#: matching no table with two of them is named as such rather than as the closest table
+_ADS_HEADERS = frozenset(normalise_header(h) for h in (
+    "推广渠道", "计划名称", "推广计划", "花费", "消耗", "佣金", "展现量", "点击量", "总成交笔数",
+    "总成交金额", "投入产出比", "roi"))
 #: tables whose rows may lie in the future (a planned promotion); every other table records
 #: what has happened
 _MAY_PLAN_AHEAD = ("events",)
@@ -207,8 +212,9 @@ def _clashes(tbl: Table, headers: Sequence[str], first_column: int = 0) -> list[
 
 
 def _category_hint(missing: Sequence[str]) -> str:
-    """How to give a category the file lacks (empty when it does not lack one)."""
-    if "category" not in missing:
+    """How to give a category the file lacks (empty unless the category is all it lacks: a
+    file lacking more is some other export, and naming a category would not load it)."""
+    if list(missing) != ["category"]:
         return ""
     return (" A file without a category column can name it: research ingest FILE --default "
             "category=NAME (or a line 类目：NAME above the header).")
@@ -281,6 +287,13 @@ def detect_table(headers: Sequence[str], table: str | None = None,
         want = "; ".join(f"{c} ({'/'.join(tbl.column(c).aliases[:3]) or c})" for c in missing)
         return f"{tbl.name} lacks {want}"
 
+    ads = [h for h in headers if normalise_header(h) in _ADS_HEADERS]
+    if len(ads) >= 2 and not table:
+        raise ExportError(
+            f"looks like a paid-promotion report (ads: it has {', '.join(ads[:4])}); the data "
+            f"contract describes an ads table, but this version of research does not load "
+            f"one — the paid channels' visitors come from the traffic (流量来源) export. "
+            f"Headers found: {shown}")
     closest = "; ".join(lacks(s) for s in scored[: 3 if not table else 1])
     raise ExportError(f"headers match no table (closest: {closest}). Headers found: "
                       f"{shown}.{_category_hint(scored[0][4])}")

@@ -286,3 +286,29 @@ def test_workbook_cells_typed_otherwise(fmt: str, tmp_path: Path) -> None:
     item = read("items", tmp_path / "w.duckdb").iloc[0]
     assert (item["item_id"], item["category"], item["snapshot_date"]) == (
         "600123456789", "防晒衣", D1)
+
+
+def test_refusals_name_what_is_really_wrong(tmp_path: Path) -> None:
+    """A file lacking only its category is told how to give one; a file lacking more is not
+    (naming a category would not load it); a paid-promotion report (the contract's ads table,
+    not loaded by this version) is named as such instead of as the closest table."""
+    only_category = pd.DataFrame({"日期": ["2025/10/01"], "店铺": ["小店"], "商品ID": ["1001"],
+                                  "价格": [59.0], "月销量": [3]})
+    more = only_category.drop(columns=["价格", "月销量"]).assign(访问量=[3])
+    ads = pd.DataFrame({"日期": ["2025/10/01"], "推广渠道": ["直通车"], "计划名称": ["计划A"],
+                        "花费": [120.5], "展现量": [10000], "点击量": [300],
+                        "总成交金额": [1500.0], "投入产出比": [12.45]})
+    for name, frame in (("only_category", only_category), ("more", more), ("ads", ads)):
+        write_csv(tmp_path / f"{name}.csv", frame, "utf-8")
+    results = {r.file.stem: r for r in ingest_paths(
+        [tmp_path / f"{n}.csv" for n in ("only_category", "more", "ads")],
+        warehouse=tmp_path / "w.duckdb")}
+    assert {r.outcome for r in results.values()} == {"failed"}
+    assert "--default category=NAME" in results["only_category"].message
+    assert "items lacks category" in results["only_category"].message
+    assert "headers match no table" in results["more"].message
+    assert "--default category" not in results["more"].message
+    assert results["ads"].message.startswith(
+        "ads.csv: looks like a paid-promotion report (ads: it has 推广渠道, 计划名称, 花费, 展现量)")
+    assert "does not load one" in results["ads"].message
+    assert "--default category" not in results["ads"].message
