@@ -137,7 +137,9 @@ def write_plan_xlsx(path: str | os.PathLike[str], summary: pd.DataFrame, daily: 
 
 def _write_book(tmp: Path, summary: pd.DataFrame, daily: pd.DataFrame, weekly: pd.DataFrame,
                 monthly: pd.DataFrame, title: str, currency: str) -> None:
-    with pd.ExcelWriter(tmp, engine="xlsxwriter",
+    # dates as dates (pandas would write its own "YYYY-MM-DD HH:MM:SS" over the column format)
+    with pd.ExcelWriter(tmp, engine="xlsxwriter", date_format="yyyy-mm-dd",
+                        datetime_format="yyyy-mm-dd",
                         engine_kwargs={"options": dict(WORKBOOK_OPTIONS)}) as writer:
         book = writer.book
         sheet = book.add_worksheet("概况")

@@ -119,6 +119,7 @@ def test_plan_xlsx_number_formats_and_labels_carry_the_currency(tmp_path: Path) 
         assert sheet.cell(3, revenue).number_format == fmt
         assert sheet.cell(3, revenue).value == 700.0
         assert "¥" not in sheet.cell(3, units).number_format
+        assert sheet.cell(3, heads["周一"]).number_format == "yyyy-mm-dd"
         if code != "CNY":
             assert not any("元" in str(h) or "¥" in str(h) for h in heads)
 
