@@ -565,7 +565,7 @@ def _random_profile(seed: int) -> Profile:
         english_headers=tuple(t for t in ("keywords", "items", "traffic", "market_daily")
                               if rng.random() < 0.25),
         formats={t: str(rng.choice(["csv-gbk", "csv-utf8", "xlsx", "xls"]
-                                   if t != "keywords" else ["csv-gbk", "csv-utf8", "xlsx"]))
+                                   if t != "keywords" else ["csv-gbk", "csv-utf8"]))
                  for t in TABLES})
     start = np.datetime64("2026-03-02") + np.timedelta64(7 * int(rng.integers(0, 20)), "D")
     drop = start + np.timedelta64(7 * int(rng.integers(8, 14)), "D")
