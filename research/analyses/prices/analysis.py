@@ -12,7 +12,12 @@ Workbench choices (each is stated in the report beside its number)
   snapshot's prices on the ladder of round price points: each round point inside the price
   range starts as an edge, and the lightest band (by the larger of its listing and units
   share) is merged into its lighter neighbour until at most ``n_bands`` remain, each holding
-  ≥ 3 % of listings or of units (:func:`~research.price_points.auto_edges`). :func:`~research.price_points.snap_to_round` snaps any value
+  ≥ 3 % of listings or of units (:func:`~research.price_points.auto_edges`). An underserved
+  band need not sit on that ladder, so the snapshot is also scanned for the band whose
+  listings sell most above both neighbours (:func:`~research.analyses.prices.demand_band.demand_bump`:
+  z ≥ 5 on ln(1 + units), ≥ 1.5× the better neighbour's units per listing); when found, its
+  two edges — wherever they fall — are added and kept through the merging, and the edge
+  source says so. :func:`~research.price_points.snap_to_round` snaps any value
   (e.g. a quantile) to the same ladder. Round points are ``m·10^k − 1`` for ``m`` in 10, 13,
   16, 20, 30, 40, 50, 60, 80 (…29, 39, 49, 59, 79, 99, 129, 159, 199, 299 … 1,299), ``− 0.1``
   up to 10 (2.9, 9.9), and one unit of the third significant digit from 10,000 up (12,900,
@@ -82,6 +87,7 @@ from research.analyses.prices.bands_sql import (
     price_positions,
     rowid_relation,
 )
+from research.analyses.prices.demand_band import MIN_Z, demand_bump, edges_with_band
 from research.analyses.prices.result import PriceStudy
 from research.analyses.prices.tables import band_movement, price_quantiles, recommend_price
 from research.price_points import (
@@ -206,6 +212,18 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                           counts=h["n"].to_numpy())
         source = (f"automatic: round price points, adjacent bands merged (lightest first) "
                   f"to at most {n_bands} bands each holding ≥ 3% of listings or units")
+        bump = demand_bump(h["price"].to_numpy(), h["n"].to_numpy(), h["lu"].to_numpy(),
+                           h["lu2"].to_numpy(), h["u"].to_numpy())
+        if bump is not None:
+            used = edges_with_band(h["price"].to_numpy(), h["u"].to_numpy(),
+                                   h["n"].to_numpy(), used, (bump.lo, bump.hi), n_bands)
+            source += (f"; plus the edges of the band selling most above both neighbours, "
+                       f"wherever they fall: {bump.lo:,g}–{bump.hi:,g} (its listings' "
+                       f"ln(1 + units) {bump.z:.1f} standard errors above the better "
+                       f"neighbour's, z ≥ {MIN_Z:g}; units per listing {bump.demand_ratio:.1f}×)")
+        else:
+            source += (f"; no band sells above both neighbours by z ≥ {MIN_Z:g} "
+                       "(no demand edges added)")
     bands = band_metrics(con, used, clean=clean, currency=cur, hist=hist)
     counts = con.execute("""SELECT snapshot_date,
             CAST(coalesce(sum(listings) FILTER (WHERE code = 0), 0) AS BIGINT) AS clean_listings,

@@ -196,7 +196,9 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
             sum(coalesce(revenue_30d, price * sales_30d)) AS r,
             count(*) FILTER (WHERE revenue_30d IS NULL) AS rc,
             count(*) FILTER (WHERE sales_30d = 0) AS z,
-            sum(CAST(is_tmall AS DOUBLE)) AS tm, count(is_tmall) AS tn
+            sum(CAST(is_tmall AS DOUBLE)) AS tm, count(is_tmall) AS tn,
+            sum(ln(1 + greatest(coalesce(sales_30d, 0), 0))) AS lu,
+            sum(ln(1 + greatest(coalesce(sales_30d, 0), 0)) ** 2) AS lu2
         FROM {source} s ANTI JOIN _px_flag f ON s._rid = f._rid
         GROUP BY ALL ORDER BY snapshot_date, price""").df()
     hist["code"] = np.zeros(len(hist), dtype="int8")
@@ -266,13 +268,15 @@ def _band_case(edges: Sequence[float], column: str = "price") -> str:
 
 def price_histogram(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Clean listings aggregated per snapshot and price: listings ``n``, units ``u``, revenue
-    ``r``, revenue-computed ``rc``, zero-sales ``z``, Tmall ``tm`` (of ``tn`` known).
+    ``r``, revenue-computed ``rc``, zero-sales ``z``, Tmall ``tm`` (of ``tn`` known), and
+    Σ ln(1 + units) ``lu`` and its squares ``lu2`` (for the demand scan).
 
     Read from ``_px_hist``, which :func:`detect_trick_prices` builds in its one aggregating
     pass. Every band metric but shops, concentration and median sales is a sum over this
     table, so the listings are not scanned again for them, whatever the edges.
     """
-    frame = con.execute("""SELECT snapshot_date, price, n, u, r, rc, z, tm, tn FROM _px_hist
+    frame = con.execute("""SELECT snapshot_date, price, n, u, r, rc, z, tm, tn, lu, lu2
+        FROM _px_hist
         WHERE code = 0 ORDER BY snapshot_date, price""").df()
     frame["snapshot_date"] = pd.to_datetime(frame["snapshot_date"])
     return frame
