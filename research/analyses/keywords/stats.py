@@ -103,7 +103,8 @@ def trend(level: np.ndarray, weeks: int = 13, conf: float = 0.95) -> dict[str, n
 def _robust_z(series: np.ndarray, recent: int, reference: int, floor: float,
               min_ref: int) -> dict[str, np.ndarray]:
     """z of the mean of the last ``recent`` columns against rolling ``recent``-week means of
-    the ``reference`` columns before them: (D - median) / max(1.4826 MAD, floor)."""
+    the ``reference`` columns before them: (D - median) / max(1.4826 MAD of the rolling means,
+    1.4826 MAD of the weekly values × sqrt(1/recent + (π/2)/reference weeks), floor)."""
     n, m = series.shape
     d_now = _quiet(np.nanmean, series[:, m - recent:], axis=1)
     valid_now = (~np.isnan(series[:, m - recent:])).sum(axis=1) >= max(1, (recent + 1) // 2)
@@ -116,7 +117,13 @@ def _robust_z(series: np.ndarray, recent: int, reference: int, floor: float,
     n_ref = (~np.isnan(roll)).sum(axis=1)
     base = _quiet(np.nanmedian, roll, axis=1)
     mad = _quiet(np.nanmedian, np.abs(roll - base[:, None]), axis=1)
-    scale = np.maximum(MAD_SCALE * mad, floor)
+    # overlapping rolling means are correlated and understate how far a fresh mean of
+    # ``recent`` weeks strays from a median of few weeks: the weekly values' own spread bounds
+    # it below (sd of a mean of ``recent`` weeks and of the median of the reference weeks)
+    weekly = _quiet(np.nanmedian, np.abs(ref - _quiet(np.nanmedian, ref, axis=1)[:, None]), axis=1)
+    n_weeks = np.maximum((~np.isnan(ref)).sum(axis=1), 1)
+    spread = MAD_SCALE * weekly * np.sqrt(1.0 / recent + (np.pi / 2) / n_weeks)
+    scale = np.fmax(np.fmax(MAD_SCALE * mad, spread), floor)
     z = (d_now - base) / scale
     ok = valid_now & (n_ref >= min_ref)
     z[~ok] = np.nan
@@ -131,8 +138,10 @@ def seasonal_excess(level: np.ndarray, recent: int = 4, reference: int = 26, lag
     Rule ``yoy`` (a year of history before the reference window): the weekly log-ratio
     ``d_t = log(1 + L_t) - log(1 + L_{t-52})`` to the same week last year; ``D`` = its mean over
     the last ``recent`` weeks; the baseline is the median of the rolling ``recent``-week means of
-    ``d`` over the ``reference`` weeks before, the scale 1.4826 × their MAD (at least
-    ``floor``); ``z = (D - baseline) / scale``. A purely seasonal term repeats last year, so
+    ``d`` over the ``reference`` weeks before, the scale 1.4826 × their MAD, but at least
+    1.4826 × the MAD of the weekly ``d`` there × sqrt(1/``recent`` + (π/2)/weeks) (overlapping
+    means understate the spread of a fresh mean against a median of few weeks) and at least
+    ``floor``; ``z = (D - baseline) / scale``. A purely seasonal term repeats last year, so
     ``d`` stays near its usual value and ``z`` near 0.
 
     Rule ``category`` (no prior year for the term, but ≥ ``min_terms_for_category`` terms

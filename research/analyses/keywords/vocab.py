@@ -22,8 +22,9 @@ warehouse has them):
    head's last character (``咖啡杯`` beside ``保温杯``) is a head too.
 3. **Brands** (品牌词, :func:`brand_words`). From the listings: shop names without their
    suffix (``膳魔师官方旗舰店`` → 膳魔师) and words that open many titles (at least
-   ``min_listings`` listings, ≥ 60 % of their title occurrences at the start), kept when the
-   search terms contain them. From the terms alone: a word that is a whole term, is no head,
+   ``min_listings`` listings, ≥ 60 % of their title occurrences at the start, ≥ 80 % of those
+   listings in at most three shops), kept when the search terms contain them. From the terms
+   alone: a word that is a whole term, also opens a term right before a head word, is no head,
    contains none, and is not in jieba's general dictionary (a made-up name, not a common word).
 4. **Modifiers** (修饰词): every other word found in at least ``min_terms`` terms, and every
    number with a unit. Without a dictionary their kind is generic (``generic``, 修饰词) except
@@ -141,19 +142,6 @@ def discover_words(terms: Sequence[str], min_terms: int = 2, max_len: int = 8,
                     ext[sub] = c
     words = {s: c for s, c in cand.items() if ext.get(s, 0) < fragment * c}
     keep = {str(k).lower() for k in keep if str(k)}
-    # drop a word that mostly straddles a more common one (杯女 across 保温杯|女, 水杯|女)
-    straddle: Counter[str] = Counter()
-    runs = [r for rs in runs_of for r in rs]
-    for run in runs:
-        found = [(i, u) for i, u in _substrings(run, max_len) if u in words]
-        for i, u in found:
-            if any(words[w] > words[u] and (k < i < k + len(w) < i + len(u)
-                                            or i < k < i + len(u) < k + len(w))
-                   for k, w in found):
-                straddle[u] += 1
-    for u, c in straddle.items():
-        if u not in keep and c >= 0.5 * words[u]:
-            del words[u]
     # a single character is "free" when it sits beside two or more different words
     # (女 in 防晒衣女, 防晒服女); 壶 in 保温壶 beside 保温 only is part of its word
     free = free_chars(words, terms)
@@ -171,6 +159,28 @@ def discover_words(terms: Sequence[str], min_terms: int = 2, max_len: int = 8,
                 if len(r) >= 2 and r not in words:
                     words[r] = df.get(r, 0)
                     queue.append(r)
+    # drop a word that mostly straddles a more common one (杯女 across 保温杯|女, 水杯|女), and a
+    # character glued to a word at least twice as common that never starts (ends) a run there
+    # (款防晒衣 in 长款防晒衣, 短款防晒衣)
+    straddle: Counter[str] = Counter()
+    at_start: Counter[str] = Counter()
+    at_end: Counter[str] = Counter()
+    for run in (r for rs in runs_of for r in rs):
+        found = [(i, u) for i, u in _substrings(run, max_len) if u in words]
+        for i, u in found:
+            at_start[u] += i == 0
+            at_end[u] += i + len(u) == len(run)
+            if any(words[w] > words[u] and (k < i < k + len(w) < i + len(u)
+                                            or i < k < i + len(u) < k + len(w))
+                   for k, w in found):
+                straddle[u] += 1
+    for u in list(words):
+        if u in keep:
+            continue
+        glued = (len(u) >= 3 and ((words.get(u[1:], 0) >= 2 * words[u] and not at_start[u])
+                                  or (words.get(u[:-1], 0) >= 2 * words[u] and not at_end[u])))
+        if glued or straddle[u] > 0.5 * words[u]:
+            del words[u]
     # drop combinations of other words (longest first, against the words kept so far)
     for s in sorted(words, key=len, reverse=True):
         if s in keep:
@@ -219,7 +229,7 @@ def _alone_at(t: str, j: int, far: int) -> bool:
 def _strip(s: str, words: dict[str, int], free: set[str], keep: set[str]) -> list[str] | None:
     """The rest of ``s`` around the most common word inside it that is at least twice as
     common, when every rest is two or more characters or a free character and no other word
-    spans a cut; else None."""
+    at least half as common spans a cut; else None."""
     inside = [(i, u) for i, u in _substrings(s) if u != s and u in words]
     best = None
     for i, w in inside:
@@ -227,7 +237,7 @@ def _strip(s: str, words: dict[str, int], free: set[str], keep: set[str]) -> lis
         if c < 2 * words[s] and w not in keep:
             continue
         cuts = [p for p in (i, i + len(w)) if 0 < p < len(s)]
-        if any(u != w and k < p < k + len(u) for k, u in inside for p in cuts):
+        if any(u != w and 2 * words[u] >= c and k < p < k + len(u) for k, u in inside for p in cuts):
             continue
         rest = [r for r in (s[:i], s[i + len(w):]) if r]
         if all(len(r) >= 2 or r in free for r in rest) and (best is None or c > best[0]):
@@ -476,13 +486,14 @@ def brand_words(words: dict[str, int], tokens: list[list[str]], heads: Sequence[
                 and top >= 0.8 * n and in_terms[w]:
             why[w] = (f"{n} 个商品标题以它开头，集中在 {len(by_shop)} 家店 · opens {n} listings' "
                       f"titles, of {len(by_shop)} shop(s)")
+    before_head = Counter(toks[0] for toks in tokens if len(toks) > 1 and toks[1] in heads)
     for toks in tokens if from_terms else ():
         if len(toks) == 1:
             t = toks[0]
-            if t not in why and usable(t) and in_terms[t] >= 2 and _CJK.fullmatch(t) \
-                    and not _jieba_knows(t) and not any(_jieba_knows(t[:k]) and _jieba_knows(t[k:])
-                                                        for k in range(1, len(t))):
-                why[t] = "单独成词、不是常用词、不含核心词 · a term of its own, no common word"
+            if t not in why and usable(t) and before_head[t] and _CJK.fullmatch(t) \
+                    and not _jieba_knows(t):
+                why[t] = ("单独成词、也放在核心词前、不是常用词 · a term of its own, also opening a "
+                          "term before a head word, no common word")
     return sorted(why, key=lambda b: -in_terms[b]), why
 
 
