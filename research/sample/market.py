@@ -1,16 +1,38 @@
-"""The sample market: a deterministic set of platform exports for one category (保温杯,
-vacuum cups), 2024-09-02 .. 2026-11-22, with every planted signal written to ``truth.json``.
-Our shop also sells in a second category (儿童水杯, :mod:`research.sample.second_category`):
-its own item snapshots, and its daily rows in the same sales exports.
+"""Sample markets: deterministic sets of platform exports for one category each, 2024-09-02 ..
+2026-11-22, with every planted signal written to ``truth.json``.
 
-``generate_sample(out_dir, seed)`` writes the files a shop would download from 生意参谋, in the
-platform's shape: Chinese headers (aliases of :mod:`research.store.schema`), percent strings
-("12.34%"), thousands separators ("1,234") in some files, "-" for some missing optional values,
-dates as ``2026/11/01`` in some files and ``2026-11-01`` in others, 12-digit item IDs written
-as text; GBK CSV, UTF-8 CSV with and without BOM, and XLSX; some CSVs with preamble lines
-(``统计时间：…``, ``类目：保温杯``) above the header. The same seed gives the same bytes; nothing
-time-dependent is written.
+``generate_sample(out_dir, seed, profile)`` writes the files a shop would download from 生意参谋
+for the market of ``profile`` (:mod:`research.sample.profiles`: 保温杯 — the default and the
+suite's seed-7 sample —, 防晒衣, 坚果礼盒, 数据线, 扫地机器人, or ``random``, a market drawn
+from the seed). Every market has the same seven tables and file names; what differs is the
+category's vocabulary, season, promotions, price level, sizes, audience, the strength of each
+planted signal and the export shapes (below). 保温杯's shop also sells in a second category
+(儿童水杯, :mod:`research.sample.second_category`): its own item snapshots, and its daily rows
+in the same sales exports; other markets have none (truth ``second_category`` null).
 
+The files are in the platform's shape: Chinese headers (aliases of :mod:`research.store.schema`)
+or, for the tables a profile lists, the canonical English names; percent strings ("12.34%"),
+thousands separators ("1,234") in some files, "-" for some missing optional values, dates as
+``2026/11/01`` in some files and ``2026-11-01`` in others, 12-digit item IDs written as text;
+GBK CSV, UTF-8 CSV with and without BOM, XLSX and XLS; some CSVs with preamble lines
+(``统计时间：…``, ``类目：<category>``) above the header. The same seed and profile give the
+same bytes; nothing time-dependent is written.
+
+Export shapes (truth ``shapes``)
+--------------------------------
+- ``leaf_only``: the items exports carry ``叶子类目`` (= the category) and no ``类目``, and no
+  ``类目：`` preamble line.
+- ``audience_hours_only``: the audience has a 时段 (hour) dimension and no 星期 (weekday).
+- ``keywords_no_online_items`` / ``keywords_no_tmall_share``: no ``在线商品数`` / no
+  ``商城点击占比`` column in any keyword export.
+- ``english_headers``: tables whose exports use the English names (``date``, ``keyword``,
+  ``search_popularity`` …; :data:`ENGLISH`).
+- ``size_header``: the items' size column (容量, 尺寸 or 规格).
+- ``formats``: file → ``csv-gbk`` | ``csv-utf8`` | ``xlsx`` | ``xls``. 保温杯 keeps the mix in the
+  table below; another profile writes every file of a table in its one format (its extension
+  follows: ``kw_2025Q1.csv`` or ``.xlsx``/``.xls``).
+
+Files (保温杯; other markets: the same stems, without ``items_kids_*``)
 Files
 -----
 ============================  ============  =================  ===============================
@@ -39,35 +61,53 @@ file                          table         format             notes
 
 truth.json keys
 ---------------
-- ``seed``, ``category``, ``start``, ``end``: the seed, 保温杯, first and last day.
+- ``seed``, ``profile`` (its name; ``random:<category>`` for a drawn one), ``currency``
+  ("CNY"), ``category``, ``start``, ``end``: first and last day.
+- ``season``: ``peak_doy`` (day of year of the category's peak), ``scale`` (amplitudes × this,
+  1 = 保温杯's), ``amplitude`` (of the search curve: 0.4 × scale), ``food_peak`` (amplitude of
+  the bump ~20 days before each CNY; 0: none).
+- ``shapes``: see above.
 - ``our_shop``; ``competitors`` (the six shops with traffic exports; the first is the rising
   leader, the second runs the affiliate campaign, the third shifts to paid search).
-- ``promotions``: ``[{name, start, end}]`` — 年货节, 618, 双11, 双12 windows touching the range
-  (those of :mod:`research.calendar`); ``holidays``: the same for 春节 (couriers stop, sales
-  fall; in events.csv with 类型 节假日).
-- ``keywords``: ``rising``/``falling`` (terms that move against their season from
-  ``change_start``: × ``rising_factor`` / × ``falling_factor`` of their seasonal level by the
-  end, ramping linearly), ``seasonal_only`` (big, strongly seasonal terms with no change;
-  运动水壶 peaks in summer), ``breakout`` (``term`` with no rows before ``first_date``, then
-  ~×100 in 12 weeks; ``breakout_week`` = first ISO week its mean daily 搜索人气 reaches the
-  median over the other terms of their mean daily 搜索人气 in the last four weeks),
-  ``blue_ocean`` (high popularity, conversion 18–24 %, online items < popularity, 商城点击占比
-  8–15 %), ``terms`` (how many terms), ``category``.
+- ``promotions``: ``[{name, start, end, uplift, peak, response}]`` — the windows of the
+  promotions this category answers (of 年货节, 618, 双11, 双12) touching the range, from the
+  generator's own calendar (CNY dates are its constants, :data:`research.sample.common.CNY_DATES`);
+  ``uplift`` is the planted search-demand multiplier on the window's peak day ``peak`` (sales
+  follow it to the power 1.7, traffic 1.2), ``response`` the profile's scale of the uplift;
+  ``holidays``: the same for 春节 (couriers stop, sales fall; in events with 类型 节假日).
+- ``keywords``: ``rising`` = ``rising_recent`` (terms that accelerate against their season
+  from ``change_start``: × ``rising_factor`` of their seasonal level by the end, ramping
+  log-linearly) + ``rising_sustained`` (terms that climb log-linearly for the whole last year,
+  from ``sustained_start``, to ``sustained_factor`` × their level a year earlier, season
+  aside); ``falling`` (× ``falling_factor`` from ``change_start``); ``seasonal_only`` (big,
+  strongly seasonal terms with no trend and no change), among them ``bait`` {term, peak_doy,
+  category_peak_doy} (a purely seasonal term whose season is not the category's: 运动水壶 in
+  summer for 保温杯 — a false flag for a rule that reads its season as a trend);
+  ``breakout`` (``term`` with no rows before ``first_date``, then ~×100 in 12 weeks;
+  ``breakout_week`` = the first ISO week in which its *planted* mean daily 搜索人气 — the
+  noise-free curve level × season × promotions × weekday, before noise and bucketing —
+  reaches the median over the other terms of their planted mean daily 搜索人气 in the panel's
+  last four ISO weeks: a function of the generator's parameters only); ``blue_ocean`` (high
+  popularity, conversion 18–24 %, online items < popularity, 商城点击占比 8–15 %), ``terms``
+  (how many terms), ``category``.
 - ``prices``: ``band_edges`` (right-closed bands, last edge 1e9 = no upper limit),
   ``underserved_band`` [lo, hi] (prices in (lo, hi]; ~30 % of the listings that would fall
-  there were moved out, and those left sell ``band_boost`` × more), ``unit_cost_ok`` (leaves
+  there were moved out, and those left sell ``band_boost`` × more; its edges come from the
+  profile's price level and are never on the round-price ladder …9), ``unit_cost_ok`` (leaves
   ≥ 30 % margin at any price in the band), ``unit_cost_unprofitable`` (above the band's
   prices), ``trick_price_items`` (trick listings on every snapshot: two at 0.01, two at 1 with
-  拍下改价/补差价 titles, one at 9999), ``trick_item_ids``, ``band_boost`` (sales multiplier of
-  listings in the band), ``band_kept_share`` (share of would-be band listings left in it).
+  拍下改价/补差价 titles, one at 9999 or more), ``trick_item_ids``, ``band_boost`` (sales
+  multiplier of listings in the band), ``band_kept_share`` (share of would-be band listings
+  left in it), ``price_median``, ``price_spread`` (log-normal prices around the median).
 - ``traffic``: ``affiliate`` {shop, channel "affiliate", channel_raw 淘宝客, start, drop
   (first day back at the old level), uplift (extra UV/day in between, before the weekday
-  pattern)}; ``paid_shift`` {shop, date (middle of a 7-day ramp), from, to, moved_share
+  pattern), level (the channel's UV/day before season and promotions), uplift_share (uplift ÷
+  level)}; dates drawn per market; ``paid_shift`` {shop, date (middle of a 7-day ramp), from, to, moved_share
   (share of 手淘搜索 visitors moved to 直通车)}; ``quiet`` [[shop, channel code]] pairs with
   only season, weekday pattern, promotions and noise; ``unknown_channel`` (淘宝特价版, one
   shop, the contract maps it to "other"); ``shops`` (our shop first).
 - ``market``: ``peak_hour`` (hour of the day with the most buyers), ``leading_province``,
-  ``leading_city``, ``rising_leader`` (shop whose share of 30-day units rises most over the
+  ``leading_city``, ``female_share``, ``rising_leader`` (shop whose share of 30-day units rises most over the
   snapshots, ~3.5 % → ~9 %).
 - ``advantages``: ``[{attribute, value}]`` — values whose listings sell above their listing
   share, held by most of our listings and by almost no competitor.
@@ -75,7 +115,7 @@ truth.json keys
   the seasonal expectation from ``behind_start``, the Monday of the first behind week),
   ``items`` (our listings).
 - ``items``: ``snapshots``, ``distinct_items``, ``shops``, ``our_items`` (IDs).
-- ``second_category``: ``category`` (儿童水杯), ``shop``, ``our_items`` (IDs),
+- ``second_category`` (保温杯 only, else null): ``category`` (儿童水杯), ``shop``, ``our_items`` (IDs),
   ``leaf_categories``, ``sales_rows``, ``revenue``, ``revenue_share`` (Σ its revenue ÷ Σ our
   保温杯 revenue, ~0.3), ``revenue_share_by_week`` [min, max], ``shortfall`` (0: none),
   ``files`` (its item snapshots), ``note``. Everything of 保温杯 is byte-identical to a sample

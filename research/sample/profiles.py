@@ -567,9 +567,20 @@ def _random_profile(seed: int) -> Profile:
         formats={t: str(rng.choice(["csv-gbk", "csv-utf8", "xlsx", "xls"]
                                    if t != "keywords" else ["csv-gbk", "csv-utf8"]))
                  for t in TABLES})
-    start = np.datetime64("2026-03-02") + np.timedelta64(7 * int(rng.integers(0, 20)), "D")
-    drop = start + np.timedelta64(7 * int(rng.integers(8, 14)), "D")
-    shift = np.datetime64("2026-04-01") + np.timedelta64(int(rng.integers(0, 170)), "D")
+    # competitor events on Mondays (shift: any day), never within a week of 618 (1–18 June)
+    # nor after mid-October (双11 starts 1 November): each is dated to the day
+    def clear(day: np.datetime64) -> bool:
+        return not np.datetime64("2026-05-25") <= day <= np.datetime64("2026-06-25")
+
+    mondays = [np.datetime64("2026-03-02") + np.timedelta64(7 * k, "D") for k in range(27)]
+    starts = [d for d in mondays if clear(d) and d <= np.datetime64("2026-08-24")]
+    start = starts[int(rng.integers(len(starts)))]
+    drops = [start + np.timedelta64(7 * k, "D") for k in range(8, 14)]
+    drops = [d for d in drops if clear(d) and d <= np.datetime64("2026-10-19")]
+    drop = drops[int(rng.integers(len(drops)))]
+    shifts = [np.datetime64("2026-04-01") + np.timedelta64(k, "D") for k in range(170)]
+    shifts = [d for d in shifts if clear(d)]
+    shift = shifts[int(rng.integers(len(shifts)))]
     shop_sfx = ("旗舰店", "专营店", "旗舰店", "旗舰店", "的店", "专营店")
     names: list[str] = []
     while len(names) < 6:
