@@ -1,5 +1,6 @@
 """Reading platform exports as they come: CSV, XLSX or legacy XLS, UTF-8 (with or without
-BOM) or GBK/GB18030, with preamble lines above the header.
+BOM) or GBK/GB18030 (or UTF-16 with its BOM, as Excel saves "Unicode text"), with preamble
+lines above the header.
 
 A reader returns every cell as text (IDs never pass through a float) and the row number each
 data row has in Excel, so messages can point at the cell the user sees. Parsing values is the
@@ -109,7 +110,18 @@ def _row_col_of_offset(text_prefix: str, delimiter: str) -> tuple[int, int]:
 
 
 def _decode(path: Path, data: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 or GB18030, or raise an ExportError naming row and column."""
+    """Decode bytes as UTF-8 or GB18030 (or UTF-16 after its BOM: Excel's "Unicode text"),
+    or raise an ExportError naming row and column."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            good = data[:exc.start].decode("utf-16", errors="replace")
+            row, col = _row_col_of_offset(good, "\t" if "\t" in good else ",")
+            raise ExportError(
+                f"{path.name}: row {row}, column {col}: the file starts as UTF-16 text (Excel's "
+                f"Unicode text) but byte {exc.start} does not continue it (a cut file?); "
+                f"re-export the file, as CSV UTF-8 if you can") from None
     bom = 3 if data.startswith(b"\xef\xbb\xbf") else 0
     if bom:
         try:

@@ -312,3 +312,20 @@ def test_refusals_name_what_is_really_wrong(tmp_path: Path) -> None:
         "ads.csv: looks like a paid-promotion report (ads: it has 推广渠道, 计划名称, 花费, 展现量)")
     assert "does not load one" in results["ads"].message
     assert "--default category" not in results["ads"].message
+
+
+def test_excel_unicode_text_loads(tmp_path: Path) -> None:
+    """Excel's "Unicode text" (UTF-16 with its BOM, tab-separated .txt) loads as the CSV does;
+    the same file cut mid-character is refused, naming UTF-16."""
+    _, frame = tables("zh")["items_leaf_only"]
+    text = export_frame(frame, "items", "zh", "csv").to_csv(index=False, sep="\t",
+                                                             lineterminator="\r\n")
+    (tmp_path / "items.txt").write_bytes(text.encode("utf-16"))
+    (tmp_path / "cut.txt").write_bytes(text.encode("utf-16")[:-1])
+    loaded, cut = ingest_paths([tmp_path / "items.txt", tmp_path / "cut.txt"],
+                               warehouse=tmp_path / "w.duckdb")
+    assert (loaded.outcome, loaded.table) == ("loaded", "items"), loaded.message
+    items = read("items", tmp_path / "w.duckdb").set_index("item_id")
+    assert items.loc["000000000042", ["category", "shop", "price", "sales_30d"]].tolist() == [
+        "防晒衣", "蕉下官方旗舰店", 159.0, 35000]
+    assert cut.outcome == "failed" and "UTF-16" in cut.message
