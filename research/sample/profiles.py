@@ -10,19 +10,28 @@ women), the export shapes and the strength of every planted signal.
 
 Named profiles (:data:`PROFILE_NAMES`)
 --------------------------------------
-=========  ===========================  ======  =====================================
-name       season                       price   shapes (beyond the sample's own)
-=========  ===========================  ======  =====================================
-保温杯     winter (peak 21 Dec)         ~¥72    today's sample: none
-防晒衣     summer (peak early July),    ~¥119   only 叶子类目; no 商城点击占比; English
-           sizes S–XXL and colours              headers (traffic); XLS items if available
-坚果礼盒   年货节 food peak + winter     ~¥99    hour-only audience; no 在线商品数; GBK
-                                                CSV items
-数据线     year-round (flat)            ~¥19    English headers (keywords, items,
-                                                market_daily); UTF-8 CSV; XLS sales
-扫地机器人 mild, peak at 双11           ~¥2,200 only 叶子类目; hour-only audience; no
-           (strong 双11 and 618)                在线商品数; no 商城点击占比; XLSX
-=========  ===========================  ======  =====================================
+==========  ==========================  =======  =========================================
+name        season, promotions          price    export shapes
+==========  ==========================  =======  =========================================
+保温杯      winter (peak 21 Dec); all   ~¥72     the suite's sample: GBK CSV keywords (the
+            four at the sample's                 last month XLSX), XLSX/UTF-8/GBK items,
+            strength                             UTF-8 traffic, XLSX sales and audience;
+                                                 儿童水杯 as a second category
+防晒衣      summer (peak early July),   ~¥119    only 叶子类目; no 商城点击占比; English
+            sizes S–XXL, colours;                traffic headers; XLS items, UTF-8 CSV
+            618 ×1.6, no 年货节                  keywords and traffic
+坚果礼盒    年货节 food peak on a mild  ~¥99     hour-only audience; no 在线商品数; GBK
+            winter; 年货节 ×2.5                  CSV keywords, items and traffic
+数据线      year-round (flat); 618 and  ~¥19     English headers (keywords, items,
+            双11 only                            market_daily); UTF-8 CSV; XLS sales
+扫地机器人  mild, peak mid-Nov; 双11    ~¥2,200  only 叶子类目; hour-only audience; no
+            ×2.3, 618 ×1.8                       在线商品数 nor 商城点击占比; XLSX items,
+                                                 traffic, sales, audience
+==========  ==========================  =======  =========================================
+
+Signal strengths differ by profile (rising ×1.5–2.6, sustained ×2.0–2.8, band boost
+1.8–3.5, affiliate uplift 0.4–1.2 × the channel's level (保温杯: 3,000 UV/day on 40), moved
+share 0.3–0.55), as do the competitor events' dates.
 
 ``get_profile("random", seed)`` draws a market from the seed: a head word and vocabulary from
 pools (a category pool's core nouns and materials combined with shared style, crowd and colour
