@@ -217,3 +217,22 @@ def test_sample_imports_no_analysis_calendar_or_price_points() -> None:
                 assert not mod.startswith(banned), (path.name, mod)
     pyproject = (root.parents[1] / "pyproject.toml").read_text(encoding="utf-8")
     assert 'id = "sample-own-truth"' in pyproject
+
+
+def test_cli_sample_profile_option(tmp_path: Path) -> None:
+    """``research sample --profile`` names the profile it drew; an unknown name exits 2 with
+    the nearest choices and writes nothing."""
+    from click.testing import CliRunner  # a test-only import
+
+    from research.cli import main
+
+    runner = CliRunner()
+    bad = runner.invoke(main, ["sample", "--out", str(tmp_path / "x"), "--profile", "数据先"])
+    assert bad.exit_code == 2 and "数据线" in bad.output, bad.output
+    assert not (tmp_path / "x").exists()
+    good = runner.invoke(main, ["sample", "--out", str(tmp_path / "d"), "--seed", "3",
+                                "--profile", "数据线"])
+    assert good.exit_code == 0, good.output
+    assert "Sample market 数据线 (seed 3)" in good.output
+    assert json.loads((tmp_path / "d" / "truth.json").read_text(encoding="utf-8"))[
+        "profile"] == "数据线"
