@@ -23,7 +23,8 @@ How a forecast is made
 3. Calendar inputs (618, 双11, 双12, 年货节, 春节, the peak days 6.18 and 11.11, analyst and
    warehouse events — see :mod:`research.calendar`): each event's multiplicative effect is
    estimated against a rolling-median baseline of the non-event periods and divided out
-   before the smoothing models run; forecasts are multiplied back by the effect of the future event periods. The
+   before the smoothing models and Naive2 run; forecasts are multiplied back by the effect of
+   the future event periods (so the flat benchmark, when it wins, still carries a known event). The
    regression carries the events as regressors directly. The backtest is run again without
    the calendar for the chosen model, so ``promotion_gain`` says whether the inputs helped.
 4. Rolling-origin backtest: ``n_origins`` origins (default 5), ``stride`` periods apart
