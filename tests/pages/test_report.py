@@ -120,7 +120,8 @@ def test_failed_page_says_what_failed_and_where(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("text, numeric", [
     ("1,234", True), ("¥59.00", True), ("12.5%", True), ("–", True), ("-3.2", True),
-    ("保温杯", False), ("2026-W47", False), ("A1", False)])
+    ("R$59.00", True), ("-R$1,234", True), ("Rp12,000", True), ("₹99", True),
+    ("CHF 5.00", True), ("保温杯", False), ("2026-W47", False), ("A1", False)])
 def test_numeric_cell_detection(text: str, numeric: bool) -> None:
     html = ('<table><tr><th class="col_heading level0 col0">x</th></tr>'
             f'<tr><td class="data row0 col0">{text}</td></tr></table>')
