@@ -39,6 +39,8 @@ AFFILIATE_DAYS = 2
 SHIFT_DAYS = 7
 #: the breakout week: found when the page's week is this close (ISO weeks)
 BREAKOUT_WEEKS = 1
+#: listings left out as price outliers (not planted tricks): at most this share
+OUTLIER_SHARE = 0.01
 #: the underserved band: found when the page's best band overlaps it by this share of the
 #: page band's width (and the page band is not more than twice as wide)
 BAND_OVERLAP = 0.5
@@ -53,6 +55,9 @@ class Check:
     kind: str          # "signal" (must be found) or "false_flag" (must not be raised)
     ok: bool           # the page did right: the signal found, the false flag not raised
     detail: str = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ok", bool(self.ok))  # numpy.bool_ from pandas comparisons
 
     @property
     def label(self) -> str:
@@ -141,7 +146,17 @@ def check_keywords(market: Market, scope) -> Iterator[Check]:
                     f"{brk['term']}: page {week}, planted {brk['breakout_week']}")
     core = report.core
     shortlist = set(core.loc[core["role"] == "core", "keyword"])
-    for term in kw.get("blue_ocean", []):
+    if market.truth.get("shapes", {}).get("keywords_no_online_items"):
+        # blue ocean = demand above supply: without 在线商品数 the page cannot see supply, so
+        # it must say so instead of the planted terms being required in the shortlist
+        said = any("在线商品数" in n for n in report.notes)
+        yield Check("keywords", "supply_missing_said", "signal", said,
+                    "the page names 在线商品数 as missing" if said else
+                    f"no note names 在线商品数: {report.notes[:3]}")
+        blue = ()
+    else:
+        blue = kw.get("blue_ocean", [])
+    for term in blue:
         yield Check("keywords", f"blue_ocean:{term}", "signal", term in shortlist,
                     f"{term} {'in' if term in shortlist else 'not in'} the core shortlist "
                     f"{sorted(shortlist)}")
@@ -173,9 +188,18 @@ def check_prices(market: Market, scope) -> Iterator[Check]:
     yield Check("prices", "trick_listings_excluded", "signal", tricks <= excluded,
                 f"not excluded: {sorted(tricks - excluded)}")
     if "item_id" in page.excluded and tricks:
-        wrong = sorted(excluded - tricks)
-        yield Check("prices", "listing_wrongly_excluded", "false_flag", not wrong,
-                    f"excluded but not planted tricks: {wrong[:5]}")
+        # a listing may also leave as a price outlier by the page's stated rule (a far-out
+        # ln(price)); that is not a trick claim, but it must stay rare
+        ex = page.excluded.assign(item_id=page.excluded["item_id"].astype(str))
+        outlier = ex["trick_reason"].astype(str).str.startswith("outlier")
+        wrong = sorted(set(ex.loc[~outlier, "item_id"]) - tricks)
+        yield Check("prices", "listing_called_trick", "false_flag", not wrong,
+                    f"called a trick listing but not planted: {wrong[:5]}")
+        listed = page.listings_per_snapshot
+        n = float(listed["clean_listings"].iloc[-1]) if len(listed) else 0.0
+        share = len(set(ex.loc[outlier, "item_id"]) - tricks) / n if n else 0.0
+        yield Check("prices", "outliers_over_1pct", "false_flag", share <= OUTLIER_SHARE,
+                    f"{share:.2%} of listings left out as price outliers")
 
 
 # --------------------------------------------------------------------------- competitors
@@ -191,14 +215,18 @@ def check_competitors(market: Market, scope) -> Iterator[Check]:
     aff = traffic.get("affiliate")
     if aff:
         mine = ev[(ev["shop"] == aff["shop"]) & (ev["channel"] == aff["channel"])]
-        for kind in ("start", "drop"):
-            dates = pd.to_datetime(mine.loc[mine["kind"] == kind, "date"])
+        # a campaign on a channel near zero is a "start"/"drop"; on a channel with a level
+        # of its own the page calls the same move a "step up"/"step down"
+        for kind, kinds in (("start", ("start", "step up")), ("drop", ("drop", "step down"))):
+            dates = pd.to_datetime(mine.loc[mine["kind"].isin(kinds), "date"])
             gap = (abs(dates - pd.Timestamp(aff[kind])).dt.days.min()
                    if len(dates) else None)
+            studied = "" if aff["shop"] in page.shops.competitors else \
+                f" (not in the page's competitor set {list(page.shops.competitors)})"
             yield Check("competitors", f"affiliate_{kind}", "signal",
                         gap is not None and gap <= AFFILIATE_DAYS,
                         f"{aff['shop']} {aff['channel']} {kind} planted {aff[kind]}, "
-                        f"nearest found {gap} days away")
+                        f"nearest found {gap} days away{studied}")
     shift = traffic.get("paid_shift")
     shifts = ev[ev["kind"] == "mix shift"]
     if shift:
@@ -232,11 +260,10 @@ def check_competitors(market: Market, scope) -> Iterator[Check]:
 def check_market_page(market: Market, scope) -> Iterator[Check]:
     """Peak hour, leading province and city, the rising leader."""
     from research.analyses.market import study
-    from research.analyses.market.audience import peak_hour
 
     truth = market.truth["market"]
     page = study(scope, market.warehouse)
-    hour = peak_hour(page.peak_hours)
+    hour = page.peak_hour   # from the hours alone when the audience has no weekdays
     yield Check("market", "peak_hour", "signal", hour == int(truth["peak_hour"]),
                 f"page {hour}, planted {truth['peak_hour']}")
     regions = page.regions
@@ -321,7 +348,7 @@ def check_market(market: Market, analyses: tuple[str, ...] = tuple(CHECKERS)) ->
     for name in analyses:
         try:
             out.extend(CHECKERS[name](market, scope))
-        except Exception as exc:  # noqa: BLE001 - reported as a failed check with the error
+        except Exception as exc:  # reported as a failed check with the error
             out.append(Check(name, "page_runs", "signal", False,
                              f"{type(exc).__name__}: {exc}"))
     return out

@@ -43,7 +43,7 @@ def run_one(profile: str, seed: int) -> dict:
         market = build_market(root, profile, seed)
         checks = check_market(market)
         drawn = market.truth.get("profile_drawn") or market.truth.get("category")
-    except Exception as exc:  # noqa: BLE001 - a market that cannot be built is a failure
+    except Exception as exc:  # a market that cannot be built is a failure
         checks = [Check("build", "generate_and_ingest", "signal", False,
                         f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")]
         drawn = ""
@@ -81,6 +81,11 @@ def summarise(runs: list[dict]) -> dict:
             (rate <= FALSE_FLAG_TARGET)
         out[label] = {**row, "rate": round(rate, 4), "meets_target": bool(target)}
     return out
+
+
+def _plain(value: object) -> object:
+    """numpy scalars (a check's ``ok`` may be ``numpy.bool_``) as Python values."""
+    return value.item() if hasattr(value, "item") else str(value)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     out.write_text(json.dumps({"profile": args.profile, "seeds": seeds,
                                "seconds": round(time.perf_counter() - t0, 1),
                                "summary": summary, "runs": runs},
-                              ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+                              ensure_ascii=False, indent=1, default=_plain) + "\n",
+                   encoding="utf-8")
     print(f"\n{len(runs)} markets in {time.perf_counter() - t0:.0f} s; "
           f"{len(missed)} check(s) missed the target; written {out}")
     return 1 if missed else 0
