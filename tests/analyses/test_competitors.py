@@ -592,6 +592,14 @@ def test_advantages_hand_computed_and_not_invented():
     items.loc[(items["shop"] == "我们") & (items["material"] == "钛"), "shop"] = "Z"
     adv2 = advantages(attribute_sales(items, SHOPS, ["material"]))
     assert adv2["value"].tolist() == ["玻璃"]
+    # a value only we list but which sells below its listing share (demand index 0.8) is
+    # no advantage; at index 1.2 it is, score (1.2 − 1) × (1 − 0) = 0.2
+    row = {"attribute": "color", "value": "红", "listings": 20, "listing_share": 0.2,
+           "units": 16, "units_share": 0.16, "demand_index": 0.8, "our_listings": 5,
+           "our_units": 4, "competitors_with": 0, "competitors": 4, "competitor_share": 0.0}
+    assert advantages(pd.DataFrame([row])).empty
+    up = advantages(pd.DataFrame([{**row, "units_share": 0.24, "demand_index": 1.2}]))
+    assert up["value"].tolist() == ["红"] and up["score"].tolist() == pytest.approx([0.2])
 
 
 def test_attributes_missing_columns_and_multi_values():

@@ -349,6 +349,9 @@ def test_demand_bump_needs_a_bump_not_a_slope_and_dates_its_edges():
     slope = rng.poisson(400 / price * 5).astype(float)
     ls = np.log1p(slope)
     assert demand_bump(p, sums(n), sums(ls), sums(ls * ls), sums(slope)) is None
+    rising = rng.poisson(price / 4).astype(float)  # dearer listings sell more: no bump either
+    lr = np.log1p(rising)
+    assert demand_bump(p, sums(n), sums(lr), sums(lr * lr), sums(rising)) is None
     small = rng.poisson(np.where((price > 85) & (price <= 115), 13.0, 10.0)).astype(float)
     lm = np.log1p(small)
     assert demand_bump(p, sums(n), sums(lm), sums(lm * lm), sums(small)) is None
