@@ -27,6 +27,7 @@ from research.analyses.prices.bands_sql import (
 from research.analyses.prices.demand_band import demand_bump, edges_with_band, roundest_between
 from research.analyses.prices.page import study as price_page
 from research.analyses.prices.result import PriceStudy
+from research.analyses.prices.tables import recommend_price
 from research.checks import CheckFailed
 from research.pages.results import PageResult
 from research.price_points import (
@@ -371,6 +372,32 @@ def test_demand_band_edges_are_kept_through_merging():
     assert len(edges) + 1 == 4
     assert edges_with_band(prices, units, counts, ladder, (85, 115), n_bands=20,
                            min_share=0) == [29, 39, 49, 59, 79, 85, 115, 129, 159]
+
+
+def test_recommendation_rules_by_hand():
+    """recommend_price on three hand-made bands: margin is on the price (not on cost), a
+    band under the minimum units share is not eligible however high its demand, and the
+    eligible band with the highest demand per listing wins."""
+    day = pd.Timestamp("2026-11-22")
+    bands = pd.DataFrame({
+        "snapshot_date": day, "band": [0, 1, 2], "band_label": ["≤49", "49–99", ">99"],
+        "price_lo": [0.0, 49.0, 99.0], "price_hi": [49.0, 99.0, np.inf],
+        "listings": [50, 40, 2], "units_share": [0.36, 0.60, 0.04],
+        "revenue_share": [0.3, 0.6, 0.1], "demand_per_listing": [0.8, 1.5, 3.0],
+        "units_weighted_median_price": [47.3, 80.0, 150.0], "median_price": np.nan})
+    rec = recommend_price(bands, day, unit_cost=30, min_margin=0.3, min_band_share=0.05)
+    by = rec.set_index("band")
+    assert by.loc[1, "price_point"] == pytest.approx(79.9)
+    assert by.loc[1, "margin"] == pytest.approx((79.9 - 30) / 79.9)
+    assert by.loc[0, "price_point"] == pytest.approx(46.9)
+    assert by.loc[0, "margin"] == pytest.approx((46.9 - 30) / 46.9)
+    assert by.loc[2, "role"] == "not eligible" and not by.loc[2, "share_ok"]
+    assert "4.0% of units < minimum band share 5%" in by.loc[2, "reason"]
+    assert rec.iloc[0]["band"] == 1 and rec.iloc[0]["role"] == "recommended"
+    # cost 56: margin on price (79.9 − 56) / 79.9 = 29.9 % < 30 % (on cost it would be 43 %)
+    tight = recommend_price(bands, day, unit_cost=56, min_margin=0.3, min_band_share=0.05)
+    assert not (tight["role"] == "recommended").any()
+    assert tight.set_index("band").loc[1, "margin"] == pytest.approx(23.9 / 79.9)
 
 
 def test_planted_band_not_recommended_when_unprofitable():
