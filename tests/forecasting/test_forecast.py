@@ -44,6 +44,17 @@ def test_owa_by_hand():
     assert owa(s, m, s, m) == 1.0
 
 
+def test_seasonal_naive_repeats_the_last_season_and_falls_back_to_naive():
+    from research.forecasting.models import Context, seasonal_naive
+
+    y = np.array([1.0, 2, 3, 4, 10, 20, 30, 40, 11, 21])
+    # m = 4: the last season is 30, 40, 11, 21; six steps ahead wrap around it
+    assert seasonal_naive(y, 6, Context(4)).tolist() == [30, 40, 11, 21, 30, 40]
+    # shorter than a season, or no season: the last value
+    assert seasonal_naive(y[:3], 5, Context(4)).tolist() == [3.0] * 5
+    assert seasonal_naive(y, 3, Context(1)).tolist() == [21.0] * 3
+
+
 def test_seasonal_indices_recover_a_planted_pattern():
     pattern = np.array([0.8, 1.0, 1.2, 1.0])
     y = 50 * np.tile(pattern, 6)
