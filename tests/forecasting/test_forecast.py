@@ -55,6 +55,28 @@ def test_seasonal_naive_repeats_the_last_season_and_falls_back_to_naive():
     assert seasonal_naive(y, 3, Context(1)).tolist() == [21.0] * 3
 
 
+def test_backtest_coverage_leaves_each_origin_out():
+    """Three one-step origins with errors 1, 2 and 10 (level 1): the 80 % band for the third
+    is built from the other two only (the largest of them stretched by 1.1 → 2.2), so it
+    misses 10; built in-sample (with its own error) it would cover it."""
+    from research.forecasting.backtest import backtest_rows
+
+    act = np.array([[1.0], [2.0], [10.0]])
+    rows = backtest_rows("m", np.zeros((3, 1)), act, [10, 20, 30], np.ones(3), np.ones(3),
+                         [0.8])
+    assert [r["coverage80"] for r in rows] == [1.0, 1.0, 0.0]
+
+
+def test_intervals_widen_with_the_horizon_on_a_random_walk():
+    """On a random walk the backtest errors grow with the step, and so do the intervals."""
+    rng = np.random.default_rng(4)
+    y = pd.Series(500 + np.cumsum(rng.normal(0, 10, 200)),
+                  index=pd.date_range("2023-01-02", periods=200, freq="7D"))
+    fc = forecast(y, horizon=9, calendar=False).forecast
+    width = (fc["hi95"] - fc["lo95"]).to_numpy()
+    assert width[-1] > 1.5 * width[0], width
+
+
 def test_seasonal_indices_recover_a_planted_pattern():
     pattern = np.array([0.8, 1.0, 1.2, 1.0])
     y = 50 * np.tile(pattern, 6)
