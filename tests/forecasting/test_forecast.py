@@ -137,6 +137,21 @@ def test_double11_week_is_anticipated():
     assert res.promotion_gain > 0  # the calendar made the backtest better
 
 
+def test_chosen_model_has_the_lowest_backtest_mase():
+    """The model chosen is the one whose mean backtest MASE (absolute errors over the
+    in-sample scale) is lowest, on a seasonal, a trending and a random-walk series."""
+    rng = np.random.default_rng(8)
+    idx = pd.date_range("2022-01-03", periods=160, freq="7D")
+    series = [_weekly_sales(seed=2),
+              pd.Series(100 + 2.0 * np.arange(160) + rng.normal(0, 4, 160), index=idx),
+              pd.Series(300 + np.cumsum(rng.normal(0, 8, 160)), index=idx)]
+    for y in series:
+        res = forecast(y, horizon=9, calendar=False)
+        bt = res.backtest
+        means = bt[~bt["model"].str.endswith("without calendar")].groupby("model")["mase"].mean()
+        assert means[res.model] == pytest.approx(means.min()), (res.model, means)
+
+
 def test_analyst_event_is_an_input():
     rng = np.random.default_rng(3)
     idx = pd.date_range("2024-01-01", periods=400, freq="D")
