@@ -4,9 +4,9 @@
 Targets (issue 2): full ingest within 3x the bare read, peak memory under 1.5 GB. Each
 measurement runs in a fresh process so its peak RSS is its own. Two ratios are reported:
 ``ratio_ingest_to_bare`` times the work inside each process after its imports (the import
-of ``research.sources.exports`` — the ingest entry point, with pandas and the readers — is left out and
-reported as ``import_seconds``), ``ratio_ingest_to_bare_whole_process`` the wall time of
-each whole process, start to exit, imports included.
+of ``research.sources.exports`` — the ingest entry point, with pandas and the readers — is
+left out and reported as ``import_seconds``); ``ratio_ingest_to_bare_whole_process`` is the
+wall time of each whole process, start to exit, imports included.
 """
 
 from __future__ import annotations

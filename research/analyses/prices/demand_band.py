@@ -19,8 +19,9 @@ The scan (each choice is stated in the report beside the edges)
   means — a bump above both sides, not a slope (cheaper listings selling more is not a band).
 - ``z`` = contrast ÷ (σ · √(1/n_band + 1/n_neighbour)), σ the standard deviation of demand
   over the snapshot's clean listings. The candidate with the largest ``z`` is kept when
-  ``z ≥`` :data:`MIN_Z`, and (once its edges are dated, below) when its units per listing
-  are at least :data:`MIN_RATIO` × the better neighbour's.
+  ``z ≥`` :data:`MIN_Z`, and (once its edges are dated, below) when its ``z`` on the dated
+  edges, against neighbours as wide in log price, is still ≥ :data:`MIN_Z` and its units
+  per listing are at least :data:`MIN_RATIO` × the better neighbour's.
 - Each edge is dated as a change point: the single split of the listed prices from the
   coarse lower neighbour to the band's middle (and from the middle to the upper neighbour)
   with the largest l2 gain ``n_l·n_r/n·(m_l − m_r)²``. Splits whose gain is within
@@ -44,8 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["GRID_BINS", "MIN_Z", "MIN_RATIO", "MIN_LISTINGS_IN", "MAX_SHARE", "EDGE_TOLERANCE",
-           "DemandBump", "demand_bump",
-           "roundest_between", "edges_with_band"]
+           "DemandBump", "demand_bump", "roundest_between", "edges_with_band"]
 
 #: log-spaced price bins of the scan
 GRID_BINS = 240
