@@ -286,11 +286,13 @@ def _promotion_days(windows: list[dict]) -> set[pd.Timestamp]:
 
 
 def check_forecast(market: Market, scope) -> Iterator[Check]:
-    """A forecast made the week before the last big promotion with a year of history
-    before it puts its highest week on the promotion's peak week (when the data show the
-    peak: the premise is checked, not assumed)."""
+    """A forecast made the Sunday before the strongest planted promotion (with over a year of
+    history before it) puts its highest week on the promotion's peak week and anticipates at
+    least half of the uplift the data then showed (the premise is measured, not assumed: a
+    promotion whose peak week sold < 1.2 × the quiet weeks is not a signal to find)."""
     from research.analyses.forecast import study
-    from research.store.scope import resolve_scope
+    from research.analyses.forecast.outlook import weekly_shop_series
+    from research.store.scope import our_sales, resolve_scope
 
     truth = market.truth
     start = pd.Timestamp(truth["start"])
@@ -307,8 +309,8 @@ def check_forecast(market: Market, scope) -> Iterator[Check]:
     first_monday = first - pd.Timedelta(days=first.weekday())
     cut = first_monday - pd.Timedelta(days=1)
     iso = cut.isocalendar()
-    week = f"{iso.year}-W{iso.week:02d}"
-    cut_scope = resolve_scope(market.warehouse, scope.category, week=week, shop=scope.shop,
+    cut_scope = resolve_scope(market.warehouse, scope.category,
+                              week=f"{iso.year}-W{iso.week:02d}", shop=scope.shop,
                               competitors=scope.competitors)
     page = study(cut_scope, market.warehouse)
     if page.outlook is None:
@@ -319,16 +321,22 @@ def check_forecast(market: Market, scope) -> Iterator[Check]:
     fc.index = pd.to_datetime(fc.index)
     peak_day = pd.Timestamp(best.get("peak", best["end"]))
     peak_week = peak_day - pd.Timedelta(days=peak_day.weekday())
-    hist = page.weekly["units"] if "units" in page.weekly else None
-    if hist is None or peak_week not in fc.index:
+    if peak_week not in fc.index:
         return
     quiet = [w for w in fc.index
              if not any(w + pd.Timedelta(days=k) in promo for k in range(7))]
-    ok = fc.idxmax() == peak_week and (not quiet or fc.loc[peak_week] > 1.3 * fc.loc[quiet].median())
+    if not quiet:
+        return
+    actual = weekly_shop_series(our_sales(market.warehouse, scope), scope.shop)["units"]
+    actual_ratio = float(actual.loc[peak_week] / actual.reindex(quiet).median())
+    if not actual_ratio >= 1.2:
+        return
+    ratio = float(fc.loc[peak_week] / fc.loc[quiet].median())
+    ok = fc.idxmax() == peak_week and ratio - 1 >= 0.5 * (actual_ratio - 1)
     yield Check("forecast", "promotion_peak", "signal", bool(ok),
-                f"{best['name']} peak week {peak_week:%Y-%m-%d}; forecast's highest week "
-                f"{fc.idxmax():%Y-%m-%d} ({fc.max():.0f} against quiet median "
-                f"{fc.loc[quiet].median() if quiet else float('nan'):.0f})")
+                f"{best['name']} peak week {peak_week:%Y-%m-%d}: forecast's highest week "
+                f"{fc.idxmax():%Y-%m-%d}, ×{ratio:.2f} the quiet weeks against ×"
+                f"{actual_ratio:.2f} in the data (at least half the uplift required)")
 
 
 CHECKERS: dict[str, Callable[[Market, object], Iterator[Check]]] = {

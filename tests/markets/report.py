@@ -42,7 +42,7 @@ def run_one(profile: str, seed: int) -> dict:
     try:
         market = build_market(root, profile, seed)
         checks = check_market(market)
-        drawn = market.truth.get("profile_drawn") or market.truth.get("category")
+        drawn = f"{market.truth.get('profile', profile)} {market.truth.get('category', '')}"
     except Exception as exc:  # a market that cannot be built is a failure
         checks = [Check("build", "generate_and_ingest", "signal", False,
                         f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=3)}")]

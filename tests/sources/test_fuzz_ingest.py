@@ -340,7 +340,9 @@ def apply(sl: Slice, ops: Sequence[tuple], encoding: str = "keep", newline: str 
                 rows[op[3] % len(rows)][op[4] % max(1, len(rows[op[3] % len(rows)]))] \
                 if rows[op[3] % len(rows)] else ""
             if sl.kind == "xlsx" and isinstance(value, str):
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)  # a workbook cannot hold them
+                # a workbook cannot hold them; and openpyxl cuts a cell to Excel's 32,767
+                # characters, so the file holds the cut text (a longer cell is tested in CSV)
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)[:32_767]
             elif sl.kind == "csv" and value is not None:
                 value = str(value)  # what the CSV will say
             r[op[2] % len(r)] = value
