@@ -205,6 +205,8 @@ def test_opportunity_demand_supply_and_screens_by_hand():
                  "tmall_click_share": 0.1},
         "lowcvr": {"pop": 800, "click_rate": 1.2, "conversion_rate": 0.005, "online_items": 80,
                    "tmall_click_share": 0.1},
+        "thin": {"pop": 900, "click_rate": 0.5, "conversion_rate": 0.03, "online_items": 30,
+                 "tmall_click_share": 0.2},
     })
     out = score_terms(metrics, attrs, Screens()).set_index("keyword")
     assert out.loc["a", "demand_supply"] == pytest.approx(10.0)
@@ -215,6 +217,8 @@ def test_opportunity_demand_supply_and_screens_by_hand():
     assert out.loc["zero", "zero_supply"] and np.isnan(out.loc["zero", "demand_supply"])
     assert not out.loc["zero", "passes_screens"] and "zero online items" in out.loc["zero", "data_note"]
     assert "支付转化率" in out.loc["lowcvr", "screen_failed"]
+    assert out.loc["thin", "screen_failed"] == "在线商品数 < 50"   # too few listings to be a market
+    assert not out.loc["thin", "passes_screens"]
     assert out.loc["lowcvr", "opportunity"] == pytest.approx(800 * 1.2 * 0.005 / 80)
     tm = score_terms(metrics, attrs, Screens(shop_is_tmall=True)).set_index("keyword")
     assert tm.loc["tmall", "passes_screens"]
@@ -893,3 +897,46 @@ def test_sustained_change_by_hand():
     assert res["category"][0] == pytest.approx(0.0)
     assert res["z"][5] == pytest.approx(np.log(4) / 0.05)   # MAD 0 → the floor
     assert np.isnan(ks.sustained_change(level[:4])["z"]).all()  # under 5 terms: not computed
+
+
+def test_head_words_rules_by_hand():
+    from research.analyses.keywords.vocab import head_words
+
+    # 夏季 ends many terms but rides on the head 防晒衣: not exclusive, so no head of its own
+    tokens = [["防晒衣"], ["防晒衣", "夏季"], ["冰丝", "防晒衣", "夏季"], ["长款", "防晒衣", "夏季"],
+              ["防晒衣", "女", "夏季"], ["薄款", "夏季"], ["新款", "夏季"], ["防晒服"],
+              ["冰丝", "防晒服"], ["防晒服", "女"]]
+    heads, why = head_words(tokens, np.ones(len(tokens)), ["防晒衣"])
+    assert heads == ["防晒衣", "防晒服"]
+    assert "类目名" in why["防晒衣"] and "覆盖" in why["防晒服"]
+    # 儿童 covers the most terms but never ends one: the heads are the words at the end
+    tokens = [["儿童", "雨靴"], ["雨靴"], ["男", "雨靴"], ["儿童", "雨衣"], ["雨衣"],
+              ["儿童", "雨伞"], ["儿童", "雨披"]]
+    assert head_words(tokens, np.ones(len(tokens)), [])[0] == ["雨靴", "雨衣"]
+    # popularity decides the order
+    assert head_words(tokens, np.array([1, 1, 1, 9, 9, 1, 1.0]), [])[0] == ["雨衣", "雨靴"]
+
+
+def test_modifier_change_is_against_the_same_weeks_last_year():
+    weeks = pd.date_range("2025-06-02", periods=60, freq="7D")
+    share = np.full(60, 0.1)
+    share[4:8] = 0.3          # the same 4 weeks a year before the last 4
+    share[-4:] = 0.2          # the last 4 weeks (13 weeks earlier it was 0.1)
+    shares = pd.DataFrame({"modifier_kind": "generic", "modifier": "冰丝", "week_start": weeks,
+                           "index_share": share})
+    ch = modifier_changes(shares, recent=4).iloc[0]
+    assert ch["basis"] == "vs last year"
+    assert ch["change_pp"] == pytest.approx(-10.0)
+    assert ch["share_before"] == pytest.approx(0.3)
+
+
+def test_recent_rule_needs_the_minimum_excess_too():
+    # a perfectly steady history and a +10 % step: with z_threshold 1 the z passes
+    # (log 1.1 / 0.05 ≈ 1.9) but the step is under min_excess (15 %): steady; +25 %: rising
+    levels = {f"flat{i}": np.full(60, 100.0 + 10 * i) for i in range(6)}
+    levels["step10"] = np.r_[np.full(56, 100.0), np.full(4, 110.0)]
+    levels["step25"] = np.r_[np.full(56, 100.0), np.full(4, 125.0)]
+    m = analyse_panel(levels, z_threshold=1.0).set_index("keyword")
+    assert m.loc["step10", "seasonal_z"] >= 1.0
+    assert m.loc["step10", "direction"] == "steady"
+    assert m.loc["step25", "direction"] == "rising"
