@@ -20,7 +20,7 @@ The scan (each choice is stated in the report beside the edges)
 - ``z`` = contrast ÷ (σ · √(1/n_band + 1/n_neighbour)), σ the standard deviation of demand
   over the snapshot's clean listings. The candidate with the largest ``z`` is kept when
   ``z ≥`` :data:`MIN_Z`, and (once its edges are dated, below) when its ``z`` on the dated
-  edges, against neighbours as wide in log price, is still ≥ :data:`MIN_Z` and its units
+  edges, against neighbours as wide in log price, is still ≥ :data:`MIN_Z_DATED` and its units
   per listing are at least :data:`MIN_RATIO` × the better neighbour's.
 - Each edge is dated as a change point: the single split of the listed prices from the
   coarse lower neighbour to the band's middle (and from the middle to the upper neighbour)
@@ -44,13 +44,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRID_BINS", "MIN_Z", "MIN_RATIO", "MIN_LISTINGS_IN", "MAX_SHARE", "EDGE_TOLERANCE",
+__all__ = ["GRID_BINS", "MIN_Z", "MIN_Z_DATED", "MIN_RATIO", "MIN_LISTINGS_IN", "MAX_SHARE", "EDGE_TOLERANCE",
            "DemandBump", "demand_bump", "roundest_between", "edges_with_band"]
 
 #: log-spaced price bins of the scan
 GRID_BINS = 240
 #: a band is kept when its demand exceeds both neighbours' by this many standard errors
 MIN_Z = 5.0
+#: … and, on its dated edges (against neighbours as wide), still this many (the scan's
+#: maximum decides; the dated band must remain a clear bump)
+MIN_Z_DATED = 3.0
 #: … and its units per listing at least this many times the better neighbour's (a band
 #: that is significant but sells only a little more is not underserved)
 MIN_RATIO = 1.5
@@ -194,7 +197,7 @@ def demand_bump(prices: Sequence[float] | np.ndarray, counts: Sequence[float] | 
                 int(np.searchsorted(p, p[c - 1] * math.exp(width), side="right")))
 
     zz = _zw(pn, ps, a, c, *neighbours(a, c), sigma)
-    if not zz >= MIN_Z or a == 0 or c >= len(p):
+    if not zz >= MIN_Z_DATED or a == 0 or c >= len(p):
         return None
     lo = roundest_between(p[a - 1], p[a])
     hi = roundest_between(p[c - 1], p[c])
