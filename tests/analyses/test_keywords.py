@@ -940,3 +940,16 @@ def test_recent_rule_needs_the_minimum_excess_too():
     assert m.loc["step10", "seasonal_z"] >= 1.0
     assert m.loc["step10", "direction"] == "steady"
     assert m.loc["step25", "direction"] == "rising"
+
+
+def test_brands_from_title_openers_concentrated_in_few_shops():
+    from research.analyses.keywords.vocab import brand_words
+
+    words = {"玻璃": 6, "象印": 3, "保温杯": 20}
+    tokens = [["玻璃", "保温杯"], ["象印", "保温杯"], ["象印"], ["保温杯"]]
+    # 玻璃 opens the titles of six different shops (a material); 象印 those of one reseller
+    titles = [f"玻璃保温杯 款{i}" for i in range(6)] + [f"象印保温杯 {i}" for i in range(4)]
+    shops = [f"店{i}的小店" for i in range(6)] + ["好物专营店"] * 4
+    brands, why = brand_words(words, tokens, ["保温杯"], titles, shops, from_terms=False)
+    assert brands == ["象印"]
+    assert "4 个商品标题以它开头" in why["象印"]
