@@ -562,11 +562,15 @@ def _random_profile(seed: int) -> Profile:
     combos = [m + cat for kind in ("material", "function", "style", "crowd", "size")
               for m in mods[kind]]
     order = [combos[i] for i in rng.permutation(len(combos))]
-    rising = tuple([adv_m + cat] + [t for t in order if t != adv_m + cat][:3])
-    rest = [t for t in order if t not in rising]
-    falling, blue = tuple(rest[:4]), tuple(rest[4:8])
     bait = crowds[0] + cores[1]
     seasonal = (cat, cores[1], cores[2], bait)
+    # a head word may also be spelled modifier + category (豆腐猫砂 = 豆腐 + 猫砂): a term
+    # plays one role only, so the purely seasonal ones are taken out first
+    order = [t for t in order if t not in seasonal]
+    first = [adv_m + cat] if adv_m + cat in order else []
+    rising = tuple(first + [t for t in order if t not in first][:4 - len(first)])
+    rest = [t for t in order if t not in rising]
+    falling, blue = tuple(rest[:4]), tuple(rest[4:8])
     shapes = Shapes(
         leaf_only=bool(rng.random() < 0.4), audience_hours_only=bool(rng.random() < 0.4),
         keywords_no_online_items=bool(rng.random() < 0.35),

@@ -115,6 +115,17 @@ def test_profiles_span_the_brief() -> None:
             assert 9 <= p.price_median <= 3000
 
 
+def test_a_planted_term_plays_one_role() -> None:
+    """A head word spelled modifier + category (豆腐猫砂) was drawn both purely seasonal and
+    falling (random seeds 4, 90417): each planted term has one role only."""
+    roles = ("rising", "falling", "seasonal_only", "blue_ocean")
+    for seed in [4, 90417, 1338247665, *range(60)]:
+        for p in [get_profile("random", seed), *(get_profile(n) for n in PROFILE_NAMES)]:
+            terms = [t for r in roles for t in p.planted[r]]
+            assert len(terms) == len(set(terms)), (p.name, seed, p.planted)
+            assert p.planted["breakout"] not in terms
+
+
 def test_truth_contract_and_shapes_in_files(markets) -> None:
     formats_seen = set()
     for (name, seed), folder in markets.items():
