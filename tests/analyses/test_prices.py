@@ -313,6 +313,16 @@ def test_automatic_edges_find_a_planted_band_off_the_ladder(lo, hi, centre, seed
     assert _covers(top.price_lo, top.price_hi, lo, hi), (top.band_label, study.edges)
     assert study.recommended.band == top.band
     assert "wherever they fall" in study.edges_source
+    # the claim as data: the band's own edges, its evidence, the flag on its row, the sentence
+    claim = study.underserved
+    assert (claim.price_lo, claim.price_hi) == (top.price_lo, top.price_hi)
+    assert claim.band_label == top.band_label and claim.z >= 4.5 and claim.demand_ratio >= 1.5
+    assert claim.listings == top.listings
+    flags = study.study_bands.set_index("band_label")["flag"]
+    assert flags[claim.band_label].startswith("underserved")
+    assert not flags.drop(claim.band_label).str.startswith("underserved").any()
+    assert study.underserved_note.startswith(f"蓝海价格带（供给不足）{claim.band_label}")
+    assert "rule:" in study.underserved_note
     clean = items[items["price"] > 1]
     ladder = auto_edges(clean["price"], clean["sales_30d"], 8)
     bounds = list(zip([0.0, *ladder], [*ladder, np.inf], strict=True))
@@ -328,6 +338,22 @@ def test_automatic_edges_add_no_demand_band_when_none_is_planted(centre):
         study = analyse_prices(items)
         assert "no band sells above both neighbours" in study.edges_source
         assert set(study.edges) <= set(round_points().tolist())
+        assert study.underserved is None
+        assert study.underserved_note.startswith("未发现蓝海价格带")
+        assert "rule:" in study.underserved_note
+        assert not study.bands["flag"].str.startswith("underserved").any()
+
+
+def test_underserved_claim_with_explicit_edges_flags_the_band_holding_it():
+    """Explicit edges do not stop the scan: the claim keeps its own edges, and the explicit
+    band holding its middle price is flagged as holding it."""
+    items = _off_ladder_market(85.0, 115.0, 72.0, 1)
+    study = analyse_prices(items, edges=[49, 79, 129, 199])
+    claim = study.underserved
+    assert _covers(claim.price_lo, claim.price_hi, 85, 115)
+    flags = study.study_bands.set_index("band_label")["flag"]
+    assert flags["79–129"].startswith(f"underserved band {claim.band_label} inside")
+    assert not flags.drop("79–129").str.startswith("underserved").any()
 
 
 def test_demand_bump_needs_a_bump_not_a_slope_and_dates_its_edges():

@@ -167,22 +167,45 @@ def check_keywords(market: Market, scope) -> Iterator[Check]:
 # -------------------------------------------------------------------------------- prices
 
 def check_prices(market: Market, scope) -> Iterator[Check]:
-    """The underserved band found by the page's own edges; every trick listing excluded."""
+    """The page's underserved-band claim (``PriceStudy.underserved``) against the planted
+    band; every trick listing excluded.
+
+    Found: the claimed band overlaps the planted one by ≥ :data:`BAND_OVERLAP` of the claimed
+    band's width and is at most twice the planted width. False flags: a claimed band that
+    does not overlap the planted one at all (a band that is not there), and a claimed band
+    at either end of the page's band ladder (a thin edge band is no bump above two
+    neighbours). Every generated market plants a band, so a market without one is checked in
+    ``tests/analyses/test_prices.py`` (hand-made markets), not here.
+    """
     from research.analyses.prices import study
 
     truth = market.truth["prices"]
     page = study(scope, market.warehouse)
     lo, hi = (float(v) for v in truth["underserved_band"])
-    bands = page.bands
-    if "snapshot_date" in bands and len(bands):
-        bands = bands[bands["snapshot_date"] == bands["snapshot_date"].max()]
-    best = bands.sort_values("demand_per_listing", ascending=False).iloc[0]
-    b_lo, b_hi = float(best.price_lo), float(best.price_hi)
-    overlap = max(0.0, min(hi, b_hi) - max(lo, b_lo))
-    width = b_hi - b_lo
-    ok = width > 0 and overlap >= BAND_OVERLAP * width and width <= 2 * (hi - lo)
-    yield Check("prices", "underserved_band", "signal", ok,
-                f"page's best band ({b_lo:g}, {b_hi:g}] against planted ({lo:g}, {hi:g}]")
+    claim = page.underserved
+    strength = (f"band_boost {truth.get('band_boost')}, kept share "
+                f"{truth.get('band_kept_share')}")
+    if claim is None:
+        yield Check("prices", "underserved_band", "signal", False,
+                    f"no band claimed, planted ({lo:g}, {hi:g}] ({strength}): "
+                    f"{page.underserved_note}")
+    else:
+        b_lo, b_hi = float(claim.price_lo), float(claim.price_hi)
+        overlap = max(0.0, min(hi, b_hi) - max(lo, b_lo))
+        width = b_hi - b_lo
+        ok = width > 0 and overlap >= BAND_OVERLAP * width and width <= 2 * (hi - lo)
+        yield Check("prices", "underserved_band", "signal", ok,
+                    f"page's claim ({b_lo:g}, {b_hi:g}] (z {claim.z:.1f}, "
+                    f"{claim.demand_ratio:.1f}×) against planted ({lo:g}, {hi:g}] ({strength})")
+        yield Check("prices", "band_not_planted", "false_flag", overlap > 0,
+                    f"claimed ({b_lo:g}, {b_hi:g}] does not touch planted ({lo:g}, {hi:g}]")
+        # the ladder's end bands are ≤ its first edge and > its last: a claim reaching into
+        # either has no neighbour on one side
+        edges = [float(e) for e in page.edges]
+        at_end = not edges or b_lo < min(edges) or b_hi > max(edges)
+        yield Check("prices", "edge_band_claimed", "false_flag", not at_end,
+                    f"claimed ({b_lo:g}, {b_hi:g}] is a band at the end of the ladder "
+                    f"{page.edges}")
     tricks = set(truth.get("trick_item_ids", []))
     excluded = set(page.excluded["item_id"].astype(str)) if len(page.excluded) else set()
     yield Check("prices", "trick_listings_excluded", "signal", tricks <= excluded,

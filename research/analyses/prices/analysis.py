@@ -87,9 +87,16 @@ from research.analyses.prices.bands_sql import (
     price_positions,
     rowid_relation,
 )
-from research.analyses.prices.demand_band import MIN_Z, demand_bump, edges_with_band
-from research.analyses.prices.result import PriceStudy
+from research.analyses.prices.demand_band import (
+    MIN_Z,
+    UNDERSERVED_RULE,
+    DemandBump,
+    demand_bump,
+    edges_with_band,
+)
+from research.analyses.prices.result import PriceStudy, Underserved
 from research.analyses.prices.tables import band_movement, price_quantiles, recommend_price
+from research.pages.display import fmt_money
 from research.price_points import (
     MIN_LISTINGS,
     assign_bands,
@@ -205,6 +212,8 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     h = hist[hist["snapshot_date"] == day]
     quantiles = price_quantiles(h["price"].to_numpy(), h["u"].to_numpy(), h["r"].to_numpy(),
                                 h["n"].to_numpy())
+    bump = demand_bump(h["price"].to_numpy(), h["n"].to_numpy(), h["lu"].to_numpy(),
+                       h["lu2"].to_numpy(), h["u"].to_numpy())
     if edges:
         used, source = clean_edges(edges), "explicit (parameter)"
     else:
@@ -212,8 +221,6 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
                           counts=h["n"].to_numpy())
         source = (f"automatic: round price points, adjacent bands merged (lightest first) "
                   f"to at most {n_bands} bands each holding ≥ 3% of listings or units")
-        bump = demand_bump(h["price"].to_numpy(), h["n"].to_numpy(), h["lu"].to_numpy(),
-                           h["lu2"].to_numpy(), h["u"].to_numpy())
         if bump is not None:
             used = edges_with_band(h["price"].to_numpy(), h["u"].to_numpy(),
                                    h["n"].to_numpy(), used, (bump.lo, bump.hi), n_bands)
@@ -225,6 +232,7 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
             source += (f"; no band sells above both neighbours by z ≥ {MIN_Z:g} "
                        "(no demand edges added)")
     bands = band_metrics(con, used, clean=clean, currency=cur, hist=hist)
+    claim, claim_note = _underserved(bump, bands, day, cur)
     counts = con.execute("""SELECT snapshot_date,
             CAST(coalesce(sum(listings) FILTER (WHERE code = 0), 0) AS BIGINT) AS clean_listings,
             CAST(coalesce(sum(listings) FILTER (WHERE code > 0), 0) AS BIGINT) AS excluded,
@@ -258,7 +266,41 @@ def analyse_prices(items: pd.DataFrame | str, *, con: duckdb.DuckDBPyConnection 
     dist = price_distribution(con, day)
     return PriceStudy(day, cur, used, source, bands, movement, positions, rec, dist, excluded,
                       excluded_counts, counts, warnings, notes, shop=shop, quantiles=quantiles,
-                      competitors=comps)
+                      competitors=comps, underserved=claim, underserved_note=claim_note)
+
+
+def _underserved(bump: DemandBump | None, bands: pd.DataFrame, day: pd.Timestamp,
+                 currency: str) -> tuple[Underserved | None, str]:
+    """The underserved-band claim from the scan, its sentence, and the ``flag`` of its band
+    in ``bands`` (study snapshot rows; set in place): ``underserved`` on the band whose edges
+    are the claim's (automatic edges keep them), or ``underserved band a–b inside`` on the
+    explicit band holding the claim's middle price. Other flags of the band follow after
+    ``; ``."""
+    if bump is None:
+        return None, ("未发现蓝海价格带（供给不足的价格带） · no underserved band: no band of "
+                      "the snapshot sells above both its neighbours by the rule — "
+                      + UNDERSERVED_RULE)
+    label = band_labels([bump.lo, bump.hi])[1]
+    claim = Underserved(label, bump.lo, bump.hi, bump.listings, bump.demand_ratio, bump.z)
+    at = bands["snapshot_date"] == day
+    exact = at & np.isclose(bands["price_lo"], bump.lo) & np.isclose(bands["price_hi"], bump.hi)
+    if exact.any():
+        tag = "underserved"
+        rows = exact
+    else:
+        mid = float(np.sqrt(bump.lo * bump.hi))
+        rows = at & (bands["price_lo"].fillna(-np.inf) < mid) \
+            & (bands["price_hi"].fillna(np.inf) >= mid)
+        tag = f"underserved band {label} inside"
+    for k in np.flatnonzero(rows.to_numpy()):
+        old = str(bands.at[bands.index[k], "flag"] or "")
+        bands.at[bands.index[k], "flag"] = tag + ("; " + old if old else "")
+    money = lambda x: fmt_money(x, currency)  # noqa: E731
+    return claim, (f"蓝海价格带（供给不足）{label}（{money(bump.lo)}–{money(bump.hi)}）："
+                   f"{bump.listings:,} 个在售商品，单品销量是较好相邻价格带的 "
+                   f"{bump.demand_ratio:.1f} 倍，z = {bump.z:.1f} · underserved band {label}: "
+                   f"{bump.listings:,} listings selling {bump.demand_ratio:.1f}× the better "
+                   f"neighbour's units per listing (z = {bump.z:.1f}) — " + UNDERSERVED_RULE)
 
 
 # ----------------------------------------------------------------------------- order value

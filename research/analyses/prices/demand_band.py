@@ -44,13 +44,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["GRID_BINS", "MIN_Z", "MIN_Z_DATED", "MIN_RATIO", "MIN_LISTINGS_IN", "MAX_SHARE", "EDGE_TOLERANCE",
+__all__ = ["GRID_BINS", "UNDERSERVED_RULE", "MIN_Z", "MIN_Z_DATED", "MIN_RATIO", "MIN_LISTINGS_IN", "MAX_SHARE", "EDGE_TOLERANCE",
            "DemandBump", "demand_bump", "roundest_between", "edges_with_band"]
 
 #: log-spaced price bins of the scan
 GRID_BINS = 240
 #: a band is kept when its demand exceeds both neighbours' by this many standard errors
-MIN_Z = 5.0
+MIN_Z = 4.5
 #: … and, on its dated edges (against neighbours as wide), still this many (the scan's
 #: maximum decides; the dated band must remain a clear bump)
 MIN_Z_DATED = 3.0
@@ -63,6 +63,17 @@ MIN_LISTINGS_IN = 20
 MAX_SHARE = 0.25
 #: an edge may move to a rounder price when the fit loses less than this many σ² of l2 gain
 EDGE_TOLERANCE = 3.0
+
+#: the rule as the page states it (Chinese first), with the method's measured detection limit
+UNDERSERVED_RULE = (
+    f"规则：在最新一期快照上扫描各价格区间，某价格带的 ln(1 + 30天销量) 均值须高于两侧"
+    f"同宽相邻价格带中较好者 {MIN_Z:g} 个标准误以上（按实际挂牌价确定边界后仍 ≥ "
+    f"{MIN_Z_DATED:g}），单品销量 ≥ 较好相邻价格带的 {MIN_RATIO:g} 倍，且价格带与两侧各有 ≥ "
+    f"{MIN_LISTINGS_IN} 个商品 · rule: on the latest snapshot, a band whose mean "
+    f"ln(1 + 30-day units) exceeds the better of its two equally wide neighbours' by ≥ "
+    f"{MIN_Z:g} standard errors (≥ {MIN_Z_DATED:g} on its dated edges), selling ≥ "
+    f"{MIN_RATIO:g}× that neighbour's units per listing, with ≥ {MIN_LISTINGS_IN} listings in it "
+    f"and in each neighbour")
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,26 @@ from research.pages.display import fmt_money
 from research.price_points import MIN_LISTINGS
 from research.store.scope import Scope
 
-__all__ = ["PriceStudy"]
+__all__ = ["PriceStudy", "Underserved"]
+
+
+@dataclass(frozen=True)
+class Underserved:
+    """The page's underserved-band claim (蓝海价格带 / 供给不足): the band ``(price_lo,
+    price_hi]`` of the study snapshot whose listings sell most above both neighbours
+    (method and detection limit: :mod:`research.analyses.prices.demand_band`).
+
+    ``demand_ratio`` is the band's 30-day units per listing ÷ the better neighbour's; ``z``
+    the band's excess of mean ln(1 + units) over the better neighbour's in standard errors;
+    ``listings`` its clean listings on the study snapshot.
+    """
+
+    band_label: str
+    price_lo: float
+    price_hi: float
+    listings: int
+    demand_ratio: float
+    z: float
 
 
 @dataclass
@@ -46,6 +65,11 @@ class PriceStudy:
     quantiles: pd.DataFrame = field(default_factory=pd.DataFrame)
     competitors: tuple[str, ...] = ()
     scope: Scope | None = None
+    #: the underserved-band claim, or None (then :attr:`underserved_note` says why)
+    underserved: Underserved | None = None
+    #: one sentence, Chinese first: the band claimed with its evidence, or that none was
+    #: found; both with the rule
+    underserved_note: str = ""
 
     @property
     def study_bands(self) -> pd.DataFrame:
