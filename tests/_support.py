@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import NoReturn
 
+import pandas as pd
 import pytest
 
 
@@ -14,3 +16,13 @@ def unavailable(what: str, hint: str) -> NoReturn:
     if os.environ.get("CI"):
         pytest.fail(f"{what} is missing: CI must run this test ({hint})")
     pytest.skip(f"{what} is missing; skipped outside CI ({hint})")
+
+
+def warehouse_with(path: Path, **frames: pd.DataFrame) -> Path:
+    """A warehouse at ``path`` holding each canonical table given (name=frame)."""
+    from research.store.warehouse import connect, store
+
+    with connect(path) as con:
+        for name, frame in frames.items():
+            store(con, name, frame)
+    return path

@@ -46,6 +46,7 @@ from research.pages.results import PageResult
 from research.price_points import auto_edges, band_labels
 from research.store.scope import Scope, resolve_scope
 from research.store.warehouse import connect, read, store
+from tests._support import warehouse_with
 
 NOTEBOOK = Path(__file__).resolve().parents[2] / "notebooks" / "market_overview.ipynb"
 CSVS = ("market_trend", "leaders", "bestsellers", "audience", "peak_hours", "regions")
@@ -579,11 +580,7 @@ def _check_parts(over: MarketOverview) -> None:
 
 
 def _warehouse(tmp_path: Path, **frames: pd.DataFrame) -> Path:
-    path = tmp_path / "parts.duckdb"
-    with connect(path) as con:
-        for name, frame in frames.items():
-            store(con, name, frame)
-    return path
+    return warehouse_with(tmp_path / "parts.duckdb", **frames)
 
 
 def _page(tmp_path: Path, **frames: pd.DataFrame) -> MarketOverview:

@@ -21,7 +21,7 @@ from research.plan.page import study as plan_study
 from research.plan.summary import outlook_section, price_section
 from research.plan.xlsx import write_plan_xlsx
 from research.store.scope import Scope
-from research.store.warehouse import connect, store
+from tests._support import warehouse_with
 
 S1, S2 = pd.Timestamp("2026-11-15"), pd.Timestamp("2026-11-22")
 
@@ -49,11 +49,7 @@ def _scope(currency: str, **values: object) -> Scope:
 
 
 def _warehouse(tmp_path: Path, **frames: pd.DataFrame) -> Path:
-    path = tmp_path / "w.duckdb"
-    with connect(path) as con:
-        for name, frame in frames.items():
-            store(con, name, frame)
-    return path
+    return warehouse_with(tmp_path / "w.duckdb", **frames)
 
 
 def _price_then_plan(tmp_path: Path, currency: str) -> tuple[str, list[str]]:
