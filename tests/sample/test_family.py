@@ -1,7 +1,8 @@
 """The family of sample markets (issue 16): every named profile and three fixed random seeds
 generate, are deterministic, write the truth contract, really use the export shapes their truth
-lists (read back with plain readers, independent of the ingest), and load through the real
-ingest with no refused file. The sample plants truth from its own parameters: it imports no
+lists (read back with plain readers, independent of the ingest). That every file of each
+market loads through the real ingest is checked where the markets are built for the pages
+(tests/markets/test_family.py, the same profiles and seeds). The sample plants truth from its own parameters: it imports no
 analysis, no research.calendar and no research.price_points.
 
 保温杯 seed 7 is the shared sample (tests/conftest.py) and is covered by test_sample.py; the
@@ -23,7 +24,6 @@ import pytest
 from research.faults import UsageFault
 from research.sample.market import ENGLISH, generate_sample
 from research.sample.profiles import PROFILE_NAMES, get_profile
-from research.sources.exports import ingest_paths
 from research.store.schema import TABLES, normalise_header
 
 #: (profile, seed): the named profiles other than 保温杯, and random markets from fixed seeds
@@ -204,14 +204,6 @@ def test_same_seed_same_bytes(markets) -> None:
         with tempfile.TemporaryDirectory() as other:
             generate_sample(other, seed=seed, profile=name)
             assert _digests(Path(other)) == _digests(folder), (name, seed)
-
-
-def test_every_market_ingests(markets, tmp_path: Path) -> None:
-    for (name, seed), folder in markets.items():
-        results = ingest_paths([folder], warehouse=tmp_path / f"{name}_{seed}.duckdb")
-        refused = [(r.file.name, r.outcome, r.message) for r in results if r.outcome != "loaded"]
-        assert not refused, (name, seed, refused)
-        assert len(results) == len(_truth(folder)["files"])
 
 
 def test_sample_imports_no_analysis_calendar_or_price_points() -> None:
