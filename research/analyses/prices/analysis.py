@@ -15,7 +15,7 @@ Workbench choices (each is stated in the report beside its number)
   ≥ 3 % of listings or of units (:func:`~research.price_points.auto_edges`). An underserved
   band need not sit on that ladder, so the snapshot is also scanned for the band whose
   listings sell most above both neighbours (:func:`~research.analyses.prices.demand_band.demand_bump`:
-  z ≥ 5 on ln(1 + units), ≥ 1.5× the better neighbour's units per listing); when found, its
+  z ≥ 4.5 on ln(1 + units), ≥ 1.5× the better neighbour's units per listing); when found, its
   two edges — wherever they fall — are added and kept through the merging, and the edge
   source says so. :func:`~research.price_points.snap_to_round` snaps any value
   (e.g. a quantile) to the same ladder. Round points are ``m·10^k − 1`` for ``m`` in 10, 13,
