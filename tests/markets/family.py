@@ -198,14 +198,14 @@ def check_prices(market: Market, scope) -> Iterator[Check]:
                     f"page's claim ({b_lo:g}, {b_hi:g}] (z {claim.z:.1f}, "
                     f"{claim.demand_ratio:.1f}×) against planted ({lo:g}, {hi:g}] ({strength})")
         yield Check("prices", "band_not_planted", "false_flag", overlap > 0,
-                    f"claimed ({b_lo:g}, {b_hi:g}] does not touch planted ({lo:g}, {hi:g}]")
+                    f"claimed ({b_lo:g}, {b_hi:g}], planted ({lo:g}, {hi:g}]: overlap "
+                    f"{overlap:g}")
         # the ladder's end bands are ≤ its first edge and > its last: a claim reaching into
         # either has no neighbour on one side
         edges = [float(e) for e in page.edges]
         at_end = not edges or b_lo < min(edges) or b_hi > max(edges)
         yield Check("prices", "edge_band_claimed", "false_flag", not at_end,
-                    f"claimed ({b_lo:g}, {b_hi:g}] is a band at the end of the ladder "
-                    f"{page.edges}")
+                    f"claimed ({b_lo:g}, {b_hi:g}]; the page's edges {page.edges}")
     tricks = set(truth.get("trick_item_ids", []))
     excluded = set(page.excluded["item_id"].astype(str)) if len(page.excluded) else set()
     yield Check("prices", "trick_listings_excluded", "signal", tricks <= excluded,
