@@ -323,6 +323,7 @@ def test_automatic_edges_find_a_planted_band_off_the_ladder(lo, hi, centre, seed
     assert not flags.drop(claim.band_label).str.startswith("underserved").any()
     assert study.underserved_note.startswith(f"蓝海价格带（供给不足）{claim.band_label}")
     assert "rule:" in study.underserved_note
+    assert f"Underserved band (蓝海价格带) {claim.band_label}:" in study.summary()
     clean = items[items["price"] > 1]
     ladder = auto_edges(clean["price"], clean["sales_30d"], 8)
     bounds = list(zip([0.0, *ladder], [*ladder, np.inf], strict=True))
@@ -340,6 +341,7 @@ def test_automatic_edges_add_no_demand_band_when_none_is_planted(centre):
         assert set(study.edges) <= set(round_points().tolist())
         assert study.underserved is None
         assert study.underserved_note.startswith("未发现蓝海价格带")
+        assert study.summary().endswith("No underserved band found.")
         assert "rule:" in study.underserved_note
         assert not study.bands["flag"].str.startswith("underserved").any()
 

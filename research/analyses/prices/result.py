@@ -123,9 +123,13 @@ class PriceStudy:
         if not self.charts_ok:
             return (f"Price bands of {self.snapshot.date()}: only {self.study_listings} clean "
                     f"listings, too few to read bands.")
+        claim = self.underserved
+        band = (f" Underserved band (蓝海价格带) {claim.band_label}: {claim.demand_ratio:.1f}× "
+                f"the better neighbour's units per listing." if claim is not None
+                else " No underserved band found.")
         if rec is None:
             return (f"Price bands of {self.snapshot.date()}: no band holds enough sales and "
-                    f"leaves the target margin; no price recommended.")
+                    f"leaves the target margin; no price recommended." + band)
         return (f"Price bands of {self.snapshot.date()}: recommend band {rec.band_label} at "
                 f"{money(rec.price_point)} (demand per listing {rec.demand_per_listing:.2f}, "
-                f"{rec.units_share:.0%} of units).")
+                f"{rec.units_share:.0%} of units)." + band)
