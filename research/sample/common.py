@@ -126,7 +126,8 @@ def food_peak(index: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
     return np.exp(amplitude * bump)
 
 
-def category_season(profile: Profile, index: pd.DatetimeIndex, amplitude: float) -> np.ndarray:
+def category_season(profile: Profile, index: pd.DatetimeIndex,
+                    amplitude: float | np.ndarray) -> np.ndarray:
     """A series' yearly multiplier in ``profile``'s market: :func:`season` with the amplitude
     scaled by ``profile.season_scale`` and peaking on ``profile.season_peak``, times its
     food peak. ``amplitude`` is the one the 保温杯 sample gives the series."""

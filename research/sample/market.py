@@ -331,7 +331,7 @@ def _write_items(out: _Out, frame: pd.DataFrame, rng: np.random.Generator) -> No
     forms = ["xlsx", "utf8", "xlsx", "gbk", "xlsx", "xlsx", "utf8", "xlsx"]
     for j, snap in enumerate(SNAPSHOTS):
         part = frame[frame["snapshot_date"] == snap].reset_index(drop=True)
-        form = forms[j] if legacy else p.shapes.formats["items"]
+        form = forms[j] if p.shapes.formats is None else p.shapes.formats["items"]
         csv = form not in ("xlsx", "xls")
         shown = pd.DataFrame({
             "采集日期": date_text(part["snapshot_date"], slash=j == 6).to_numpy(),
@@ -519,7 +519,8 @@ def _promotions(p: Profile, kind_wanted: bool) -> list[dict]:
     for n, a, b, k in promotion_windows(response=p.promo_response):
         if (k == "大促") != kind_wanted:
             continue
-        entry = {"name": n, "start": f"{a:%Y-%m-%d}", "end": f"{b:%Y-%m-%d}"}
+        entry: dict[str, object] = {"name": n, "start": f"{a:%Y-%m-%d}",
+                                    "end": f"{b:%Y-%m-%d}"}
         if kind_wanted:
             window = mult[(mult.index >= a) & (mult.index <= b)]
             if len(window):

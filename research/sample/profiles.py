@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -128,7 +129,7 @@ class Profile:
     peak_hour: int
     female_share: float
     shapes: Shapes
-    planted: dict[str, object]
+    planted: dict[str, Any]
     rising_factor: float = 1.8
     falling_factor: float = 0.5
     sustained_factor: float = 2.5
@@ -141,7 +142,7 @@ class Profile:
     paid_shift_date: str = "2026-08-05"
     second_category: bool = False
     volume: float = 1.0
-    extra: dict[str, object] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def underserved(self) -> tuple[float, float]:

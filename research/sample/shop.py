@@ -220,7 +220,7 @@ def build_traffic(rng: np.random.Generator, profile: Profile) -> tuple[list[pd.D
         if shop == aff["shop"]:
             a = names.index("淘宝客")
             level = 40.0 if legacy else 0.04 * size[s]
-            uplift = AFFILIATE["uplift"] if legacy else round(float(p.affiliate_share) * level)
+            uplift = AFFILIATE["uplift"] if legacy else round(float(p.affiliate_share or 0.0) * level)
             aff |= {"level": level, "uplift": uplift}
             lam[a] = level * base
             on = (idx >= aff["start"]) & (idx < aff["drop"])

@@ -455,13 +455,13 @@ def brand_words(words: dict[str, int], tokens: list[list[str]], heads: Sequence[
     (list, dict)
         Brands and why each was taken.
     """
-    heads = set(heads)
+    head_set = set(heads)
     term_text = [" ".join(t) for t in tokens]
     in_terms = Counter(t for toks in tokens for t in set(toks))
     why: dict[str, str] = {}
 
     def usable(b: str) -> bool:
-        return len(b) >= 2 and b not in heads and not any(h in b for h in heads) \
+        return len(b) >= 2 and b not in head_set and not any(h in b for h in head_set) \
             and not b.isdigit()
 
     pairs = list(zip(titles, shops, strict=False)) if len(titles) == len(shops) else \
@@ -486,7 +486,7 @@ def brand_words(words: dict[str, int], tokens: list[list[str]], heads: Sequence[
                 and top >= 0.8 * n and in_terms[w]:
             why[w] = (f"{n} 个商品标题以它开头，集中在 {len(by_shop)} 家店 · opens {n} listings' "
                       f"titles, of {len(by_shop)} shop(s)")
-    before_head = Counter(toks[0] for toks in tokens if len(toks) > 1 and toks[1] in heads)
+    before_head = Counter(toks[0] for toks in tokens if len(toks) > 1 and toks[1] in head_set)
     for toks in tokens if from_terms else ():
         if len(toks) == 1:
             t = toks[0]
