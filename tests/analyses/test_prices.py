@@ -756,6 +756,12 @@ def test_notebook_on_the_sample_market(truth, sample_warehouse, tmp_path):
     assert win.band_label in text
     html = (tmp_path / "out.ipynb").read_text(encoding="utf-8")
     assert "image/png" in html and "Traceback" not in html
+    # the underserved-band claim: flagged in the table, stated in Chinese first with the rule
+    latest = bands[bands["snapshot_date"] == bands["snapshot_date"].max()]
+    claimed = latest[latest["flag"].fillna("").str.startswith("underserved")]
+    assert len(claimed) == 1 and _covers(claimed.price_lo.iloc[0], claimed.price_hi.iloc[0], lo, hi)
+    assert f"蓝海价格带（供给不足）{claimed.band_label.iloc[0]}" in html
+    assert "检出限" in html and "蓝海价格带/供给不足" in html
 
 
 @pytest.mark.slow
