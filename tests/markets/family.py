@@ -351,9 +351,10 @@ def check_forecast(market: Market, scope) -> Iterator[Check]:
     if not quiet:
         return
     actual = weekly_shop_series(our_sales(market.warehouse, scope), scope.shop)["units"]
-    actual_ratio = float(actual.loc[peak_week] / actual.reindex(quiet).median())
-    if not actual_ratio >= 1.2:
-        return
+    seen = actual.reindex(fc.index)
+    actual_ratio = float(actual.loc[peak_week] / seen.reindex(quiet).median())
+    if not actual_ratio >= 1.2 or seen.idxmax() != peak_week:
+        return  # the data did not make this week the horizon's peak: nothing to anticipate
     ratio = float(fc.loc[peak_week] / fc.loc[quiet].median())
     ok = fc.idxmax() == peak_week and ratio - 1 >= 0.5 * (actual_ratio - 1)
     yield Check("forecast", "promotion_peak", "signal", bool(ok),
