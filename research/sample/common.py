@@ -14,23 +14,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from research.sample.profiles import Profile
+# the calendar lives with the profiles (their event dates keep clear of it); re-exported here
+from research.sample.profiles import CNY_DATES, END, START, Profile, promotion_windows
 
 __all__ = ["START", "END", "CATEGORY", "WEEKDAY", "CNY_DATES", "days", "promotion_windows",
            "demand_multiplier", "season", "category_season", "food_peak", "pct", "thousands", "sig3", "date_text",
            "write_csv", "write_xlsx", "with_missing"]
 
-START = pd.Timestamp("2024-09-02")
-END = pd.Timestamp("2026-11-22")
 CATEGORY = "保温杯"
 #: weekday multipliers, Monday first (weekends browse and buy a little more)
 WEEKDAY = np.array([1.00, 0.98, 0.97, 0.98, 0.95, 1.04, 1.08])
 #: the fixed time stamped on the zip entries of workbooks (never the clock)
 _ZIP_TIME = (2026, 11, 23, 9, 0, 0)
-#: Chinese New Year's day (正月初一) of the years the sample touches: the generator's own
-#: constants (it plants truth from its own calendar, never from the analyses')
-CNY_DATES: dict[int, str] = {2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29",
-                             2026: "2026-02-17", 2027: "2027-02-06"}
 #: the promotions of the sample's calendar: base multiplier on every day of the window
 _PROMO_BASE = {"年货节": 1.2, "春节": 0.8, "618": 1.08, "双11": 1.12, "双12": 1.2}
 
@@ -38,31 +33,6 @@ _PROMO_BASE = {"年货节": 1.2, "春节": 0.8, "618": 1.08, "双11": 1.12, "双
 def days() -> pd.DatetimeIndex:
     """Every day of the sample, 2024-09-02 .. 2026-11-22."""
     return pd.date_range(START, END, freq="D")
-
-
-def promotion_windows(start: pd.Timestamp = START, end: pd.Timestamp = END,
-                      response: Mapping[str, float] | None = None
-                      ) -> list[tuple[str, pd.Timestamp, pd.Timestamp, str]]:
-    """Promotion and holiday windows that touch ``start .. end``: (name, first, last, kind).
-
-    The sample's own calendar (618: 1–18 June; 双11: 1–11 November; 双12: 10–12 December;
-    年货节: CNY − 30 … CNY − 10 days; 春节: CNY ± 7 days, a holiday when couriers stop, kind
-    节假日), CNY from :data:`CNY_DATES`. With ``response`` (a profile's promotions), only the
-    promotions it names are kept (春节 always is).
-    """
-    out = []
-    for year in range(start.year - 1, end.year + 1):
-        cny = pd.Timestamp(CNY_DATES[year])
-        cands = [
-            ("年货节", cny - pd.Timedelta(days=30), cny - pd.Timedelta(days=10), "大促"),
-            ("春节", cny - pd.Timedelta(days=7), cny + pd.Timedelta(days=7), "节假日"),
-            ("618", pd.Timestamp(year, 6, 1), pd.Timestamp(year, 6, 18), "大促"),
-            ("双11", pd.Timestamp(year, 11, 1), pd.Timestamp(year, 11, 11), "大促"),
-            ("双12", pd.Timestamp(year, 12, 10), pd.Timestamp(year, 12, 12), "大促"),
-        ]
-        out += [c for c in cands if c[2] >= start and c[1] <= end
-                and (response is None or c[0] == "春节" or c[0] in response)]
-    return sorted(out, key=lambda c: c[1])
 
 
 def demand_multiplier(index: pd.DatetimeIndex, response: Mapping[str, float] | None = None

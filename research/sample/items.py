@@ -15,7 +15,7 @@ import pandas as pd
 from research.sample.common import END, category_season, demand_multiplier
 from research.sample.profiles import Profile, band_edges_for
 
-__all__ = ["SNAPSHOTS", "shop_names", "item_ids", "build_items"]
+__all__ = ["SNAPSHOTS", "EVENT_SHOP_MARGIN", "shop_names", "item_ids", "build_items"]
 
 SNAPSHOTS = pd.date_range(end=END, periods=8, freq="7D")
 _SUF_TMALL = ["旗舰店", "专营店", "专卖店"]
@@ -164,6 +164,7 @@ def build_items(rng: np.random.Generator, ours: pd.DataFrame, our_sales: pd.Data
     first = units[:, 0]
     target = 0.035
     units[leader] *= target * first[~leader].sum() / ((1 - target) * first[leader].sum())
+    _keep_event_shops_studied(units, price, item_shop, competitors)
     sales = np.round(units).astype(np.int64)
 
     # ---------------------------------------------------------------- appear / disappear
@@ -244,6 +245,28 @@ def build_items(rng: np.random.Generator, ours: pd.DataFrame, our_sales: pd.Data
                   "our_items": ours["item_id"].tolist()},
     }
     return frame, truth
+
+
+#: an event shop's 30-day revenue on every snapshot is at least this × the smallest of the
+#: other monitored competitors' (the 0.9–1.0 discount cannot undo it)
+EVENT_SHOP_MARGIN = 1.25
+
+
+def _keep_event_shops_studied(units: np.ndarray, price: np.ndarray, item_shop: np.ndarray,
+                              competitors: list[str]) -> None:
+    """Scale up (in place) the units of the competitors that carry the traffic events
+    (``competitors[1]`` affiliate, ``competitors[2]`` paid-search shift) where, on some
+    snapshot, their 30-day revenue would be under :data:`EVENT_SHOP_MARGIN` × the smallest
+    of the other monitored competitors'. The study takes the top 5 of the 6 monitored shops
+    by revenue on the latest snapshot, so the event shops are always studied; a market that
+    already ranks them so (保温杯) is left as it is."""
+    rev = {c: (price[item_shop == c, None] * units[item_shop == c]).sum(axis=0)
+           for c in competitors}
+    others = np.min([rev[c] for c in competitors if c not in competitors[1:3]], axis=0)
+    for shop in competitors[1:3]:
+        factor = float(np.max(EVENT_SHOP_MARGIN * others / np.maximum(rev[shop], 1e-9)))
+        if factor > 1.0:
+            units[item_shop == shop] *= factor
 
 
 def _cost(value: float) -> float:

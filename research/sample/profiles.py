@@ -55,10 +55,12 @@ moved off the round-price ladder (…9): a band never sits on 9/19/…/99/129/15
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from research.faults import UsageFault
 
@@ -70,7 +72,8 @@ from research.faults import UsageFault
 BAND_BOOST_FLOOR = 2.8
 
 __all__ = ["Profile", "Shapes", "PROFILE_NAMES", "get_profile", "band_edges_for",
-           "underserved_for"]
+           "underserved_for", "START", "END", "CNY_DATES", "promotion_windows",
+           "EVENT_CLEARANCE_DAYS", "clear_of_windows"]
 
 #: table → export format
 FORMATS = ("csv-gbk", "csv-utf8", "xlsx", "xls")
@@ -180,6 +183,65 @@ def band_edges_for(profile: Profile) -> list[float]:
     ladder = [float(x) for x in _LADDER
               if m * 0.25 <= x <= m * 8 and not lo / 1.2 <= x <= hi * 1.2]
     return [0.0, *sorted({*ladder, lo, hi}), 1e9]
+
+
+#: the sample's first and last day (every table spans them)
+START = pd.Timestamp("2024-09-02")
+END = pd.Timestamp("2026-11-22")
+#: Chinese New Year's day (正月初一) of the years the sample touches: the generator's own
+#: constants (it plants truth from its own calendar, never from the analyses')
+CNY_DATES: dict[int, str] = {2023: "2023-01-22", 2024: "2024-02-10", 2025: "2025-01-29",
+                             2026: "2026-02-17", 2027: "2027-02-06"}
+
+
+def promotion_windows(start: pd.Timestamp = START, end: pd.Timestamp = END,
+                      response: Mapping[str, float] | None = None
+                      ) -> list[tuple[str, pd.Timestamp, pd.Timestamp, str]]:
+    """Promotion and holiday windows that touch ``start .. end``: (name, first, last, kind).
+
+    The sample's own calendar (618: 1–18 June; 双11: 1–11 November; 双12: 10–12 December;
+    年货节: CNY − 30 … CNY − 10 days; 春节: CNY ± 7 days, a holiday when couriers stop, kind
+    节假日), CNY from :data:`CNY_DATES`. With ``response`` (a profile's promotions), only the
+    promotions it names are kept (春节 always is).
+    """
+    out = []
+    for year in range(start.year - 1, end.year + 1):
+        cny = pd.Timestamp(CNY_DATES[year])
+        cands = [
+            ("年货节", cny - pd.Timedelta(days=30), cny - pd.Timedelta(days=10), "大促"),
+            ("春节", cny - pd.Timedelta(days=7), cny + pd.Timedelta(days=7), "节假日"),
+            ("618", pd.Timestamp(year, 6, 1), pd.Timestamp(year, 6, 18), "大促"),
+            ("双11", pd.Timestamp(year, 11, 1), pd.Timestamp(year, 11, 11), "大促"),
+            ("双12", pd.Timestamp(year, 12, 10), pd.Timestamp(year, 12, 12), "大促"),
+        ]
+        out += [c for c in cands if c[2] >= start and c[1] <= end
+                and (response is None or c[0] == "春节" or c[0] in response)]
+    return sorted(out, key=lambda c: c[1])
+
+
+#: competitor events (affiliate start and drop, paid-search shift) keep this many days clear
+#: of every promotion or holiday window of the calendar, on both sides, and of the data's
+#: first and last weeks: the page leaves promotion days out and compares 28 ordinary days
+#: each side, so a move just after 春节 or before 618 sits on a level the window distorts
+EVENT_CLEARANCE_DAYS = 21
+
+
+def clear_of_windows(day: str | pd.Timestamp | np.datetime64,
+                     days: int = EVENT_CLEARANCE_DAYS) -> bool:
+    """Whether ``day`` is at least ``days`` days from every window of
+    :func:`promotion_windows` (all promotions, whatever a profile answers) and from the
+    data's first and last days.
+
+    Examples
+    --------
+    >>> clear_of_windows("2026-07-13"), clear_of_windows("2026-03-02")
+    (True, False)
+    """
+    d = pd.Timestamp(day)
+    if not START + pd.Timedelta(days=days) <= d <= END - pd.Timedelta(days=days):
+        return False
+    gap = pd.Timedelta(days=days)
+    return all(d < first - gap or d > last + gap for _, first, last, _ in promotion_windows())
 
 
 # ----------------------------------------------------------------------------- 保温杯
@@ -322,7 +384,7 @@ def _named(name: str) -> Profile:
             },
             rising_factor=2.2, falling_factor=0.45, sustained_factor=2.8, band_boost=3.2,
             band_kept_share=0.35, affiliate_share=1.2, moved_share=0.45,
-            affiliate_start="2026-05-18", affiliate_drop="2026-08-10",
+            affiliate_start="2026-04-20", affiliate_drop="2026-08-10",
             paid_shift_date="2026-07-22", volume=0.8,
         )
     if name == "坚果礼盒":
@@ -378,7 +440,7 @@ def _named(name: str) -> Profile:
             },
             rising_factor=1.6, falling_factor=0.55, sustained_factor=2.2, band_boost=2.8,
             band_kept_share=0.4, affiliate_share=0.6, moved_share=0.35,
-            affiliate_start="2026-06-22", affiliate_drop="2026-09-14",
+            affiliate_start="2026-07-20", affiliate_drop="2026-09-14",
             paid_shift_date="2026-08-19", volume=0.7,
         )
     if name == "数据线":
@@ -432,7 +494,7 @@ def _named(name: str) -> Profile:
             },
             rising_factor=2.6, falling_factor=0.4, sustained_factor=2.4, band_boost=3.0,
             band_kept_share=0.3, affiliate_share=0.9, moved_share=0.55,
-            affiliate_start="2026-04-13", affiliate_drop="2026-07-06",
+            affiliate_start="2026-04-13", affiliate_drop="2026-07-13",
             paid_shift_date="2026-09-09", volume=0.9,
             extra={"seasonal_peaks": {"学生数据线": 245.0, "车载数据线": 30.0,
                                       "数据线游戏": 200.0}},
@@ -489,8 +551,8 @@ def _named(name: str) -> Profile:
             },
             rising_factor=1.5, falling_factor=0.6, sustained_factor=2.0, band_boost=2.9,
             band_kept_share=0.45, affiliate_share=0.4, moved_share=0.3,
-            affiliate_start="2026-08-03", affiliate_drop="2026-10-12",
-            paid_shift_date="2026-06-24", volume=0.6,
+            affiliate_start="2026-08-03", affiliate_drop="2026-10-05",
+            paid_shift_date="2026-04-22", volume=0.6,
         )
     raise KeyError(name)
 
@@ -589,19 +651,18 @@ def _random_profile(seed: int) -> Profile:
         formats={t: str(rng.choice(["csv-gbk", "csv-utf8", "xlsx", "xls"]
                                    if t != "keywords" else ["csv-gbk", "csv-utf8"]))
                  for t in TABLES})
-    # competitor events on Mondays (shift: any day), never within a week of 618 (1–18 June)
-    # nor after mid-October (双11 starts 1 November): each is dated to the day
-    def clear(day: np.datetime64) -> bool:
-        return not np.datetime64("2026-05-25") <= day <= np.datetime64("2026-06-25")
-
-    mondays = [np.datetime64("2026-03-02") + np.timedelta64(7 * k, "D") for k in range(27)]
-    starts = [d for d in mondays if clear(d) and d <= np.datetime64("2026-08-24")]
+    # competitor events: the affiliate start and drop on Mondays 8–20 weeks apart (a spring
+    # start runs over 618 to a summer drop), the paid-search shift on any day; each is
+    # EVENT_CLEARANCE_DAYS clear of every promotion and holiday window (clear_of_windows)
+    mondays = [np.datetime64("2026-03-02") + np.timedelta64(7 * k, "D") for k in range(33)]
+    starts = [d for d in mondays if clear_of_windows(d)
+              and any(clear_of_windows(d + np.timedelta64(7 * k, "D")) for k in range(8, 21))]
     start = starts[int(rng.integers(len(starts)))]
-    drops = [start + np.timedelta64(7 * k, "D") for k in range(8, 14)]
-    drops = [d for d in drops if clear(d) and d <= np.datetime64("2026-10-19")]
+    drops = [start + np.timedelta64(7 * k, "D") for k in range(8, 21)]
+    drops = [d for d in drops if clear_of_windows(d)]
     drop = drops[int(rng.integers(len(drops)))]
-    shifts = [np.datetime64("2026-04-01") + np.timedelta64(k, "D") for k in range(170)]
-    shifts = [d for d in shifts if clear(d)]
+    shifts = [np.datetime64("2026-03-02") + np.timedelta64(k, "D") for k in range(230)]
+    shifts = [d for d in shifts if clear_of_windows(d)]
     shift = shifts[int(rng.integers(len(shifts)))]
     shop_sfx = ("旗舰店", "专营店", "旗舰店", "旗舰店", "的店", "专营店")
     names: list[str] = []
