@@ -31,7 +31,8 @@ name        season, promotions          price    export shapes
 
 Signal strengths differ by profile (rising ×1.5–2.6, sustained ×2.0–2.8, band boost
 2.8–3.5 (random markets: :data:`BAND_BOOST_FLOOR`–4), affiliate uplift 0.4–1.2 × the
-channel's level (保温杯: 3,000 UV/day on 40), moved share 0.3–0.55), as do the competitor
+channel's level around the start and the drop, season included (random markets 0.4–1.5;
+保温杯: 3,000 UV/day on 40), moved share 0.3–0.55), as do the competitor
 events' dates.
 
 ``get_profile("random", seed)`` draws a market from the seed: a head word and vocabulary from

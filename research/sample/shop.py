@@ -192,7 +192,10 @@ def build_traffic(rng: np.random.Generator, profile: Profile) -> tuple[list[pd.D
     The affiliate channel of the campaigning shop runs at ``level`` × season × promotions
     (level 40 UV/day in 保温杯, 4 % of the shop's size elsewhere) and gains ``uplift`` UV/day
     (× the weekday pattern) from ``start`` to the day before ``drop``; in 保温杯 the uplift is
-    3,000, elsewhere ``affiliate_share`` × level."""
+    3,000, elsewhere ``affiliate_share`` × level × the higher of the mean multipliers (season,
+    weekday, promotions) over the four weeks around the start and around the drop, so each
+    step is at least ``affiliate_share`` of the channel's level where it happens (truth
+    ``uplift_share`` = uplift / level)."""
     p = profile
     idx = days()
     nd = len(idx)
@@ -220,7 +223,14 @@ def build_traffic(rng: np.random.Generator, profile: Profile) -> tuple[list[pd.D
         if shop == aff["shop"]:
             a = names.index("淘宝客")
             level = 40.0 if legacy else 0.04 * size[s]
-            uplift = AFFILIATE["uplift"] if legacy else round(float(p.affiliate_share or 0.0) * level)
+            # the uplift is affiliate_share × the channel's level where it is highest of the
+            # four weeks around the start and around the drop (season included): both steps
+            # are at least that share of the level they sit on, whatever the season does
+            around = max(float(base[(idx >= d - pd.Timedelta(days=14))
+                                    & (idx < d + pd.Timedelta(days=14))].mean())
+                         for d in (aff["start"], aff["drop"]))
+            uplift = AFFILIATE["uplift"] if legacy else \
+                round(float(p.affiliate_share or 0.0) * level * around)
             aff |= {"level": level, "uplift": uplift}
             lam[a] = level * base
             on = (idx >= aff["start"]) & (idx < aff["drop"])

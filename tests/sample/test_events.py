@@ -22,7 +22,7 @@ from research.sample.profiles import (
     clear_of_windows,
     get_profile,
 )
-from research.sample.shop import build_our_items, build_sales
+from research.sample.shop import build_our_items, build_sales, build_traffic
 
 #: 60 random markets, not chosen: every seed must keep its events clear
 RANDOM_SEEDS = range(1000, 1060)
@@ -93,3 +93,28 @@ def test_event_shops_in_the_top_five_of_six(seed: int) -> None:
     assert ranks.shape == (8, 6)
     for shop in comps[1:3]:   # affiliate campaign, paid-search shift
         assert (ranks[shop] <= 4).all(), (seed, shop, ranks[shop].tolist())
+
+
+# 1368242047 and 1000502586 planted an affiliate start under 30 % of the channel's
+# seasonal level (the page keeps steps of ±30 % and more) before the uplift followed the season
+@pytest.mark.parametrize("seed", [1368242047, 1000502586, 31, 4242, 77, 2024])
+def test_affiliate_steps_at_least_the_planted_share(seed: int) -> None:
+    """Mean daily affiliate UV of the two weeks after the start (before the drop) is at least
+    1.3 × the two weeks before it (after it), on the generator's own traffic."""
+    p = get_profile("random", seed)
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(9)]
+    frames, truth = build_traffic(rngs[4], p)
+    aff = truth["affiliate"]
+    assert aff["uplift_share"] >= p.affiliate_share - 1e-9
+    t = pd.concat(frames)
+    uv = (t[(t["shop"] == aff["shop"]) & (t["channel_raw"] == aff["channel_raw"])]
+          .set_index("date")["visitors"].astype(float))
+
+    def weeks(day: str, before: bool) -> float:
+        d = pd.Timestamp(day)
+        lo, hi = (d - pd.Timedelta(days=14), d - pd.Timedelta(days=1)) if before else \
+            (d, d + pd.Timedelta(days=13))
+        return float(uv.loc[lo:hi].mean())
+
+    assert weeks(aff["start"], False) >= 1.3 * weeks(aff["start"], True), seed
+    assert weeks(aff["drop"], True) >= 1.3 * weeks(aff["drop"], False), seed
