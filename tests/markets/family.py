@@ -309,10 +309,16 @@ def _promotion_days(windows: list[dict]) -> set[pd.Timestamp]:
 
 
 def check_forecast(market: Market, scope) -> Iterator[Check]:
-    """A forecast made the Sunday before the strongest planted promotion (with over a year of
-    history before it) puts its highest week on the promotion's peak week and anticipates at
-    least half of the uplift the data then showed (the premise is measured, not assumed: a
-    promotion whose peak week sold < 1.2 × the quiet weeks is not a signal to find)."""
+    """A forecast made the Sunday before a planted promotion (with over a year of history
+    before it) puts its highest week in the promotion's window and anticipates, for the
+    peak week, at least half of the uplift the data then showed.
+
+    The promotions are tried strongest first (truth's daily ``uplift``); the first whose peak
+    week the data made the horizon's highest week, at ≥ 1.2 × its quiet weeks, is checked —
+    the premise is measured, not assumed. A market where no promotion qualifies yields one
+    ``promotion_peak_premise`` check that fails, so the family cannot pass the forecast
+    vacuously.
+    """
     from research.analyses.forecast import study
     from research.analyses.forecast.outlook import weekly_shop_series
     from research.store.scope import our_sales, resolve_scope
@@ -322,45 +328,53 @@ def check_forecast(market: Market, scope) -> Iterator[Check]:
     end = pd.Timestamp(truth["end"])
     windows = truth["promotions"]
     promo = _promotion_days(windows)
-    cands = [p for p in windows
-             if (pd.Timestamp(p["start"]) - start).days >= 400
-             and pd.Timestamp(p["end"]) + pd.Timedelta(days=7) <= end]
-    if not cands:
-        return
-    best = max(cands, key=lambda p: (float(p.get("uplift", 0.0)), p["start"]))
-    first = pd.Timestamp(best["start"])
-    first_monday = first - pd.Timedelta(days=first.weekday())
-    cut = first_monday - pd.Timedelta(days=1)
-    iso = cut.isocalendar()
-    cut_scope = resolve_scope(market.warehouse, scope.category,
-                              week=f"{iso.year}-W{iso.week:02d}", shop=scope.shop,
-                              competitors=scope.competitors)
-    page = study(cut_scope, market.warehouse)
-    if page.outlook is None:
-        yield Check("forecast", "promotion_peak", "signal", False, "no outlook computed")
-        return
-    fc = page.outlook.forecast
-    fc = fc[fc["series"] == fc["series"].iloc[0]].set_index("date")["point"]
-    fc.index = pd.to_datetime(fc.index)
-    peak_day = pd.Timestamp(best.get("peak", best["end"]))
-    peak_week = peak_day - pd.Timedelta(days=peak_day.weekday())
-    if peak_week not in fc.index:
-        return
-    quiet = [w for w in fc.index
-             if not any(w + pd.Timedelta(days=k) in promo for k in range(7))]
-    if not quiet:
-        return
+    cands = sorted((p for p in windows
+                    if (pd.Timestamp(p["start"]) - start).days >= 400
+                    and pd.Timestamp(p["end"]) + pd.Timedelta(days=7) <= end),
+                   key=lambda p: (-float(p.get("uplift", 0.0)),
+                                  -pd.Timestamp(p["start"]).value))  # strongest, latest
     actual = weekly_shop_series(our_sales(market.warehouse, scope), scope.shop)["units"]
-    seen = actual.reindex(fc.index)
-    actual_ratio = float(actual.loc[peak_week] / seen.reindex(quiet).median())
-    if not actual_ratio >= 1.2 or seen.idxmax() != peak_week:
-        return  # the data did not make this week the horizon's peak: nothing to anticipate
-    ratio = float(fc.loc[peak_week] / fc.loc[quiet].median())
-    ok = fc.idxmax() == peak_week and ratio - 1 >= 0.5 * (actual_ratio - 1)
-    yield Check("forecast", "promotion_peak", "signal", bool(ok),
-                f"{best['name']} peak week {peak_week:%Y-%m-%d}: forecast's highest week "
-                f"{fc.idxmax():%Y-%m-%d}, ×{ratio:.2f} the quiet weeks against ×"
-                f"{actual_ratio:.2f} in the data (at least half the uplift required)")
+    tried = []
+    for best in cands:
+        first = pd.Timestamp(best["start"])
+        first_monday = first - pd.Timedelta(days=first.weekday())
+        horizon = pd.date_range(first_monday, periods=9, freq="7D")
+        peak_day = pd.Timestamp(best.get("peak", best["end"]))
+        peak_week = peak_day - pd.Timedelta(days=peak_day.weekday())
+        quiet = [w for w in horizon
+                 if not any(w + pd.Timedelta(days=k) in promo for k in range(7))]
+        seen = actual.reindex(horizon)
+        if peak_week not in horizon or not quiet or seen.isna().any():
+            tried.append(f"{best['name']} {best['start']}: horizon not in the data")
+            continue
+        actual_ratio = float(seen.loc[peak_week] / seen.reindex(quiet).median())
+        if actual_ratio < 1.2 or seen.idxmax() != peak_week:
+            tried.append(f"{best['name']} {best['start']}: data ×{actual_ratio:.2f}, "
+                         f"highest week {seen.idxmax():%Y-%m-%d}")
+            continue
+        cut = first_monday - pd.Timedelta(days=1)
+        iso = cut.isocalendar()
+        cut_scope = resolve_scope(market.warehouse, scope.category,
+                                  week=f"{iso.year}-W{iso.week:02d}", shop=scope.shop,
+                                  competitors=scope.competitors)
+        page = study(cut_scope, market.warehouse)
+        if page.outlook is None:
+            yield Check("forecast", "promotion_peak", "signal", False, "no outlook computed")
+            return
+        fc = page.outlook.forecast
+        fc = fc[fc["series"] == fc["series"].iloc[0]].set_index("date")["point"]
+        fc.index = pd.to_datetime(fc.index)
+        ratio = float(fc.loc[peak_week] / fc.reindex(quiet).median())
+        window = pd.date_range(best["start"], best["end"])
+        in_window = any(fc.idxmax() + pd.Timedelta(days=k) in window for k in range(7))
+        ok = in_window and ratio - 1 >= 0.5 * (actual_ratio - 1)
+        yield Check("forecast", "promotion_peak", "signal", bool(ok),
+                    f"{best['name']} peak week {peak_week:%Y-%m-%d}: forecast's highest week "
+                    f"{fc.idxmax():%Y-%m-%d}, ×{ratio:.2f} the quiet weeks against ×"
+                    f"{actual_ratio:.2f} in the data (at least half the uplift required)")
+        return
+    yield Check("forecast", "promotion_peak_premise", "signal", False,
+                "no planted promotion made its horizon's peak in the data: " + "; ".join(tried))
 
 
 CHECKERS: dict[str, Callable[[Market, object], Iterator[Check]]] = {

@@ -36,7 +36,11 @@ Examples
 ...          "upf50+防晒衣", "防晒衣女长款", "长款防晒衣", "防晒服", "防晒服女"]
 >>> v = infer_vocabulary(terms, category="防晒衣")
 >>> v.core[:2], sorted(v.kinds["generic"])
-(['防晒衣', '防晒服'], ['upf50+', '冰丝', '女', '男', '长款'])
+(['防晒衣', '防晒服'], ['冰丝', '女', '长款'])
+
+``女`` follows two head words that are terms (防晒衣女, 防晒服女), so it is a free character
+(:func:`free_chars`); ``男`` follows only 防晒衣 here and ``upf50+`` is in one term, so neither is
+taken from eleven terms.
 """
 
 from __future__ import annotations
