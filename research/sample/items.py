@@ -31,7 +31,9 @@ def _tricks(p: Profile) -> list[tuple[float, str, int]]:
         return [(0.01, "拍下改价 保温杯专拍链接 联系客服", 420), (0.01, "定金链接 保温杯定制刻字",
                 260), (1.0, "补差价专用 保温杯邮费补拍", 180), (1.0, "保温杯 1元秒杀 拍下改价", 95),
                 (9999.0, "纯钛保温杯 收藏级 典藏礼盒 镇店之宝", 1)]
-    top = max(9999.0, float(np.ceil(p.price_median * 20 / 1000) * 1000 - 1))
+    # ≥ 60 × the median: far outside any fence on ln(price) a wide market's own listings
+    # reach (at 20 × a market with spread 0.53 or more held it inside Q3 + 3·IQR)
+    top = max(9999.0, float(np.ceil(p.price_median * 60 / 1000) * 1000 - 1))
     return [(0.01, f"拍下改价 {cat}专拍链接 联系客服", 420), (0.01, f"定金链接 {cat}定制",
             260), (1.0, f"补差价专用 {cat}邮费补拍", 180), (1.0, f"{cat} 1元秒杀 拍下改价", 95),
             (top, f"{cat} 收藏级 典藏礼盒 镇店之宝", 1)]
