@@ -4,6 +4,7 @@ the report notebook, and real public data checked against plain pandas."""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -214,7 +215,7 @@ def test_outlier_fences_from_the_histogram_equal_quantile_cont_on_rows():
     rows = con.execute("""SELECT snapshot_date,
             quantile_cont(ln(price), 0.25) AS q1, quantile_cont(ln(price), 0.75) AS q3
         FROM _px_src WHERE price > 1 GROUP BY 1 ORDER BY 1""").df()
-    iqr = (rows["q3"] - rows["q1"]).clip(lower=0.1)
+    iqr = (rows["q3"] - rows["q1"]).clip(lower=math.log(2))
     assert fences["ln_lo"].tolist() == pytest.approx((rows["q1"] - 3 * iqr).tolist(), abs=1e-12)
     assert fences["ln_hi"].tolist() == pytest.approx((rows["q3"] + 3 * iqr).tolist(),
                                                      abs=1e-12)
@@ -655,7 +656,7 @@ def _independent_bands(frame: pd.DataFrame, edges: list[float]) -> pd.DataFrame:
         lambda t: any(k.lower() in t for k in TRICK_KEYWORDS))
     lp = np.log(f.loc[~rule, "price"])
     q1, q3 = lp.quantile(0.25), lp.quantile(0.75)
-    iqr = max(q3 - q1, 0.1)
+    iqr = max(q3 - q1, math.log(2))
     out = (np.log(f["price"]) > q3 + 3 * iqr) | (np.log(f["price"]) < q1 - 3 * iqr)
     f = f[~rule & ~(out & (len(lp) >= 8))]
     rev = f["revenue_30d"] if "revenue_30d" in f else pd.Series(np.nan, index=f.index)

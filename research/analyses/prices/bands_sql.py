@@ -29,12 +29,17 @@ from research.price_points import (
 from research.store.warehouse import fetch_one, quiet, sql_literal
 
 __all__ = [
-    "TRICK_KEYWORDS", "BAND_COLUMNS", "POSITION_COLUMNS", "items_source", "rowid_relation",
+    "TRICK_KEYWORDS", "IQR_FLOOR", "BAND_COLUMNS", "POSITION_COLUMNS", "items_source", "rowid_relation",
     "title_pattern", "detect_trick_prices", "price_histogram", "band_metrics",
     "band_shares_sum_to_one", "price_positions", "price_distribution",
 ]
 
 #: title words of deposit / price-change / make-up links (拍下改价, 定金 …)
+#: the outlier fences' IQR of ln(price) is at least ln 2: a category whose listings sit on a
+#: few price points has a tiny IQR (0.25 on a generated ¥33 market), and a fence of 3 × that
+#: called 2 % of its listings — premium ones at 3 × the median — outliers (floor 0.1 before)
+IQR_FLOOR = math.log(2)
+
 TRICK_KEYWORDS = ("拍下改价", "改价", "定金", "订金", "预付金", "补差价", "差价", "补拍", "专拍",
                   "补运费", "邮费补", "不发货", "deposit", "price difference")
 
@@ -164,8 +169,8 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
 
     Rules, in order: no price (≤ 0); placeholder price ≤ ``placeholder_max``; a title naming
     a deposit / price-change link (:data:`TRICK_KEYWORDS`); ``ln(price)`` outside
-    ``[Q1 − k·IQR, Q3 + k·IQR]`` of its snapshot's rule-clean listings (IQR floored at 0.1;
-    only with ≥ 8 listings).
+    ``[Q1 − k·IQR, Q3 + k·IQR]`` of its snapshot's rule-clean listings (IQR floored at
+    :data:`IQR_FLOOR` = ln 2; only with ≥ 8 listings).
 
     Two passes over ``source`` and no copy of it: the first keeps the few rows a rule flags
     (temp table ``_px_flag``: the source's columns, ``_rid`` and ``code`` 1–3); the second
@@ -209,7 +214,7 @@ def detect_trick_prices(con: duckdb.DuckDBPyConnection, source: str = "_px_src",
         if n.sum() >= 8:
             lp = np.log(price)
             q1, q3 = _hist_quantile(lp, n, 0.25), _hist_quantile(lp, n, 0.75)
-            iqr = max(q3 - q1, 0.1)
+            iqr = max(q3 - q1, IQR_FLOOR)
             ln_lo, ln_hi = q1 - k * iqr, q3 + k * iqr
             code = np.where(lp > ln_hi, 4, np.where(lp < ln_lo, 5, 0))
             hist.loc[g.index, "code"] = code.astype("int8")
