@@ -310,8 +310,9 @@ def _promotion_days(windows: list[dict]) -> set[pd.Timestamp]:
 
 def check_forecast(market: Market, scope) -> Iterator[Check]:
     """A forecast made the Sunday before a planted promotion (with over a year of history
-    before it) puts its highest week in the promotion's window and anticipates, for the
-    peak week, at least half of the uplift the data then showed.
+    before it) puts its highest week in the promotion's window and, for the week the data
+    made the peak, anticipates at least half of the uplift the data then showed or holds the
+    actual inside its widest interval.
 
     The promotions are tried strongest first (truth's daily ``uplift``); the first whose peak
     week the data made the horizon's highest week, at ≥ 1.2 × its quiet weeks, is checked —
