@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from research.weeks import iso_week, week_bounds
+
 __all__ = ["Check", "Market", "build_market", "check_market", "CHECKERS"]
 
 #: a traffic move on a quiet (shop, channel) pair at most this often per year of data is noise
@@ -105,11 +107,6 @@ def build_market(root: Path, profile: str, seed: int) -> Market:
 
 # ------------------------------------------------------------------------------ keywords
 
-def _iso_monday(week: str) -> pd.Timestamp:
-    year, num = week.split("-W")
-    return pd.Timestamp.fromisocalendar(int(year), int(num), 1)
-
-
 def check_keywords(market: Market, scope) -> Iterator[Check]:
     """Rising, falling, breakout, seasonal-only and blue-ocean terms; modifiers found."""
     from research.analyses.keywords import study
@@ -141,7 +138,7 @@ def check_keywords(market: Market, scope) -> Iterator[Check]:
                 f"{brk['term']}: {'flagged' if found else 'not flagged'} as a breakout")
     if found:
         week = str(new.loc[brk["term"], "breakout_week"])
-        gap = abs((_iso_monday(week) - _iso_monday(brk["breakout_week"])).days) // 7
+        gap = abs((week_bounds(week)[0] - week_bounds(brk["breakout_week"])[0]).days) // 7
         yield Check("keywords", "breakout_week", "signal", gap <= BREAKOUT_WEEKS,
                     f"{brk['term']}: page {week}, planted {brk['breakout_week']}")
     core = report.core
@@ -361,9 +358,8 @@ def check_forecast(market: Market, scope) -> Iterator[Check]:
                          f"highest week {peak_week:%Y-%m-%d}")
             continue
         cut = first_monday - pd.Timedelta(days=1)
-        iso = cut.isocalendar()
         cut_scope = resolve_scope(market.warehouse, scope.category,
-                                  week=f"{iso.year}-W{iso.week:02d}", shop=scope.shop,
+                                  week=iso_week(cut), shop=scope.shop,
                                   competitors=scope.competitors)
         page = study(cut_scope, market.warehouse)
         if page.outlook is None:
