@@ -169,6 +169,15 @@ def _weekday(segment: Any) -> float:
     return np.nan
 
 
+def _marginal(changes: pd.DataFrame, dimension: str, parse: Any) -> pd.DataFrame:
+    """Shares of one time dimension's segments read by ``parse`` (segments naming the same
+    hour or day are added); columns ``dimension``, share."""
+    part = changes[changes["dimension"] == dimension]
+    read = part.assign(**{dimension: part["segment"].map(parse)}).dropna(subset=[dimension])
+    out = read.groupby(dimension, as_index=False)["share"].sum()
+    return out.astype({dimension: "int64"})[[dimension, "share"]]
+
+
 def hour_profile(changes: pd.DataFrame) -> pd.DataFrame:
     """Share of buyers by hour of the day from the latest snapshot's hour distribution.
 
@@ -182,10 +191,7 @@ def hour_profile(changes: pd.DataFrame) -> pd.DataFrame:
     >>> hour_profile(ch).to_dict("records")
     [{'hour': 9, 'share': 0.2}, {'hour': 21, 'share': 0.8}]
     """
-    part = changes[changes["dimension"] == "hour"]
-    hours = part.assign(hour=part["segment"].map(_hour)).dropna(subset=["hour"])
-    out = hours.groupby("hour", as_index=False)["share"].sum()
-    return out.astype({"hour": "int64"})[["hour", "share"]]
+    return _marginal(changes, "hour", _hour)
 
 
 def weekday_profile(changes: pd.DataFrame) -> pd.DataFrame:
@@ -199,10 +205,7 @@ def weekday_profile(changes: pd.DataFrame) -> pd.DataFrame:
     >>> weekday_profile(ch).to_dict("records")
     [{'weekday': 1, 'share': 0.5}, {'weekday': 7, 'share': 0.5}]
     """
-    part = changes[changes["dimension"] == "weekday"]
-    days = part.assign(weekday=part["segment"].map(_weekday)).dropna(subset=["weekday"])
-    out = days.groupby("weekday", as_index=False)["share"].sum()
-    return out.astype({"weekday": "int64"})[["weekday", "share"]]
+    return _marginal(changes, "weekday", _weekday)
 
 
 def hour_weekday(changes: pd.DataFrame) -> tuple[pd.DataFrame, str | None]:
